@@ -1,0 +1,81 @@
+"""Decode one canonical message and run the flagging step for each child in it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flagstream.codec import Codec
+from flagstream.domain.events import (
+    AttendanceMarkRecorded,
+    AttendanceMarksRecorded,
+    ChildFlagsSnapshot,
+    EnrolmentRecorded,
+    Event,
+    FlagChanged,
+)
+from flagstream.domain.flagging import step
+from flagstream.domain.rules import RuleConfig
+from flagstream.domain.state import ChildState
+
+from .state_codec import StateCodec
+
+# Message type -> the per-child events it carries.
+UNPACK: dict[type[Any], Callable[[Any], list[Event]]] = {
+    AttendanceMarksRecorded: lambda batch: list(batch.marks),
+    EnrolmentRecorded: lambda enrolment: [enrolment],
+}
+KIND: dict[type[Any], str] = {
+    AttendanceMarkRecorded: "attendance_mark",
+    EnrolmentRecorded: "enrolment",
+}
+
+
+@dataclass(slots=True)
+class Output:
+    """What one message produced."""
+
+    changes: list[FlagChanged] = field(default_factory=list)
+    snapshots: list[ChildFlagsSnapshot] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class MessageHandler:
+    """Applies a message to the per-child state table; returns what to emit."""
+
+    def __init__(
+        self,
+        codec: Codec,
+        table: MutableMapping[bytes, bytes],
+        rules: RuleConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._codec, self._state, self._table = codec, StateCodec(codec), table
+        self._rules, self._clock = rules, clock
+
+    def __call__(self, value: bytes) -> Output:
+        """Raises CodecError for bytes that are not a canonical event."""
+        message = self._codec.decode(value)
+        unpack = UNPACK.get(type(message))
+        if unpack is None:
+            raise TypeError(f"{type(message).__name__} is not a canonical input event")
+        by_child: dict[str, list[Event]] = defaultdict(list)
+        out = Output()
+        for event in unpack(message):
+            by_child[event.child_key].append(event)  # type: ignore[attr-defined]
+            kind = KIND[type(event)]
+            out.counts[kind] = out.counts.get(kind, 0) + 1
+        now = self._clock()
+        for child_key, events in by_child.items():
+            key = child_key.encode()
+            raw = self._table.get(key)
+            state = self._state.decode(raw) if raw else ChildState(child_key)
+            result = step(state, events, self._rules, "flagger", now)
+            self._table[key] = self._state.encode(result.state)
+            out.changes.extend(result.changes)
+            if result.snapshot is not None:
+                out.snapshots.append(result.snapshot)
+        return out

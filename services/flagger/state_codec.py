@@ -1,0 +1,57 @@
+"""ChildState <-> the ChildState Avro record kept in the Faust table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flagstream.codec import Codec
+from flagstream.domain.events import ActiveFlag
+from flagstream.domain.register import SessionRegister
+from flagstream.domain.state import ChildState
+
+
+def _to_record(state: ChildState) -> dict[str, Any]:
+    register = state.register
+    return {
+        "child_key": state.child_key,
+        "urn": state.urn,
+        "nc_year": state.nc_year,
+        "sex": state.sex,
+        "as_of": state.as_of,
+        "year_start": register.year_start if register else None,
+        "codes": register.codes if register else b"",
+        "flags": [
+            {"flag": f.flag, "reason": f.reason, "raised_on": f.raised_on} for f in state.flags
+        ],
+    }
+
+
+def _from_record(record: dict[str, Any]) -> ChildState:
+    year_start = record["year_start"]
+    return ChildState(
+        child_key=record["child_key"],
+        urn=record["urn"],
+        nc_year=record["nc_year"],
+        sex=record["sex"],
+        as_of=record["as_of"],
+        register=SessionRegister(year_start, record["codes"]) if year_start else None,
+        flags=tuple(ActiveFlag(**f) for f in record["flags"]),
+    )
+
+
+class StateCodec:
+    """Encodes flagger state with the same single-object framing as every topic."""
+
+    def __init__(self, codec: Codec) -> None:
+        self._codec = codec
+
+    def encode(self, state: ChildState) -> bytes:
+        """State -> bytes."""
+        return self._codec.encode_record("ChildState", _to_record(state))
+
+    def decode(self, data: bytes) -> ChildState:
+        """Bytes -> state."""
+        name, record = self._codec.decode_record(data)
+        if name != "ChildState":
+            raise ValueError(f"expected ChildState, found {name}")
+        return _from_record(record)

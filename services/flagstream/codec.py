@@ -1,0 +1,158 @@
+"""Avro single-object encoding for every schema in schemas/, parsed once per process.
+
+Wire format (Avro spec, "single-object encoding"): 0xC3 0x01, the schema's 8-byte
+CRC-64-AVRO fingerprint (little-endian), then the Avro binary body. Any Avro library
+can read our topics with the .avsc files alone, without a schema registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import fastavro
+from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
+
+from .domain import events as ev
+
+MAGIC: Final = b"\xc3\x01"
+HEADER_LEN: Final = 10
+DEFAULT_SCHEMAS_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
+
+# Event type -> schema name; the schema of each is schemas/<name>.avsc.
+EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
+    ev.SchoolRecorded: "SchoolRecorded",
+    ev.EnrolmentRecorded: "EnrolmentRecorded",
+    ev.AttendanceMarkRecorded: "AttendanceMarkRecorded",
+    ev.AttendanceMarksRecorded: "AttendanceMarksRecorded",
+    ev.FlagChanged: "FlagChanged",
+    ev.ChildFlagsSnapshot: "ChildFlagsSnapshot",
+}
+
+Reason = Literal["not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes"]
+
+
+class CodecError(ValueError):
+    """Bytes that are not a valid single-object-encoded record of a known schema."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+
+
+def _to_record(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_record(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_to_record(v) for v in value]
+    return value
+
+
+def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
+    """A function turning a decoded record into cls, recursing into nested dataclasses."""
+    hints = typing.get_type_hints(cls)
+    nested: dict[str, Callable[[Any], Any]] = {}
+    for name, hint in hints.items():
+        args = typing.get_args(hint)
+        if dataclasses.is_dataclass(hint):
+            nested[name] = _builder(hint)  # type: ignore[arg-type]
+        elif typing.get_origin(hint) is list and args and dataclasses.is_dataclass(args[0]):
+            item = _builder(args[0])  # type: ignore[arg-type]
+            nested[name] = lambda values, item=item: [item(v) for v in values]
+
+    def build(record: dict[str, Any]) -> Any:
+        for name, convert in nested.items():
+            record[name] = convert(record[name])
+        return cls(**record)
+
+    return build
+
+
+class Codec:
+    """Parses each .avsc once; encodes and decodes records and domain events."""
+
+    def __init__(self, schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> None:
+        self._dir = schemas_dir
+        self._parsed: dict[str, Any] = {}
+        self._headers: dict[str, bytes] = {}
+        self._by_header: dict[bytes, str] = {}
+        for path in sorted(schemas_dir.glob("*.avsc")):
+            self._load(path.stem)
+        self._builders = {name: _builder(cls) for cls, name in EVENT_SCHEMAS.items()}
+        self._types = {name: cls for cls, name in EVENT_SCHEMAS.items()}
+        missing = set(EVENT_SCHEMAS.values()) - set(self._parsed)
+        if missing:
+            raise FileNotFoundError(f"no .avsc in {schemas_dir} for {sorted(missing)}")
+
+    def _load(self, name: str) -> dict[str, Any]:
+        if name in self._parsed:
+            return self._parsed[name]  # type: ignore[no-any-return]
+        raw = json.loads((self._dir / f"{name}.avsc").read_text())
+        named: dict[str, Any] = {}
+        while True:
+            try:
+                parsed = fastavro.parse_schema(raw, named_schemas=named)
+                break
+            except UnknownType as missing:
+                # A reference to a type defined in a sibling file: parse that first.
+                dependency = missing.name.rsplit(".", 1)[-1]
+                fastavro.parse_schema(self._load(dependency), named_schemas=named)
+        header = MAGIC + bytes.fromhex(
+            fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
+        )
+        self._parsed[name], self._headers[name], self._by_header[header] = parsed, header, name
+        return parsed  # type: ignore[no-any-return]
+
+    @property
+    def schema_names(self) -> list[str]:
+        """Names of every loaded schema."""
+        return sorted(self._parsed)
+
+    def fingerprint_header(self, name: str) -> bytes:
+        """The 10-byte single-object header for a schema."""
+        return self._headers[name]
+
+    def encode_record(self, name: str, record: dict[str, Any]) -> bytes:
+        """Single-object encode a plain record with the named schema."""
+        buf = io.BytesIO()
+        buf.write(self._headers[name])
+        fastavro.schemaless_writer(buf, self._parsed[name], record)
+        return buf.getvalue()
+
+    def decode_record(self, data: bytes) -> tuple[str, dict[str, Any]]:
+        """The schema name and record in single-object-encoded bytes."""
+        if len(data) < HEADER_LEN or data[:2] != MAGIC:
+            raise CodecError("not_single_object", "missing the 0xC3 0x01 single-object header")
+        name = self._by_header.get(bytes(data[:HEADER_LEN]))
+        if name is None:
+            raise CodecError("unknown_fingerprint", f"schema fingerprint {data[2:10].hex()}")
+        buf = io.BytesIO(data)
+        buf.seek(HEADER_LEN)
+        try:
+            record = fastavro.schemaless_reader(buf, self._parsed[name], None)
+        except (EOFError, StopIteration, IndexError, ValueError) as exc:
+            raise CodecError("truncated", f"{name} body ends early ({exc!r})") from exc
+        if buf.tell() != len(data):
+            raise CodecError("trailing_bytes", f"{len(data) - buf.tell()} bytes after {name}")
+        return name, record
+
+    def encode(self, event: Any) -> bytes:
+        """Single-object encode a domain event."""
+        return self.encode_record(EVENT_SCHEMAS[type(event)], _to_record(event))
+
+    def decode(self, data: bytes) -> Any:
+        """Decode bytes into the domain event they carry."""
+        name, record = self.decode_record(data)
+        build = self._builders.get(name)
+        if build is None:
+            raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
+        return build(record)
+
+    def event_type(self, name: str) -> type[Any]:
+        """The domain event class for a schema name."""
+        return self._types[name]

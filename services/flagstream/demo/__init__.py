@@ -1,0 +1,1 @@
+"""`flagstream demo`: the whole pipeline on the embedded broker and SQLite."""

@@ -1,0 +1,68 @@
+"""Running Flagstream services as child processes (demo and end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+
+class ServiceProcess:
+    """One `flagstream <command>` child process with its own log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.command, self._env, self.log_path = command, env, log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        """Start it with FLAGSTREAM_* settings layered over this process's environment."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it until it exits
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "flagstream.cli", *self.command],
+            env={**os.environ, **self._env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        """Process id (after start)."""
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: simulate a crash."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL after timeout; returns the exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        return proc.returncode
+
+    def tail(self, lines: int = 20) -> str:
+        """The end of its log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"

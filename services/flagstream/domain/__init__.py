@@ -1,0 +1,1 @@
+"""Pure domain core: no Kafka, SQL, HTTP or Prometheus imports allowed here."""

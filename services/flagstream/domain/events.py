@@ -1,0 +1,109 @@
+"""Domain events: frozen dataclasses whose shapes mirror schemas/*.avsc one to one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+Session = Literal["AM", "PM"]
+Phase = Literal["NURSERY", "PRIMARY", "FIRST", "MIDDLE", "SECONDARY", "UPPER", "SPECIAL", "ALL_THROUGH"]
+Sex = Literal["F", "M", "U"]
+FlagName = Literal["ATTEND"]
+Change = Literal["RAISED", "CLEARED"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Envelope every event carries: identity, origin, event time and ingest time."""
+
+    event_id: uuid.UUID
+    source: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchoolRecorded(Event):
+    """A school's reference data (GIAS-style) was recorded."""
+
+    urn: str
+    name: str
+    phase: Phase
+    pyramid: str
+    zone: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnrolmentRecorded(Event):
+    """A pupil's enrolment at a school was recorded (joined, or left when left_on is set)."""
+
+    child_key: str
+    urn: str
+    nc_year: int
+    sex: Sex
+    month_of_birth: str
+    joined_on: date
+    left_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttendanceMarkRecorded(Event):
+    """One register mark: a child's DfE code for one session of one day."""
+
+    child_key: str
+    urn: str
+    date: date
+    session: Session
+    code: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttendanceMarksRecorded:
+    """A message carrying many marks, all owned by one partition (see DESIGN throughput)."""
+
+    batch_id: uuid.UUID
+    marks: list[AttendanceMarkRecorded]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagChanged(Event):
+    """A flag was raised or cleared for a child, with the reason and rule version."""
+
+    child_key: str
+    urn: str
+    flag: FlagName
+    change: Change
+    reason: str
+    rule_version: str
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActiveFlag:
+    """One flag currently raised on a child."""
+
+    flag: FlagName
+    reason: str
+    raised_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildFlagsSnapshot(Event):
+    """A child's current flags and the figures behind them, after an update."""
+
+    child_key: str
+    urn: str
+    nc_year: int | None
+    sex: Sex | None
+    as_of: date
+    possible_sessions: int
+    absent_sessions: int
+    flags: list[ActiveFlag]
+    rule_version: str
+
+    @property
+    def indicators(self) -> int:
+        """Number of active flags."""
+        return len(self.flags)

@@ -1,0 +1,66 @@
+"""One typed, frozen settings object, read from FLAGSTREAM_* environment variables once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .codec import DEFAULT_SCHEMAS_DIR
+from .domain.rules import RuleConfig
+
+
+class Settings(BaseSettings):
+    """Every knob of every service; defaults run on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="FLAGSTREAM_", frozen=True, extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        "", description="Kafka bootstrap servers, host:port[,host:port]; empty = not configured"
+    )
+    topic_prefix: str = Field("flagstream", description="Prefix of every Flagstream topic")
+    partitions: int = Field(6, ge=1, description="Partitions of every canonical topic")
+    replication_factor: int = Field(1, ge=1, description="Replication factor for new topics")
+    database_url: str = Field(
+        "sqlite:///var/flagstream.db", description="SQLAlchemy URL of the read model"
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None, description="Secret key for HMAC(UPN) -> child_key; required by ingest"
+    )
+    ingest_host: str = Field("127.0.0.1", description="Address the ingest HTTP API binds")
+    ingest_port: int = Field(8080, description="Port of the ingest HTTP API (also /metrics)")
+    ingest_max_records: int = Field(20_000, ge=1, description="Most records in one request")
+    kafka_rebalance_timeout_s: float = Field(
+        3.0, gt=0, description="Consumer-group rebalance timeout (the embedded broker waits it out)"
+    )
+    flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")
+    projector_metrics_port: int = Field(9102, description="Port of the projector's /metrics")
+    flagger_store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
+    flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
+    projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
+    schemas_dir: Path = Field(DEFAULT_SCHEMAS_DIR, description="Directory of the .avsc files")
+    rule_version: str = Field("attend-v1", description="Version recorded on every flag change")
+    attend_persistent_absence_pct: float = Field(
+        10.0, gt=0, le=100, description="Attend: raised when absent >= this % of sessions"
+    )
+    attend_min_possible_sessions: int = Field(
+        20, ge=1, description="Attend: fewest possible sessions before the rule applies"
+    )
+
+    def rules(self) -> RuleConfig:
+        """The rule configuration these settings describe."""
+        return RuleConfig(
+            version=self.rule_version,
+            persistent_absence_pct=self.attend_persistent_absence_pct,
+            min_possible_sessions=self.attend_min_possible_sessions,
+        )
+
+    def require_kafka(self) -> str:
+        """The bootstrap servers, or a clear error saying how to set them."""
+        if not self.kafka_bootstrap:
+            raise SystemExit(
+                "FLAGSTREAM_KAFKA_BOOTSTRAP is not set: point it at Kafka (host:port), "
+                "or run `flagstream broker` for an embedded one, or `flagstream demo`."
+            )
+        return self.kafka_bootstrap

@@ -1,0 +1,76 @@
+"""Topic names and their creation. Canonical topics share one partition count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Every Flagstream topic name, derived from one prefix."""
+
+    prefix: str = "flagstream"
+
+    @property
+    def schools(self) -> str:
+        """Reference data, keyed by URN (one partition: small, ordered)."""
+        return f"{self.prefix}.schools"
+
+    @property
+    def enrolments(self) -> str:
+        """Canonical: enrolments keyed by child_key."""
+        return f"{self.prefix}.enrolments"
+
+    @property
+    def attendance(self) -> str:
+        """Canonical: batches of marks, each batch in the partition owning its children."""
+        return f"{self.prefix}.attendance"
+
+    @property
+    def flag_changes(self) -> str:
+        """Flagger output: FlagChanged keyed by child_key."""
+        return f"{self.prefix}.flag-changes"
+
+    @property
+    def child_flags(self) -> str:
+        """Flagger output: ChildFlagsSnapshot keyed by child_key (compacted)."""
+        return f"{self.prefix}.child-flags"
+
+    @property
+    def canonical(self) -> tuple[str, ...]:
+        """Topics the flagger consumes, co-partitioned by child_key."""
+        return (self.enrolments, self.attendance)
+
+
+def partition_for(child_key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives this key (murmur2, as Java and Faust)."""
+    return (murmur2(child_key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def create_topics(bootstrap: str, topics: Topics, partitions: int, replication: int = 1) -> list[str]:
+    """Create any missing topic; return the names created."""
+    specs = [NewTopic(topics.schools, 1, replication)]
+    specs += [NewTopic(name, partitions, replication) for name in topics.canonical]
+    specs.append(NewTopic(topics.flag_changes, partitions, replication))
+    specs.append(
+        NewTopic(
+            topics.child_flags, partitions, replication, topic_configs={"cleanup.policy": "compact"}
+        )
+    )
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="flagstream-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in specs if t.name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # Another process created them between list and create.
+        return [t.name for t in missing]
+    finally:
+        admin.close()

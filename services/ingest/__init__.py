@@ -1,0 +1,1 @@
+"""The edge: HTTP API that validates, pseudonymises and publishes partner records."""

@@ -1,0 +1,76 @@
+"""HTTP request and response bodies. Record fields are loose on purpose: each record is
+validated on its own, so one bad record is rejected with a reason, not the whole request."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class MarkIn(BaseModel):
+    """One register mark as a school MIS sends it."""
+
+    upn: str | None = Field(None, description="13-character Unique Pupil Number")
+    date: str | None = Field(None, description="School day, YYYY-MM-DD")
+    session: str | None = Field(None, description="AM or PM")
+    code: str | None = Field(None, description="DfE attendance code, e.g. '/', '\\\\', 'I', 'O'")
+
+
+class RegisterIn(BaseModel):
+    """A school's register: marks for any sessions, corrections included."""
+
+    source: str = Field("mis", description="Sending system, e.g. the MIS product name")
+    marks: list[MarkIn]
+
+
+class EnrolmentIn(BaseModel):
+    """One pupil's enrolment at a school."""
+
+    upn: str | None = None
+    urn: str | None = Field(None, description="6-digit school URN")
+    nc_year: int | str | None = Field(None, description="NC year: -2..14 (0 = Reception)")
+    sex: str | None = Field(None, description="F, M or U")
+    month_of_birth: str | None = Field(None, description="YYYY-MM")
+    joined_on: str | None = Field(None, description="YYYY-MM-DD")
+    left_on: str | None = Field(None, description="YYYY-MM-DD, when the pupil has left")
+
+
+class EnrolmentsIn(BaseModel):
+    """A batch of enrolments (e.g. a census-style extract)."""
+
+    source: str = "census"
+    enrolments: list[EnrolmentIn]
+
+
+class SchoolIn(BaseModel):
+    """Reference data for one school."""
+
+    urn: str | None = None
+    name: str | None = None
+    phase: str | None = Field(None, description="PRIMARY, SECONDARY, SPECIAL, FIRST, MIDDLE, ...")
+    pyramid: str | None = None
+    zone: str | None = None
+
+
+class SchoolsIn(BaseModel):
+    """A batch of school reference records."""
+
+    source: str = "gias"
+    schools: list[SchoolIn]
+
+
+class Rejection(BaseModel):
+    """Why one record was not accepted. Never echoes identifiers."""
+
+    index: int = Field(description="Position of the record in the request (0-based)")
+    reason: str = Field(description="Stable reason code, e.g. invalid_upn_check_letter")
+    field: str | None = Field(None, description="Field at fault, if one")
+    message: str = Field(description="What is wrong, in words")
+
+
+class Receipt(BaseModel):
+    """The outcome of a request: received = accepted + rejected."""
+
+    received: int
+    accepted: int
+    rejected: int
+    rejections: list[Rejection]

@@ -1,0 +1,1 @@
+"""Consumes flagger output and reference data into SQL tables that dashboards read."""

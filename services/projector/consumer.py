@@ -1,0 +1,119 @@
+"""The projector loop: read from stored offsets, decode, write rows + offsets in one txn.
+
+Partitions are assigned explicitly (no consumer group): the database, not Kafka, holds
+the offsets, so a crash at any point replays from the last committed transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import Engine
+
+from flagstream.codec import Codec, CodecError
+from flagstream.metrics import ServiceMetrics
+from flagstream.topics import Topics
+
+from .writer import Consumed, project, stored_offsets
+
+log = logging.getLogger("flagstream.projector")
+KINDS = {
+    "SchoolRecorded": "school",
+    "FlagChanged": "flag_changed",
+    "ChildFlagsSnapshot": "child_flags_snapshot",
+}
+
+
+def source_topics(topics: Topics) -> list[str]:
+    """The topics the projector reads."""
+    return [topics.schools, topics.flag_changes, topics.child_flags]
+
+
+class Projector:
+    """Consumes flagger output and reference data into the read model."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        topics: Topics,
+        engine: Engine,
+        codec: Codec,
+        metrics: ServiceMetrics,
+        batch_size: int = 5000,
+    ) -> None:
+        self._engine, self._codec, self._metrics = engine, codec, metrics
+        self._topics, self._batch_size = source_topics(topics), batch_size
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id="flagstream-projector",
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
+        self._stop = threading.Event()
+
+    def _assign(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        tps: list[TopicPartition] = []
+        for topic in self._topics:
+            while not (parts := self._consumer.partitions_for_topic(topic)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"topic {topic} not found: run `flagstream topics create` first"
+                    )
+                time.sleep(0.5)
+            tps += [TopicPartition(topic, p) for p in sorted(parts)]
+        self._consumer.assign(tps)
+        with self._engine.connect() as conn:
+            offsets = stored_offsets(conn)
+        for tp in tps:
+            stored = offsets.get((tp.topic, tp.partition))
+            if stored is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, stored)
+
+    def _decode(self, value: bytes) -> object | None:
+        try:
+            event = self._codec.decode(value)
+        except CodecError as exc:
+            self._metrics.rejected.labels(exc.reason).inc()
+            return None
+        self._metrics.events_in.labels(KINDS.get(type(event).__name__, "other")).inc()
+        return event
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Read one batch and commit it with its offsets; returns records consumed."""
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
+        batch: list[Consumed] = [
+            Consumed(tp.topic, tp.partition, r.offset, self._decode(r.value))
+            for tp, records in polled.items()
+            for r in records
+        ]
+        if not batch:
+            return 0
+        started = time.perf_counter()
+        self._write(batch)
+        self._metrics.latency.labels("batch").observe(time.perf_counter() - started)
+        return len(batch)
+
+    def _write(self, batch: Sequence[Consumed]) -> None:
+        with self._engine.begin() as conn:
+            written = project(conn, batch)
+        for table, n in written.items():
+            self._metrics.events_out.labels(table).inc(n)
+
+    def run(self) -> None:
+        """Consume until stop() is called."""
+        self._assign()
+        log.info("projector reading %s", ", ".join(self._topics))
+        while not self._stop.is_set():
+            self.poll_once()
+        self._consumer.close()
+
+    def stop(self) -> None:
+        """Ask run() to return after the current batch."""
+        self._stop.set()

@@ -1,0 +1,81 @@
+import json
+import uuid
+from datetime import date
+from pathlib import Path
+
+import fastavro
+import pytest
+
+from flagstream.codec import DEFAULT_SCHEMAS_DIR, EVENT_SCHEMAS, Codec, CodecError
+from flagstream.domain.events import (
+    ActiveFlag,
+    AttendanceMarksRecorded,
+    ChildFlagsSnapshot,
+    FlagChanged,
+    SchoolRecorded,
+)
+
+from .factories import T0, enrolment, mark
+
+ENV = {"event_id": uuid.uuid4(), "source": "test", "occurred_at": T0, "recorded_at": T0}
+EXAMPLES = [
+    SchoolRecorded(**ENV, urn="100001", name="Hartcombe Primary", phase="PRIMARY",
+                   pyramid="Hartcombe", zone="Northvale"),
+    enrolment("c1"),
+    mark("c1", date(2025, 9, 8), "PM", "\\"),
+    AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=[mark("c1", date(2025, 9, 8), "AM", "/"),
+                                                         mark("c2", date(2025, 9, 8), "AM", "I")]),
+    FlagChanged(**ENV, child_key="c1", urn="100001", flag="ATTEND", change="RAISED",
+                reason="attendance 80%", rule_version="v1", as_of=date(2025, 9, 30)),
+    ChildFlagsSnapshot(**ENV, child_key="c1", urn="100001", nc_year=None, sex=None,
+                       as_of=date(2025, 9, 30), possible_sessions=40, absent_sessions=8,
+                       flags=[ActiveFlag(flag="ATTEND", reason="r", raised_on=date(2025, 9, 29))],
+                       rule_version="v1"),
+]  # fmt: skip
+CODEC = Codec()
+
+
+def test_every_event_schema_has_an_example() -> None:
+    assert {type(e) for e in EXAMPLES} == set(EVENT_SCHEMAS)
+
+
+@pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_round_trip(event: object) -> None:
+    assert CODEC.decode(CODEC.encode(event)) == event
+
+
+def test_single_object_header_is_the_spec_fingerprint() -> None:
+    data = CODEC.encode(EXAMPLES[0])
+    parsed = fastavro.parse_schema(json.loads((DEFAULT_SCHEMAS_DIR / "SchoolRecorded.avsc").read_text()))
+    canonical = fastavro.schema.to_parsing_canonical_form(parsed)
+    assert data[:2] == b"\xc3\x01"
+    assert data[2:10] == bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))
+    # The body is plain Avro binary that any reader with the .avsc can decode.
+    import io
+
+    assert fastavro.schemaless_reader(io.BytesIO(data[10:]), parsed, None)["urn"] == "100001"
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda b: b[:-3], "truncated"),
+        (lambda b: b + b"\x00", "trailing_bytes"),
+        (lambda b: b[:2] + b"\x00" * 8 + b[10:], "unknown_fingerprint"),
+        (lambda b: b"\x00\x01" + b[2:], "not_single_object"),
+        (lambda b: b[:5], "not_single_object"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_reason(mangle, reason: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CodecError) as err:
+        CODEC.decode(mangle(CODEC.encode(EXAMPLES[4])))
+    assert err.value.reason == reason
+
+
+def test_every_schema_field_is_documented() -> None:
+    for path in Path(DEFAULT_SCHEMAS_DIR).glob("*.avsc"):
+        schema = json.loads(path.read_text())
+        assert schema["namespace"] == "flagstream" and schema.get("doc"), path.name
+        for field in schema["fields"]:
+            if path.stem != "ChildState":
+                assert field.get("doc"), f"{path.name}: {field['name']} has no doc"

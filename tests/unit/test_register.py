@@ -1,0 +1,39 @@
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flagstream.domain.codes import ABSENT, ATTENDED, CATEGORY_OF
+from flagstream.domain.register import SessionRegister, school_year_start
+
+DAYS = st.dates(min_value=date(2025, 9, 1), max_value=date(2026, 8, 31))
+MARK = st.tuples(DAYS, st.sampled_from(["AM", "PM"]), st.sampled_from(sorted(CATEGORY_OF)))
+
+
+def test_school_year_starts_in_september() -> None:
+    assert school_year_start(date(2026, 1, 15)) == date(2025, 9, 1)
+    assert school_year_start(date(2025, 9, 1)) == date(2025, 9, 1)
+    assert school_year_start(date(2025, 8, 31)) == date(2024, 9, 1)
+
+
+def test_a_later_mark_replaces_the_earlier_one() -> None:
+    reg = SessionRegister(date(2025, 9, 1)).with_mark(date(2025, 9, 8), "AM", "N")
+    assert reg.totals() == (1, 1)
+    reg = reg.with_mark(date(2025, 9, 8), "AM", "/")
+    assert reg.totals() == (1, 0)
+
+
+@given(st.lists(MARK, max_size=60), st.randoms())
+def test_totals_equal_a_plain_last_wins_count(marks: list, rnd) -> None:  # type: ignore[type-arg]
+    reg = SessionRegister(date(2025, 9, 1))
+    for day, session, code in marks:
+        reg = reg.with_mark(day, session, code)
+    final = {(d, s): c for d, s, c in marks}
+    absent = sum(1 for c in final.values() if c in ABSENT)
+    attended = sum(1 for c in final.values() if c in ATTENDED)
+    assert reg.totals() == (absent + attended, absent)
+    # Re-sending any subset again (duplicates) changes nothing.
+    again = reg
+    for day, session, _ in rnd.sample(marks, len(marks) // 2):
+        again = again.with_mark(day, session, final[(day, session)])
+    assert again == reg
