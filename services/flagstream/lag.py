@@ -23,11 +23,12 @@ def end_offsets(bootstrap: str, topics: Iterable[str]) -> Offsets:
         consumer.close()
 
 
-def group_offsets(bootstrap: str, group: str) -> Offsets:
-    """Offsets a consumer group has committed."""
+def group_offsets(bootstrap: str, group: str, partitions: Iterable[tuple[str, int]]) -> Offsets:
+    """Offsets a consumer group has committed for these partitions (-1 = none yet)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        tps = [TopicPartition(t, p) for t, p in partitions]
+        committed = admin.list_group_offsets({group: tps}).get(group, {})
         return {(tp.topic, tp.partition): meta.offset for tp, meta in committed.items()}
     finally:
         admin.close()

@@ -81,8 +81,8 @@ class Stack:
     def backlog(self, projected: Callable[[], dict[tuple[str, int], int]]) -> tuple[int, int]:
         """(records the flagger has not committed, records the projector has not stored)."""
         bootstrap = self.broker.bootstrap
-        flagger = behind(end_offsets(bootstrap, self.topics.canonical), group_offsets(
-            bootstrap, FLAGGER_GROUP))  # fmt: skip
+        ends = end_offsets(bootstrap, self.topics.canonical)
+        flagger = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
         out_topics = [self.topics.schools, self.topics.flag_changes, self.topics.child_flags]
         projector = behind(end_offsets(bootstrap, out_topics), projected())
         return flagger, projector

@@ -1,0 +1,107 @@
+"""The projector against the real embedded broker, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+from kafka import KafkaProducer
+from sqlalchemy import Engine, func, select
+
+from flagstream.broker import EmbeddedBroker
+from flagstream.codec import Codec
+from flagstream.domain.events import ActiveFlag, ChildFlagsSnapshot, FlagChanged, SchoolRecorded
+from flagstream.lag import behind, end_offsets
+from flagstream.metrics import service_metrics
+from flagstream.topics import Topics, create_topics
+from projector.consumer import Projector, source_topics
+from projector.db import create_schema, make_engine
+from projector.tables import children, flag_changes, school_summary, schools
+from projector.writer import stored_offsets
+
+CODEC = Codec()
+T = datetime(2025, 10, 1, 9, tzinfo=UTC)
+D = date(2025, 10, 1)
+
+
+def env() -> dict[str, object]:
+    return {"event_id": uuid.uuid4(), "source": "test", "occurred_at": T, "recorded_at": T}
+
+
+def snapshot(child: str, urn: str, absent: int, flagged: bool) -> ChildFlagsSnapshot:
+    flags = [ActiveFlag(flag="ATTEND", reason="attendance low", raised_on=D)] if flagged else []
+    return ChildFlagsSnapshot(**env(), child_key=child, urn=urn, nc_year=5, sex="F", as_of=D,  # type: ignore[arg-type]
+                              possible_sessions=40, absent_sessions=absent, flags=flags,
+                              rule_version="v1")  # fmt: skip
+
+
+def change(child: str, kind: str) -> FlagChanged:
+    return FlagChanged(**env(), child_key=child, urn="100001", flag="ATTEND", change=kind,  # type: ignore[arg-type]
+                       reason="r", rule_version="v1", as_of=D)  # fmt: skip
+
+
+def send(producer: KafkaProducer, topic: str, key: str, value: bytes) -> None:
+    producer.send(topic, key=key.encode(), value=value).get(timeout=10)
+
+
+def drain(projector: Projector, bootstrap: str, topics: Topics, engine: Engine) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        projector.poll_once(timeout_ms=200)
+        with engine.connect() as conn:
+            if behind(end_offsets(bootstrap, source_topics(topics)), stored_offsets(conn)) == 0:
+                return
+        assert time.monotonic() < deadline, "projector did not catch up in 30 s"
+
+
+def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
+    broker: EmbeddedBroker, database_url: str
+) -> None:
+    topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
+    create_topics(broker.bootstrap, topics, partitions=3)
+    engine = make_engine(database_url)
+    create_schema(engine)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    for urn, name in (("100001", "Hartcombe Primary"), ("100002", "Lyne Academy")):
+        school = SchoolRecorded(**env(), urn=urn, name=name, phase="PRIMARY", pyramid="Lyne",  # type: ignore[arg-type]
+                                zone="Northvale")  # fmt: skip
+        send(producer, topics.schools, urn, CODEC.encode(school))
+    for child, urn, absent, flagged in [("c1", "100001", 8, True), ("c2", "100001", 1, False),
+                                        ("c3", "100002", 6, True), ("c1", "100001", 2, False)]:  # fmt: skip
+        send(producer, topics.child_flags, child, CODEC.encode(snapshot(child, urn, absent, flagged)))
+    raised = change("c1", "RAISED")
+    for event in (raised, change("c1", "CLEARED"), change("c3", "RAISED"), raised):  # a repeat
+        send(producer, topics.flag_changes, event.child_key, CODEC.encode(event))
+    send(producer, topics.flag_changes, "junk", b"\xc3\x01not avro")
+
+    metrics = service_metrics("projector")
+    projector = Projector(broker.bootstrap, topics, engine, CODEC, metrics, batch_size=3)
+    projector._assign()
+    drain(projector, broker.bootstrap, topics, engine)
+
+    with engine.connect() as conn:
+        rows = {r.child_key: r for r in conn.execute(select(children))}
+        assert {k: (r.urn, r.attend, r.absent_sessions) for k, r in rows.items()} == {
+            "c1": ("100001", False, 2), "c2": ("100001", False, 1), "c3": ("100002", True, 6),
+        }  # fmt: skip
+        assert rows["c3"].attendance_pct == 85.0 and rows["c3"].indicators == 1
+        assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
+        summary = {r.urn: (r.children, r.attend_flagged, r.any_flagged)
+                   for r in conn.execute(select(school_summary))}  # fmt: skip
+        assert summary == {"100001": (2, 0, 0), "100002": (1, 1, 1)}
+        assert conn.scalar(select(func.count()).select_from(schools)) == 2
+    assert metrics.rejected.labels("unknown_fingerprint")._value.get() == 1
+
+    # A new projector (as after a crash) resumes from the stored offsets: nothing twice.
+    projector = Projector(broker.bootstrap, topics, engine, CODEC, service_metrics("projector"))
+    projector._assign()
+    send(producer, topics.child_flags, "c2", CODEC.encode(snapshot("c2", "100002", 9, True)))
+    drain(projector, broker.bootstrap, topics, engine)
+    with engine.connect() as conn:
+        summary = {r.urn: (r.children, r.attend_flagged, r.any_flagged)
+                   for r in conn.execute(select(school_summary))}  # fmt: skip
+        assert summary == {"100001": (1, 0, 0), "100002": (2, 2, 2)}
+        assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
+    producer.close()
+    engine.dispose()
