@@ -37,8 +37,10 @@ def _ensure_postgres(timeout: float = 30.0) -> None:
             if not started and shutil.which("pg_ctlcluster"):
                 versions = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True)
                 for version in versions.stdout.split():
-                    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
-                                    "start"], check=False)  # fmt: skip
+                    subprocess.run(
+                        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                        check=False,
+                    )
                 started = True
             if time.monotonic() > deadline:
                 raise RuntimeError(

@@ -58,8 +58,11 @@ def create_app(settings: Settings, codec: Codec, metrics: ServiceMetrics) -> fau
                 metrics.rejected.labels(reason).inc()
                 log.warning(
                     "skipped undecodable message at %s[%d]@%d: %s",
-                    event.message.topic, event.message.partition, event.message.offset, reason,
-                )  # fmt: skip
+                    event.message.topic,
+                    event.message.partition,
+                    event.message.offset,
+                    reason,
+                )
                 continue
             for kind, n in out.counts.items():
                 metrics.events_in.labels(kind).inc(n)

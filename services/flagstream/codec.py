@@ -53,6 +53,10 @@ def _to_record(value: Any) -> Any:
     return value
 
 
+def _list_of(item: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    return lambda values: [item(v) for v in values]
+
+
 def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
     """A function turning a decoded record into cls, recursing into nested dataclasses."""
     hints = typing.get_type_hints(cls)
@@ -62,8 +66,7 @@ def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
         if dataclasses.is_dataclass(hint):
             nested[name] = _builder(hint)  # type: ignore[arg-type]
         elif typing.get_origin(hint) is list and args and dataclasses.is_dataclass(args[0]):
-            item = _builder(args[0])  # type: ignore[arg-type]
-            nested[name] = lambda values, item=item: [item(v) for v in values]
+            nested[name] = _list_of(_builder(args[0]))  # type: ignore[arg-type]
 
     def build(record: dict[str, Any]) -> Any:
         for name, convert in nested.items():
@@ -106,7 +109,7 @@ class Codec:
             fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
         )
         self._parsed[name], self._headers[name], self._by_header[header] = parsed, header, name
-        return parsed  # type: ignore[no-any-return]
+        return typing.cast(dict[str, Any], parsed)
 
     @property
     def schema_names(self) -> list[str]:
@@ -139,7 +142,7 @@ class Codec:
             raise CodecError("truncated", f"{name} body ends early ({exc!r})") from exc
         if buf.tell() != len(data):
             raise CodecError("trailing_bytes", f"{len(data) - buf.tell()} bytes after {name}")
-        return name, record
+        return name, typing.cast(dict[str, Any], record)
 
     def encode(self, event: Any) -> bytes:
         """Single-object encode a domain event."""

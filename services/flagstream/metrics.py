@@ -27,7 +27,9 @@ class ServiceMetrics:
 def service_metrics(service: str, registry: CollectorRegistry | None = None) -> ServiceMetrics:
     """Create the standard metric set for a service in its own registry."""
     registry = registry or CollectorRegistry()
-    up = Gauge("flagstream_service_info", "1 while the service runs", ["service"], registry=registry)
+    up = Gauge(
+        "flagstream_service_info", "1 while the service runs", ["service"], registry=registry
+    )
     up.labels(service).set(1)
     return ServiceMetrics(
         registry=registry,

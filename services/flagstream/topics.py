@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient
@@ -49,10 +50,12 @@ class Topics:
 
 def partition_for(child_key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner gives this key (murmur2, as Java and Faust)."""
-    return (murmur2(child_key.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(child_key.encode()) & 0x7FFFFFFF) % partitions
 
 
-def create_topics(bootstrap: str, topics: Topics, partitions: int, replication: int = 1) -> list[str]:
+def create_topics(
+    bootstrap: str, topics: Topics, partitions: int, replication: int = 1
+) -> list[str]:
     """Create any missing topic; return the names created."""
     specs = [NewTopic(topics.schools, 1, replication)]
     specs += [NewTopic(name, partitions, replication) for name in topics.canonical]
@@ -67,10 +70,9 @@ def create_topics(bootstrap: str, topics: Topics, partitions: int, replication: 
         existing = set(admin.list_topics())
         missing = [t for t in specs if t.name not in existing]
         if missing:
-            try:
+            # Another process may create them between list and create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # Another process created them between list and create.
         return [t.name for t in missing]
     finally:
         admin.close()

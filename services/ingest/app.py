@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -54,7 +55,7 @@ def create_app(
         accepted: list[E] = []
         rejections: list[Rejection] = []
         for index, raw in enumerate(records):
-            result = v.check(lambda raw=raw: build(raw, stamp))
+            result = v.check(functools.partial(build, raw, stamp))
             if isinstance(result, v.Invalid):
                 rejections.append(Rejection(index=index, **_fields(result)))
                 metrics.rejected.labels(result.reason).inc()
@@ -67,7 +68,8 @@ def create_app(
             except PublishError as exc:
                 metrics.rejected.labels("broker_unavailable").inc(len(accepted))
                 raise HTTPException(
-                    503, f"broker_unavailable: nothing from this request was accepted ({exc}); "
+                    503,
+                    f"broker_unavailable: nothing from this request was accepted ({exc}); "
                     "send it again later",
                 ) from exc
             metrics.events_out.labels(kind).inc(len(accepted))

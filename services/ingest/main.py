@@ -23,8 +23,9 @@ def run(settings: Settings) -> None:
     if settings.pseudonym_key is None:
         raise SystemExit(
             "FLAGSTREAM_PSEUDONYM_KEY is not set: ingest needs a secret key to turn UPNs into "
-            "child keys. Generate one with `python -c 'import secrets; print(secrets.token_hex(32))'`"
-            " and keep it stable: a new key gives every child a new key."
+            "child keys. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'` and keep it stable: "
+            "a new key gives every child a new key."
         )
     publisher = KafkaPublisher(
         settings.require_kafka(),

@@ -164,7 +164,9 @@ def school(raw: SchoolIn, stamp: Stamp) -> SchoolRecorded:
     """A validated school reference event; raises _Reject."""
     phase = _required(raw.phase, "phase").upper().replace("-", "_").replace(" ", "_")
     if phase not in get_args(Phase):
-        raise _Reject("invalid_phase", "phase", f"phase must be one of {', '.join(get_args(Phase))}")
+        raise _Reject(
+            "invalid_phase", "phase", f"phase must be one of {', '.join(get_args(Phase))}"
+        )
     return SchoolRecorded(
         event_id=stamp.new_id(),
         source=stamp.source,

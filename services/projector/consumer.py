@@ -78,7 +78,7 @@ class Projector:
 
     def _decode(self, value: bytes) -> object | None:
         try:
-            event = self._codec.decode(value)
+            event: object = self._codec.decode(value)
         except CodecError as exc:
             self._metrics.rejected.labels(exc.reason).inc()
             return None

@@ -26,9 +26,13 @@ class Consumed:
 
 def _school_row(e: SchoolRecorded) -> dict[str, Any]:
     return {
-        "urn": e.urn, "name": e.name, "phase": e.phase, "pyramid": e.pyramid, "zone": e.zone,
+        "urn": e.urn,
+        "name": e.name,
+        "phase": e.phase,
+        "pyramid": e.pyramid,
+        "zone": e.zone,
         "updated_at": e.recorded_at,
-    }  # fmt: skip
+    }
 
 
 def _child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
@@ -55,10 +59,16 @@ def _child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
 
 def _change_row(e: FlagChanged) -> dict[str, Any]:
     return {
-        "event_id": str(e.event_id), "child_key": e.child_key, "urn": e.urn, "flag": e.flag,
-        "change": e.change, "reason": e.reason, "rule_version": e.rule_version,
-        "as_of": e.as_of, "recorded_at": e.recorded_at,
-    }  # fmt: skip
+        "event_id": str(e.event_id),
+        "child_key": e.child_key,
+        "urn": e.urn,
+        "flag": e.flag,
+        "change": e.change,
+        "reason": e.reason,
+        "rule_version": e.rule_version,
+        "as_of": e.as_of,
+        "recorded_at": e.recorded_at,
+    }
 
 
 ROWS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {

@@ -16,8 +16,12 @@ def test_start_create_topics_round_trip_and_stop() -> None:
     try:
         topics = Topics("bt")
         created = create_topics(broker.bootstrap, topics, partitions=4)
-        assert set(created) == {topics.schools, *topics.canonical, topics.flag_changes,
-                                topics.child_flags}  # fmt: skip
+        assert set(created) == {
+            topics.schools,
+            *topics.canonical,
+            topics.flag_changes,
+            topics.child_flags,
+        }
         assert create_topics(broker.bootstrap, topics, partitions=4) == []  # idempotent
         probe = KafkaConsumer(bootstrap_servers=broker.bootstrap)
         for name in (*topics.canonical, topics.flag_changes, topics.child_flags):
@@ -25,8 +29,9 @@ def test_start_create_topics_round_trip_and_stop() -> None:
         assert probe.partitions_for_topic(topics.schools) == {0}
         probe.close()
         # A keyed record lands where partition_for says (same as the Java/Faust partitioner).
-        producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all",
-                                 enable_idempotence=True)  # fmt: skip
+        producer = KafkaProducer(
+            bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True
+        )
         meta = producer.send(topics.enrolments, key=b"child-1", value=b"v").get(timeout=10)
         assert meta.partition == partition_for("child-1", 4)
         producer.close()

@@ -31,14 +31,31 @@ def env() -> dict[str, object]:
 
 def snapshot(child: str, urn: str, absent: int, flagged: bool) -> ChildFlagsSnapshot:
     flags = [ActiveFlag(flag="ATTEND", reason="attendance low", raised_on=D)] if flagged else []
-    return ChildFlagsSnapshot(**env(), child_key=child, urn=urn, nc_year=5, sex="F", as_of=D,  # type: ignore[arg-type]
-                              possible_sessions=40, absent_sessions=absent, flags=flags,
-                              rule_version="v1")  # fmt: skip
+    return ChildFlagsSnapshot(
+        **env(),
+        child_key=child,
+        urn=urn,
+        nc_year=5,
+        sex="F",
+        as_of=D,  # type: ignore[arg-type]
+        possible_sessions=40,
+        absent_sessions=absent,
+        flags=flags,
+        rule_version="v1",
+    )
 
 
 def change(child: str, kind: str) -> FlagChanged:
-    return FlagChanged(**env(), child_key=child, urn="100001", flag="ATTEND", change=kind,  # type: ignore[arg-type]
-                       reason="r", rule_version="v1", as_of=D)  # fmt: skip
+    return FlagChanged(
+        **env(),
+        child_key=child,
+        urn="100001",
+        flag="ATTEND",
+        change=kind,  # type: ignore[arg-type]
+        reason="r",
+        rule_version="v1",
+        as_of=D,
+    )
 
 
 def send(producer: KafkaProducer, topic: str, key: str, value: bytes) -> None:
@@ -64,12 +81,24 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
     create_schema(engine)
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
     for urn, name in (("100001", "Hartcombe Primary"), ("100002", "Lyne Academy")):
-        school = SchoolRecorded(**env(), urn=urn, name=name, phase="PRIMARY", pyramid="Lyne",  # type: ignore[arg-type]
-                                zone="Northvale")  # fmt: skip
+        school = SchoolRecorded(
+            **env(),
+            urn=urn,
+            name=name,
+            phase="PRIMARY",
+            pyramid="Lyne",  # type: ignore[arg-type]
+            zone="Northvale",
+        )
         send(producer, topics.schools, urn, CODEC.encode(school))
-    for child, urn, absent, flagged in [("c1", "100001", 8, True), ("c2", "100001", 1, False),
-                                        ("c3", "100002", 6, True), ("c1", "100001", 2, False)]:  # fmt: skip
-        send(producer, topics.child_flags, child, CODEC.encode(snapshot(child, urn, absent, flagged)))
+    for child, urn, absent, flagged in [
+        ("c1", "100001", 8, True),
+        ("c2", "100001", 1, False),
+        ("c3", "100002", 6, True),
+        ("c1", "100001", 2, False),
+    ]:
+        send(
+            producer, topics.child_flags, child, CODEC.encode(snapshot(child, urn, absent, flagged))
+        )
     raised = change("c1", "RAISED")
     for event in (raised, change("c1", "CLEARED"), change("c3", "RAISED"), raised):  # a repeat
         send(producer, topics.flag_changes, event.child_key, CODEC.encode(event))
@@ -83,12 +112,16 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
     with engine.connect() as conn:
         rows = {r.child_key: r for r in conn.execute(select(children))}
         assert {k: (r.urn, r.attend, r.absent_sessions) for k, r in rows.items()} == {
-            "c1": ("100001", False, 2), "c2": ("100001", False, 1), "c3": ("100002", True, 6),
-        }  # fmt: skip
+            "c1": ("100001", False, 2),
+            "c2": ("100001", False, 1),
+            "c3": ("100002", True, 6),
+        }
         assert rows["c3"].attendance_pct == 85.0 and rows["c3"].indicators == 1
         assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
-        summary = {r.urn: (r.children, r.attend_flagged, r.any_flagged)
-                   for r in conn.execute(select(school_summary))}  # fmt: skip
+        summary = {
+            r.urn: (r.children, r.attend_flagged, r.any_flagged)
+            for r in conn.execute(select(school_summary))
+        }
         assert summary == {"100001": (2, 0, 0), "100002": (1, 1, 1)}
         assert conn.scalar(select(func.count()).select_from(schools)) == 2
     assert metrics.rejected.labels("unknown_fingerprint")._value.get() == 1
@@ -99,8 +132,10 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
     send(producer, topics.child_flags, "c2", CODEC.encode(snapshot("c2", "100002", 9, True)))
     drain(projector, broker.bootstrap, topics, engine)
     with engine.connect() as conn:
-        summary = {r.urn: (r.children, r.attend_flagged, r.any_flagged)
-                   for r in conn.execute(select(school_summary))}  # fmt: skip
+        summary = {
+            r.urn: (r.children, r.attend_flagged, r.any_flagged)
+            for r in conn.execute(select(school_summary))
+        }
         assert summary == {"100001": (1, 0, 0), "100002": (2, 2, 2)}
         assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
     producer.close()

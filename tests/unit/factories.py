@@ -10,15 +10,32 @@ from flagstream.domain.events import AttendanceMarkRecorded, EnrolmentRecorded
 T0 = datetime(2025, 9, 8, 9, 0, tzinfo=UTC)
 
 
-def mark(child: str, day: date, session: str, code: str, urn: str = "100001") -> AttendanceMarkRecorded:
+def mark(
+    child: str, day: date, session: str, code: str, urn: str = "100001"
+) -> AttendanceMarkRecorded:
     return AttendanceMarkRecorded(
-        event_id=uuid.uuid4(), source="test", occurred_at=T0, recorded_at=T0,
-        child_key=child, urn=urn, date=day, session=session, code=code,  # type: ignore[arg-type]
-    )  # fmt: skip
+        event_id=uuid.uuid4(),
+        source="test",
+        occurred_at=T0,
+        recorded_at=T0,
+        child_key=child,
+        urn=urn,
+        date=day,
+        session=session,
+        code=code,  # type: ignore[arg-type]
+    )
 
 
 def enrolment(child: str, urn: str = "100001", nc_year: int = 5) -> EnrolmentRecorded:
     return EnrolmentRecorded(
-        event_id=uuid.uuid4(), source="test", occurred_at=T0, recorded_at=T0, child_key=child,
-        urn=urn, nc_year=nc_year, sex="F", month_of_birth="2015-03", joined_on=date(2021, 9, 1),
-    )  # fmt: skip
+        event_id=uuid.uuid4(),
+        source="test",
+        occurred_at=T0,
+        recorded_at=T0,
+        child_key=child,
+        urn=urn,
+        nc_year=nc_year,
+        sex="F",
+        month_of_birth="2015-03",
+        joined_on=date(2021, 9, 1),
+    )

@@ -19,19 +19,43 @@ from .factories import T0, enrolment, mark
 
 ENV = {"event_id": uuid.uuid4(), "source": "test", "occurred_at": T0, "recorded_at": T0}
 EXAMPLES = [
-    SchoolRecorded(**ENV, urn="100001", name="Hartcombe Primary", phase="PRIMARY",
-                   pyramid="Hartcombe", zone="Northvale"),
+    SchoolRecorded(
+        **ENV,
+        urn="100001",
+        name="Hartcombe Primary",
+        phase="PRIMARY",
+        pyramid="Hartcombe",
+        zone="Northvale",
+    ),
     enrolment("c1"),
     mark("c1", date(2025, 9, 8), "PM", "\\"),
-    AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=[mark("c1", date(2025, 9, 8), "AM", "/"),
-                                                         mark("c2", date(2025, 9, 8), "AM", "I")]),
-    FlagChanged(**ENV, child_key="c1", urn="100001", flag="ATTEND", change="RAISED",
-                reason="attendance 80%", rule_version="v1", as_of=date(2025, 9, 30)),
-    ChildFlagsSnapshot(**ENV, child_key="c1", urn="100001", nc_year=None, sex=None,
-                       as_of=date(2025, 9, 30), possible_sessions=40, absent_sessions=8,
-                       flags=[ActiveFlag(flag="ATTEND", reason="r", raised_on=date(2025, 9, 29))],
-                       rule_version="v1"),
-]  # fmt: skip
+    AttendanceMarksRecorded(
+        batch_id=uuid.uuid4(),
+        marks=[mark("c1", date(2025, 9, 8), "AM", "/"), mark("c2", date(2025, 9, 8), "AM", "I")],
+    ),
+    FlagChanged(
+        **ENV,
+        child_key="c1",
+        urn="100001",
+        flag="ATTEND",
+        change="RAISED",
+        reason="attendance 80%",
+        rule_version="v1",
+        as_of=date(2025, 9, 30),
+    ),
+    ChildFlagsSnapshot(
+        **ENV,
+        child_key="c1",
+        urn="100001",
+        nc_year=None,
+        sex=None,
+        as_of=date(2025, 9, 30),
+        possible_sessions=40,
+        absent_sessions=8,
+        flags=[ActiveFlag(flag="ATTEND", reason="r", raised_on=date(2025, 9, 29))],
+        rule_version="v1",
+    ),
+]
 CODEC = Codec()
 
 
@@ -46,7 +70,9 @@ def test_round_trip(event: object) -> None:
 
 def test_single_object_header_is_the_spec_fingerprint() -> None:
     data = CODEC.encode(EXAMPLES[0])
-    parsed = fastavro.parse_schema(json.loads((DEFAULT_SCHEMAS_DIR / "SchoolRecorded.avsc").read_text()))
+    parsed = fastavro.parse_schema(
+        json.loads((DEFAULT_SCHEMAS_DIR / "SchoolRecorded.avsc").read_text())
+    )
     canonical = fastavro.schema.to_parsing_canonical_form(parsed)
     assert data[:2] == b"\xc3\x01"
     assert data[2:10] == bytes.fromhex(fastavro.schema.fingerprint(canonical, "CRC-64-AVRO"))

@@ -1,11 +1,11 @@
 import uuid
 from datetime import date, timedelta
 
+from flagger.handler import MessageHandler
+from flagger.state_codec import StateCodec
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import RuleConfig
-from flagger.handler import MessageHandler
-from flagger.state_codec import StateCodec
 
 from .factories import T0, enrolment, mark
 
@@ -21,8 +21,12 @@ def batch(*marks: object) -> bytes:
 def test_one_snapshot_per_child_per_message_and_state_in_the_table() -> None:
     table: dict[bytes, bytes] = {}
     handle = MessageHandler(CODEC, table, RULES, clock=lambda: T0)
-    out = handle(batch(*[mark("a", D + timedelta(days=i), s, "O") for i in range(3) for s in ("AM", "PM")],
-                       mark("b", D, "AM", "/")))  # fmt: skip
+    out = handle(
+        batch(
+            *[mark("a", D + timedelta(days=i), s, "O") for i in range(3) for s in ("AM", "PM")],
+            mark("b", D, "AM", "/"),
+        )
+    )
     assert out.counts == {"attendance_mark": 7}
     assert sorted(s.child_key for s in out.snapshots) == ["a", "b"]
     assert [(c.child_key, c.change) for c in out.changes] == [("a", "RAISED")]

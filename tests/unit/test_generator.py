@@ -219,3 +219,15 @@ def test_unknown_suffix_is_refused(tmp_path: Path, tiny: County) -> None:
         write_run(tmp_path / "run.csv", tiny, [])
     with pytest.raises(ValueError, match="suffix"):
         read_run(tmp_path / "run")
+
+
+def test_bad_run_files_are_refused(tmp_path: Path, tiny: County) -> None:
+    path = tmp_path / "run.jsonl"
+    write_jsonl(path, tiny, [])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[1:]), encoding="utf-8")
+    with pytest.raises(ValueError, match="no county"):
+        read_jsonl(path)
+    path.write_text("\n".join([lines[0], lines[1].replace('"phase":"', '"phase":"X')]))
+    with pytest.raises(ValueError, match="is not a Phase"):
+        read_jsonl(path)

@@ -43,8 +43,13 @@ def publisher() -> ListPublisher:
 
 @pytest.fixture
 def client(publisher: ListPublisher) -> TestClient:
-    app = create_app(publisher, Pseudonymiser(b"k" * 32), service_metrics("ingest"),
-                     max_records=50, clock=lambda: NOW)  # fmt: skip
+    app = create_app(
+        publisher,
+        Pseudonymiser(b"k" * 32),
+        service_metrics("ingest"),
+        max_records=50,
+        clock=lambda: NOW,
+    )
     return TestClient(app)
 
 
@@ -81,40 +86,78 @@ def test_register_accepts_and_rejects_each_record_with_a_reason(
 
 
 def test_urn_in_the_path_is_validated(client: TestClient) -> None:
-    r = client.post("/v1/schools/12AB/register",
-                    json={"marks": [{"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}]})  # fmt: skip
+    r = client.post(
+        "/v1/schools/12AB/register",
+        json={"marks": [{"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}]},
+    )
     assert r.json()["rejections"][0]["reason"] == "invalid_urn"
 
 
 def test_enrolments_and_schools(client: TestClient, publisher: ListPublisher) -> None:
-    r = client.post("/v1/enrolments", json={"enrolments": [
-        {"upn": UPN, "urn": "100001", "nc_year": 5, "sex": "F", "month_of_birth": "2015-03",
-         "joined_on": "2021-09-01"},
-        {"upn": UPN, "urn": "100001", "nc_year": 22, "sex": "F", "month_of_birth": "2015-03",
-         "joined_on": "2021-09-01"},
-        {"upn": UPN, "urn": "100001", "nc_year": 5, "sex": "F", "month_of_birth": "2015-03",
-         "joined_on": "2021-09-01", "left_on": "2020-01-01"},
-    ]})  # fmt: skip
-    assert [x["reason"] for x in r.json()["rejections"]] == ["invalid_nc_year", "left_before_joined"]
-    r = client.post("/v1/schools", json={"schools": [
-        {"urn": "100001", "name": "A", "phase": "primary", "pyramid": "P", "zone": "Z"},
-        {"urn": "100002", "name": "B", "phase": "college", "pyramid": "P", "zone": "Z"},
-    ]})  # fmt: skip
+    r = client.post(
+        "/v1/enrolments",
+        json={
+            "enrolments": [
+                {
+                    "upn": UPN,
+                    "urn": "100001",
+                    "nc_year": 5,
+                    "sex": "F",
+                    "month_of_birth": "2015-03",
+                    "joined_on": "2021-09-01",
+                },
+                {
+                    "upn": UPN,
+                    "urn": "100001",
+                    "nc_year": 22,
+                    "sex": "F",
+                    "month_of_birth": "2015-03",
+                    "joined_on": "2021-09-01",
+                },
+                {
+                    "upn": UPN,
+                    "urn": "100001",
+                    "nc_year": 5,
+                    "sex": "F",
+                    "month_of_birth": "2015-03",
+                    "joined_on": "2021-09-01",
+                    "left_on": "2020-01-01",
+                },
+            ]
+        },
+    )
+    assert [x["reason"] for x in r.json()["rejections"]] == [
+        "invalid_nc_year",
+        "left_before_joined",
+    ]
+    r = client.post(
+        "/v1/schools",
+        json={
+            "schools": [
+                {"urn": "100001", "name": "A", "phase": "primary", "pyramid": "P", "zone": "Z"},
+                {"urn": "100002", "name": "B", "phase": "college", "pyramid": "P", "zone": "Z"},
+            ]
+        },
+    )
     assert r.json()["accepted"] == 1 and r.json()["rejections"][0]["reason"] == "invalid_phase"
     assert [type(e).__name__ for e in publisher.sent] == ["EnrolmentRecorded", "SchoolRecorded"]
 
 
 def test_limits_and_broker_failure(client: TestClient, publisher: ListPublisher) -> None:
     mark = {"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}
-    assert client.post("/v1/schools/100001/register", json={"marks": [mark] * 51}).status_code == 413
+    assert (
+        client.post("/v1/schools/100001/register", json={"marks": [mark] * 51}).status_code == 413
+    )
     publisher.fail = True
     r = client.post("/v1/schools/100001/register", json={"marks": [mark]})
     assert r.status_code == 503 and "broker_unavailable" in r.text
 
 
 def test_metrics_count_rejections_by_reason(client: TestClient) -> None:
-    client.post("/v1/schools/100001/register",
-                json={"marks": [{"upn": "X", "date": "2025-09-08", "session": "AM", "code": "/"}]})  # fmt: skip
+    client.post(
+        "/v1/schools/100001/register",
+        json={"marks": [{"upn": "X", "date": "2025-09-08", "session": "AM", "code": "/"}]},
+    )
     text = client.get("/metrics").text
     assert 'flagstream_rejected_total{reason="invalid_upn_format"} 1.0' in text
     assert 'flagstream_events_in_total{kind="attendance_mark"} 1.0' in text

@@ -10,7 +10,9 @@ CONFIG = RuleConfig(persistent_absence_pct=10.0, min_possible_sessions=20)
 def state_with(codes: list[str], start: date = date(2025, 9, 8)) -> ChildState:
     register = SessionRegister(school_year_start(start))
     for i, code in enumerate(codes):
-        register = register.with_mark(start + timedelta(days=i // 2), "AM" if i % 2 == 0 else "PM", code)
+        register = register.with_mark(
+            start + timedelta(days=i // 2), "AM" if i % 2 == 0 else "PM", code
+        )
     return ChildState("c", register=register, as_of=start)
 
 

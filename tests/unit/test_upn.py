@@ -2,7 +2,7 @@ from flagstream.domain.upn import CHECK_LETTERS, check_letter, make_upn, upn_pro
 
 
 def test_check_letter_matches_the_dfe_worked_weights() -> None:
-    # Body 801200001001: weights 2..13 -> sum 8*2+0*3+1*4+2*5+0+0+0+0+1*10+0+0+1*13 = 53; 53 % 23 = 7.
+    # Body 801200001001, weights 2..13: 8*2 + 1*4 + 2*5 + 1*10 + 1*13 = 53; 53 % 23 = 7.
     assert check_letter("801200001001") == CHECK_LETTERS[7] == "H"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, case, func, select
 from projector.tables import children, schools
 
 from ..domain.codes import ABSENT, ATTENDED
+from ..domain.events import Session
 from ..domain.rules import RuleConfig
 from ..generator import County
 
@@ -40,7 +41,7 @@ def projected_by_zone(engine: Engine) -> dict[str, ZoneCounts]:
 
 
 def direct_by_zone(
-    county: County, final: Mapping[tuple[str, date, str], str], rules: RuleConfig
+    county: County, final: Mapping[tuple[str, date, Session], str], rules: RuleConfig
 ) -> dict[str, ZoneCounts]:
     """Straight from the generated marks: last mark per session wins, then the DfE sums."""
     possible: dict[str, int] = defaultdict(int)
@@ -72,14 +73,19 @@ def render(projected: Mapping[str, ZoneCounts], direct: Mapping[str, ZoneCounts]
     """A fixed-width table with a total row and a match column."""
     zones = sorted(set(projected) | set(direct))
     none = ZoneCounts(0, 0)
-    header = f"{'zone':<22} {'children':>9} {'Attend (projected)':>19} {'Attend (direct)':>16}  match"
+    header = (
+        f"{'zone':<22} {'children':>9} {'Attend (projected)':>19} {'Attend (direct)':>16}  match"
+    )
     lines = [header, "-" * len(header)]
     for zone in [*zones, "TOTAL"]:
         if zone == "TOTAL":
-            p = ZoneCounts(sum(c.children for c in projected.values()),
-                           sum(c.attend for c in projected.values()))  # fmt: skip
-            d = ZoneCounts(sum(c.children for c in direct.values()),
-                           sum(c.attend for c in direct.values()))  # fmt: skip
+            p = ZoneCounts(
+                sum(c.children for c in projected.values()),
+                sum(c.attend for c in projected.values()),
+            )
+            d = ZoneCounts(
+                sum(c.children for c in direct.values()), sum(c.attend for c in direct.values())
+            )
             lines.append("-" * len(header))
         else:
             p, d = projected.get(zone, none), direct.get(zone, none)

@@ -70,8 +70,10 @@ def run_demo(options: DemoOptions) -> int:
                 return stored_offsets(conn)
 
         def show(flagger: int, projector: int) -> None:
-            sys.stderr.write(f"\rwaiting for the pipeline: flagger backlog {flagger:,} "
-                             f"messages, projector backlog {projector:,} records   ")  # fmt: skip
+            sys.stderr.write(
+                f"\rwaiting for the pipeline: flagger backlog {flagger:,} "
+                f"messages, projector backlog {projector:,} records   "
+            )
             sys.stderr.flush()
 
         stack.wait_caught_up(projected, timeout=240.0, on_poll=show)

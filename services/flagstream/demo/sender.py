@@ -25,13 +25,41 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, An
 
 def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
     """Schools, then enrolments; returns (accepted, rejected)."""
-    schools = _post(client, "/v1/schools", {"source": "demo", "schools": [
-        {"urn": s.urn, "name": s.name, "phase": s.phase, "pyramid": s.pyramid, "zone": s.zone}
-        for s in county.schools]})  # fmt: skip
-    enrolments = _post(client, "/v1/enrolments", {"source": "demo", "enrolments": [
-        {"upn": p.upn, "urn": p.urn, "nc_year": p.nc_year, "sex": p.sex,
-         "month_of_birth": p.month_of_birth, "joined_on": p.joined_on.isoformat()}
-        for p in county.pupils]})  # fmt: skip
+    schools = _post(
+        client,
+        "/v1/schools",
+        {
+            "source": "demo",
+            "schools": [
+                {
+                    "urn": s.urn,
+                    "name": s.name,
+                    "phase": s.phase,
+                    "pyramid": s.pyramid,
+                    "zone": s.zone,
+                }
+                for s in county.schools
+            ],
+        },
+    )
+    enrolments = _post(
+        client,
+        "/v1/enrolments",
+        {
+            "source": "demo",
+            "enrolments": [
+                {
+                    "upn": p.upn,
+                    "urn": p.urn,
+                    "nc_year": p.nc_year,
+                    "sex": p.sex,
+                    "month_of_birth": p.month_of_birth,
+                    "joined_on": p.joined_on.isoformat(),
+                }
+                for p in county.pupils
+            ],
+        },
+    )
     return (
         schools["accepted"] + enrolments["accepted"],
         schools["rejected"] + enrolments["rejected"],

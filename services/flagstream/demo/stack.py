@@ -29,6 +29,7 @@ class Stack:
         self.flagger_metrics_port = free_port()
         self.projector_metrics_port = free_port()
         self.services: dict[str, ServiceProcess] = {}
+        self.pseudonym_key = secrets.token_hex(32)  # A fresh key per stack: in-memory broker.
 
     @property
     def ingest_url(self) -> str:
@@ -41,7 +42,7 @@ class Stack:
             "FLAGSTREAM_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "FLAGSTREAM_PARTITIONS": str(self.partitions),
             "FLAGSTREAM_DATABASE_URL": self.database_url,
-            "FLAGSTREAM_PSEUDONYM_KEY": self._key,
+            "FLAGSTREAM_PSEUDONYM_KEY": self.pseudonym_key,
             "FLAGSTREAM_INGEST_PORT": str(self.ingest_port),
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.flagger_metrics_port),
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.projector_metrics_port),
@@ -51,7 +52,6 @@ class Stack:
     def start(self, timeout: float = 60.0) -> Stack:
         """Start the broker, create topics, start the services and wait until they answer."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._key = secrets.token_hex(32)
         self.broker.start()
         create_topics(self.broker.bootstrap, self.topics, self.partitions)
         for name in ("projector", "flagger", "ingest"):
@@ -118,6 +118,9 @@ class Stack:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from typing import Literal
 
 Session = Literal["AM", "PM"]
-Phase = Literal["NURSERY", "PRIMARY", "FIRST", "MIDDLE", "SECONDARY", "UPPER", "SPECIAL", "ALL_THROUGH"]
+Phase = Literal[
+    "NURSERY", "PRIMARY", "FIRST", "MIDDLE", "SECONDARY", "UPPER", "SPECIAL", "ALL_THROUGH"
+]
 Sex = Literal["F", "M", "U"]
 FlagName = Literal["ATTEND"]
 Change = Literal["RAISED", "CLEARED"]

@@ -18,18 +18,57 @@ SCHOOL_YEAR: Final = 2025  # rolls are as at 1 September of this year
 
 # Invented syllables; combined they read like West Country places without naming real schools.
 _PREFIXES: Final = (
-    "Hart", "Brindle", "Corry", "Dimble", "Elver", "Fennick", "Gorrow", "Hollin", "Ivel",
-    "Lidden", "Marrow", "Orrin", "Pellow", "Rushen", "Sallow", "Tansey", "Umber", "Vellan",
-    "Wrenn", "Yarrow", "Bramble", "Cobble", "Fallow", "Gillow", "Quenny", "Tollen",
-)  # fmt: skip
+    "Hart",
+    "Brindle",
+    "Corry",
+    "Dimble",
+    "Elver",
+    "Fennick",
+    "Gorrow",
+    "Hollin",
+    "Ivel",
+    "Lidden",
+    "Marrow",
+    "Orrin",
+    "Pellow",
+    "Rushen",
+    "Sallow",
+    "Tansey",
+    "Umber",
+    "Vellan",
+    "Wrenn",
+    "Yarrow",
+    "Bramble",
+    "Cobble",
+    "Fallow",
+    "Gillow",
+    "Quenny",
+    "Tollen",
+)
 _SUFFIXES: Final = (
-    "combe", "ford", "ton", "leigh", "bury", "wick", "mere", "cott", "hay", "den", "marsh",
-)  # fmt: skip
+    "combe",
+    "ford",
+    "ton",
+    "leigh",
+    "bury",
+    "wick",
+    "mere",
+    "cott",
+    "hay",
+    "den",
+    "marsh",
+)
 # Combinations that turned out to be real places with schools.
 _REAL: Final = frozenset({"Hartford", "Umberleigh", "Yarrowford"})
 _ZONES: Final = (
-    "Northvale", "Eastmoor", "Westdown", "Southmere", "Chalkridge", "Coastway", "Heathmoor",
-)  # fmt: skip
+    "Northvale",
+    "Eastmoor",
+    "Westdown",
+    "Southmere",
+    "Chalkridge",
+    "Coastway",
+    "Heathmoor",
+)
 
 # National Curriculum year groups taught, by phase; secondaries may add a sixth form.
 _YEARS: Final[dict[Phase, range]] = {
@@ -51,9 +90,13 @@ _ROLL: Final[dict[Phase, tuple[float, float, float]]] = {
 }
 # First establishment number by phase, following the DfE's numbering bands.
 _ESTABLISHMENT: Final[dict[Phase, int]] = {
-    "PRIMARY": 2000, "FIRST": 2000, "MIDDLE": 2000,
-    "SECONDARY": 4000, "UPPER": 4000, "SPECIAL": 7000,
-}  # fmt: skip
+    "PRIMARY": 2000,
+    "FIRST": 2000,
+    "MIDDLE": 2000,
+    "SECONDARY": 4000,
+    "UPPER": 4000,
+    "SPECIAL": 7000,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import fields
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -18,65 +19,81 @@ from .model import County, Pupil, RawMark, Register, School
 
 PathLike = str | os.PathLike[str]
 Item = tuple[str, dict[str, Any]]  # (kind, payload)
-
-_PHASES: Final[dict[str, Phase]] = {p: p for p in get_args(Phase)}
-_SEXES: Final[dict[str, Sex]] = {s: s for s in get_args(Sex)}
-_SESSIONS: Final[dict[str, Session]] = {s: s for s in get_args(Session)}
+Dates = Callable[[Any], Any]  # how a date is written, or read back
 
 _NS: Final = "flagstream.generator"
 _DATE: Final = {"type": "int", "logicalType": "date"}
-_STR: Final = "string"
 
 
-def _record(name: str, *fields: tuple[str, Any]) -> dict[str, Any]:
-    return {"type": "record", "name": name, "fields": [{"name": n, "type": t} for n, t in fields]}
+def _enum(name: str, literal: Any) -> dict[str, Any]:
+    return {"type": "enum", "name": name, "symbols": list(get_args(literal))}
 
 
-def _enum(name: str, symbols: Iterable[str]) -> dict[str, Any]:
-    return {"type": "enum", "name": name, "symbols": list(symbols)}
+# Avro type for each annotation the model's dataclasses use (model.py postpones annotations,
+# so they arrive as strings); enum names are defined once, so each Literal appears once.
+_AVRO: Final[dict[str, Any]] = {
+    "str": "string",
+    "int": "int",
+    "dt.date": _DATE,
+    "Phase": _enum("Phase", Phase),
+    "Sex": _enum("Sex", Sex),
+    "Session": _enum("Session", Session),
+}
+_CHECKS: Final = {k: set(v["symbols"]) for k, v in _AVRO.items() if k[0].isupper()}
+_SESSIONS: Final[dict[str, Session]] = {s: s for s in get_args(Session)}
 
 
-_MARK: Final = _record(
-    "Mark", ("upn", _STR), ("date", _DATE), ("session", _enum("Session", _SESSIONS)), ("code", _STR)
-)
+def _record(cls: type[Any]) -> dict[str, Any]:
+    """An Avro record schema with one field per dataclass field."""
+    fs = [{"name": f.name, "type": _AVRO[str(f.type)]} for f in fields(cls)]
+    return {"type": "record", "name": cls.__name__, "fields": fs}
+
+
+def _plain(obj: Any, day: Dates) -> dict[str, Any]:
+    return {f.name: _convert(str(f.type), getattr(obj, f.name), day) for f in fields(obj)}
+
+
+def _convert(kind: str, value: Any, day: Dates) -> Any:
+    if kind == "dt.date":
+        return day(value)
+    if kind in _CHECKS and value not in _CHECKS[kind]:
+        raise ValueError(f"{value!r} is not a {kind}")
+    return value
+
+
+def _build(cls: type[Any], d: dict[str, Any], day: Dates) -> Any:
+    return cls(**{f.name: _convert(str(f.type), d[f.name], day) for f in fields(cls)})
+
+
 # One container-file record per line of the JSONL form; the `item` branch says which kind.
 SCHEMA: Final[dict[str, Any]] = {
-    **_record(
-        "RunItem",
-        (
-            "item",
-            [
-                _record("County", ("name", _STR)),
-                _record(
-                    "School",
-                    ("urn", _STR),
-                    ("name", _STR),
-                    ("phase", _enum("Phase", _PHASES)),
-                    ("pyramid", _STR),
-                    ("zone", _STR),
-                    ("la_code", "int"),
-                    ("establishment", "int"),
-                ),
-                _record(
-                    "Pupil",
-                    ("upn", _STR),
-                    ("urn", _STR),
-                    ("nc_year", "int"),
-                    ("sex", _enum("Sex", _SEXES)),
-                    ("month_of_birth", _STR),
-                    ("joined_on", _DATE),
-                ),
-                _record(
-                    "Register",
-                    ("urn", _STR),
-                    ("day", _DATE),
-                    ("marks", {"type": "array", "items": _MARK}),
-                ),
-            ],
-        ),
-    ),
+    "type": "record",
+    "name": "RunItem",
     "namespace": _NS,
     "doc": "One item of a synthetic generator run: county, school, pupil or register.",
+    "fields": [
+        {
+            "name": "item",
+            "type": [
+                {
+                    "type": "record",
+                    "name": "County",
+                    "fields": [{"name": "name", "type": "string"}],
+                },
+                _record(School),
+                _record(Pupil),
+                {
+                    "type": "record",
+                    "name": "Register",
+                    "fields": [
+                        {"name": "urn", "type": "string"},
+                        {"name": "day", "type": _DATE},
+                        {"name": "marks", "type": {"type": "array", "items": _record(RawMark)}},
+                    ],
+                },
+            ],
+        }
+    ],
 }
 _PARSED: Final = fastavro.parse_schema(SCHEMA)
 _KINDS: Final = ("county", "school", "pupil", "register")
@@ -84,35 +101,15 @@ _RECORD_OF: Final = {kind: f"{_NS}.{kind.title()}" for kind in _KINDS}
 _KIND_OF: Final = {name: kind for kind, name in _RECORD_OF.items()}
 
 
-def _items(county: County, regs: Iterable[Register], day: Callable[[date], Any]) -> Iterator[Item]:
+def _items(county: County, regs: Iterable[Register], day: Dates) -> Iterator[Item]:
     """The run as (kind, payload) pairs, with dates written by `day`."""
     yield "county", {"name": county.name}
     for s in county.schools:
-        yield (
-            "school",
-            {
-                "urn": s.urn,
-                "name": s.name,
-                "phase": s.phase,
-                "pyramid": s.pyramid,
-                "zone": s.zone,
-                "la_code": s.la_code,
-                "establishment": s.establishment,
-            },
-        )
+        yield "school", _plain(s, day)
     for p in county.pupils:
-        yield (
-            "pupil",
-            {
-                "upn": p.upn,
-                "urn": p.urn,
-                "nc_year": p.nc_year,
-                "sex": p.sex,
-                "month_of_birth": p.month_of_birth,
-                "joined_on": day(p.joined_on),
-            },
-        )
+        yield "pupil", _plain(p, day)
     for r in regs:
+        # Spelled out rather than _plain: registers hold nearly all the marks.
         marks = [
             {"upn": m.upn, "date": day(m.date), "session": m.session, "code": m.code}
             for m in r.marks
@@ -120,7 +117,7 @@ def _items(county: County, regs: Iterable[Register], day: Callable[[date], Any])
         yield "register", {"urn": r.urn, "day": day(r.day), "marks": marks}
 
 
-def _load(items: Iterable[Item], day: Callable[[Any], date]) -> tuple[County, list[Register]]:
+def _load(items: Iterable[Item], day: Dates) -> tuple[County, list[Register]]:
     """Rebuild the run from (kind, payload) pairs, reading dates with `day`."""
     name: str | None = None
     schools: list[School] = []
@@ -134,28 +131,9 @@ def _load(items: Iterable[Item], day: Callable[[Any], date]) -> tuple[County, li
             )
             regs.append(Register(d["urn"], day(d["day"]), marks))
         elif kind == "pupil":
-            pupils.append(
-                Pupil(
-                    d["upn"],
-                    d["urn"],
-                    int(d["nc_year"]),
-                    _SEXES[d["sex"]],
-                    d["month_of_birth"],
-                    day(d["joined_on"]),
-                )
-            )
+            pupils.append(_build(Pupil, d, day))
         elif kind == "school":
-            schools.append(
-                School(
-                    d["urn"],
-                    d["name"],
-                    _PHASES[d["phase"]],
-                    d["pyramid"],
-                    d["zone"],
-                    int(d["la_code"]),
-                    int(d["establishment"]),
-                )
-            )
+            schools.append(_build(School, d, day))
         elif kind == "county":
             name = d["name"]
         else:
@@ -163,6 +141,11 @@ def _load(items: Iterable[Item], day: Callable[[Any], date]) -> tuple[County, li
     if name is None:
         raise ValueError("not a generator run: no county item")
     return County(name, tuple(schools), tuple(pupils)), regs
+
+
+def _same(value: Any) -> Any:
+    # Avro's date logical type already reads and writes date objects.
+    return value
 
 
 def write_jsonl(path: PathLike, county: County, regs: Iterable[Register]) -> int:
@@ -197,7 +180,7 @@ def write_avro(path: PathLike, county: County, regs: Iterable[Register]) -> int:
 
     def records() -> Iterator[dict[str, Any]]:
         nonlocal count
-        for kind, payload in _items(county, regs, lambda d: d):
+        for kind, payload in _items(county, regs, _same):
             count += 1
             yield {"item": (_RECORD_OF[kind], payload)}
 
@@ -216,7 +199,7 @@ def read_avro(path: PathLike) -> tuple[County, list[Register]]:
                 name, payload = cast(dict[str, tuple[str, dict[str, Any]]], record)["item"]
                 yield _KIND_OF[name], payload
 
-    return _load(items(), lambda d: d)
+    return _load(items(), _same)
 
 
 _FORMATS: Final = {
