@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")
     projector_metrics_port: int = Field(9102, description="Port of the projector's /metrics")
     flagger_store: str = Field(
-        "memory://", description="Faust table store: memory:// or rocksdb://"
+        "memory://", description="Faust table store (rocksdb:// is not wired up yet)"
     )
     flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
