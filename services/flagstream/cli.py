@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -26,6 +27,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_file(text: str) -> Path:
+    path = Path(text)
+    if path.suffix not in (".jsonl", ".avro"):
+        raise argparse.ArgumentTypeError(f"{text}: use a .jsonl or .avro file name")
+    return path
+
+
+def _stop_on_sigterm() -> None:
+    # Turn SIGTERM into the same clean unwinding as Ctrl-C, so children are stopped.
+    def _raise(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
 def _cmd_broker(args: argparse.Namespace) -> int:
     import time
 
@@ -34,6 +50,7 @@ def _cmd_broker(args: argparse.Namespace) -> int:
     from .topics import Topics, create_topics
 
     settings = Settings()
+    _stop_on_sigterm()
     with EmbeddedBroker(port=args.port) as broker:
         create_topics(broker.bootstrap, Topics(settings.topic_prefix), settings.partitions)
         print(f"embedded broker up (in-memory): FLAGSTREAM_KAFKA_BOOTSTRAP={broker.bootstrap}")
@@ -91,6 +108,7 @@ def _cmd_projector(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo.runner import DemoOptions, run_demo
 
+    _stop_on_sigterm()
     return run_demo(
         DemoOptions(
             preset=args.preset,
@@ -132,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEMO_START,
         help="first day (YYYY-MM-DD); weekends are skipped",
     )
-    gen.add_argument("--out", type=Path, required=True, help="output file: .jsonl or .avro")
+    gen.add_argument("--out", type=_run_file, required=True, help="output file: .jsonl or .avro")
 
     broker = add("broker", _cmd_broker, "Run the embedded in-memory Kafka broker and its topics.")
     broker.add_argument("--port", type=int, default=None, help="port (default: a free one)")

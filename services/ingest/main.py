@@ -27,6 +27,9 @@ def run(settings: Settings) -> None:
             "`python -c 'import secrets; print(secrets.token_hex(32))'` and keep it stable: "
             "a new key gives every child a new key."
         )
+    key = settings.pseudonym_key.get_secret_value().encode()
+    if len(key) < 32:
+        raise SystemExit("FLAGSTREAM_PSEUDONYM_KEY is too short: use at least 32 random bytes.")
     publisher = KafkaPublisher(
         settings.require_kafka(),
         Topics(settings.topic_prefix),
@@ -35,7 +38,7 @@ def run(settings: Settings) -> None:
     )
     app = create_app(
         publisher,
-        Pseudonymiser(settings.pseudonym_key.get_secret_value().encode()),
+        Pseudonymiser(key),
         service_metrics("ingest"),
         max_records=settings.ingest_max_records,
     )

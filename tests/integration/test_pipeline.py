@@ -73,6 +73,14 @@ def test_projected_attend_flags_equal_an_independent_computation(
                 return stored_offsets(conn)
 
         stack.wait_caught_up(projected, timeout=120)
+        metrics = {
+            name: httpx.get(f"http://127.0.0.1:{port}/metrics").text
+            for name, port in (
+                ("flagger", stack.flagger_metrics_port),
+                ("projector", stack.projector_metrics_port),
+                ("ingest", stack.ingest_port),
+            )
+        }
         with engine.connect() as conn:
             rows = {r.child_key: r for r in conn.execute(select(children))}
             raised = (
@@ -100,3 +108,9 @@ def test_projected_attend_flags_equal_an_independent_computation(
     assert 0 < len(want_flagged) < len(expected)
     # Every flagged child has a RAISED row in the flag history.
     assert want_flagged <= set(raised)
+    # Each service counted what it did.
+    marks = sum(len(r.marks) for r in regs)
+    assert f'flagstream_events_in_total{{kind="attendance_mark"}} {marks}.0' in metrics["ingest"]
+    assert f'flagstream_events_in_total{{kind="attendance_mark"}} {marks}.0' in metrics["flagger"]
+    assert 'flagstream_events_in_total{kind="child_flags_snapshot"}' in metrics["projector"]
+    assert "flagstream_processing_seconds_count" in metrics["flagger"]

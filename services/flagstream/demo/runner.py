@@ -69,15 +69,19 @@ def run_demo(options: DemoOptions) -> int:
             with engine.connect() as conn:
                 return stored_offsets(conn)
 
+        tty = sys.stderr.isatty()
+
         def show(flagger: int, projector: int) -> None:
-            sys.stderr.write(
-                f"\rwaiting for the pipeline: flagger backlog {flagger:,} "
-                f"messages, projector backlog {projector:,} records   "
+            line = (
+                f"waiting for the pipeline: flagger backlog {flagger:,} messages, "
+                f"projector backlog {projector:,} records"
             )
+            sys.stderr.write(f"\r{line}   " if tty else f"{line}\n")
             sys.stderr.flush()
 
         stack.wait_caught_up(projected, timeout=240.0, on_poll=show)
-        sys.stderr.write("\n")
+        if tty:
+            sys.stderr.write("\n")
         projected_counts = projected_by_zone(engine)
         direct = direct_by_zone(county, final_marks(regs), Settings().rules())
         _say("\nChildren and Attend flags (persistent absence) by zone:")
