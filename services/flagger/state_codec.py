@@ -7,7 +7,7 @@ from typing import Any
 from flagstream.codec import Codec
 from flagstream.domain.events import ActiveFlag
 from flagstream.domain.register import SessionRegister
-from flagstream.domain.state import ChildState
+from flagstream.domain.state import Case, ChildState, Result
 
 
 def _to_record(state: ChildState) -> dict[str, Any]:
@@ -20,8 +20,20 @@ def _to_record(state: ChildState) -> dict[str, Any]:
         "as_of": state.as_of,
         "year_start": register.year_start if register else None,
         "codes": register.codes if register else b"",
+        "sen": [{"effective_on": d, "provision": p} for d, p in state.sen],
+        "fsm": [{"eligible_from": a, "eligible_to": b} for a, b in state.fsm],
+        "results": [
+            {"assessment": r.assessment, "result": r.result, "assessed_on": r.assessed_on}
+            for r in state.results
+        ],
+        "cases": [
+            {"case_id": c.case_id, "opened_on": c.opened_on, "closed_on": c.closed_on}
+            for c in state.cases
+        ],
+        "notifications": list(state.notifications),
         "flags": [
-            {"flag": f.flag, "reason": f.reason, "raised_on": f.raised_on} for f in state.flags
+            {"flag": f.flag, "reason": f.reason, "raised_on": f.raised_on, "tier": f.tier}
+            for f in state.flags
         ],
     }
 
@@ -35,6 +47,11 @@ def _from_record(record: dict[str, Any]) -> ChildState:
         sex=record["sex"],
         as_of=record["as_of"],
         register=SessionRegister(year_start, record["codes"]) if year_start else None,
+        sen=tuple((f["effective_on"], f["provision"]) for f in record["sen"]),
+        fsm=tuple((f["eligible_from"], f["eligible_to"]) for f in record["fsm"]),
+        results=tuple(Result(**r) for r in record["results"]),
+        cases=tuple(Case(**c) for c in record["cases"]),
+        notifications=tuple(record["notifications"]),
         flags=tuple(ActiveFlag(**f) for f in record["flags"]),
     )
 

@@ -105,6 +105,19 @@ def _cmd_projector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from .rules_file import RulesFileError, describe_rules, load_rules
+
+    try:
+        config = load_rules(args.file)
+    except RulesFileError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: valid")
+    print(describe_rules(config))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo.runner import DemoOptions, run_demo
 
@@ -167,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="Faust worker log level",
     )
     add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
+
+    rules = add("rules", _cmd_rules, "Validate a rules file and say what it means in words.")
+    rules.add_argument("action", choices=["check"], help="check: validate and describe")
+    rules.add_argument("file", type=Path, help="rules file (TOML), e.g. deploy/rules.toml")
 
     demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")
     demo.add_argument(

@@ -30,6 +30,12 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.EnrolmentRecorded: "EnrolmentRecorded",
     ev.AttendanceMarkRecorded: "AttendanceMarkRecorded",
     ev.AttendanceMarksRecorded: "AttendanceMarksRecorded",
+    ev.SenProvisionRecorded: "SenProvisionRecorded",
+    ev.FsmEligibilityRecorded: "FsmEligibilityRecorded",
+    ev.AssessmentRecorded: "AssessmentRecorded",
+    ev.FamilyCaseRecorded: "FamilyCaseRecorded",
+    ev.DomesticAbuseNotified: "DomesticAbuseNotified",
+    ev.DayEnded: "DayEnded",
     ev.FlagChanged: "FlagChanged",
     ev.ChildFlagsSnapshot: "ChildFlagsSnapshot",
 }

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .codec import DEFAULT_SCHEMAS_DIR
 from .domain.rules import RuleConfig
+from .rules_file import DEFAULT_RULES_FILE, RulesFileError, load_rules
 
 
 class Settings(BaseSettings):
@@ -42,21 +43,16 @@ class Settings(BaseSettings):
     flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
     schemas_dir: Path = Field(DEFAULT_SCHEMAS_DIR, description="Directory of the .avsc files")
-    rule_version: str = Field("attend-v1", description="Version recorded on every flag change")
-    attend_persistent_absence_pct: float = Field(
-        10.0, gt=0, le=100, description="Attend: raised when absent >= this % of sessions"
-    )
-    attend_min_possible_sessions: int = Field(
-        20, ge=1, description="Attend: fewest possible sessions before the rule applies"
+    rules_file: Path = Field(
+        DEFAULT_RULES_FILE, description="Versioned flag rules (TOML); see deploy/rules.toml"
     )
 
     def rules(self) -> RuleConfig:
-        """The rule configuration these settings describe."""
-        return RuleConfig(
-            version=self.rule_version,
-            persistent_absence_pct=self.attend_persistent_absence_pct,
-            min_possible_sessions=self.attend_min_possible_sessions,
-        )
+        """The validated rules file; raises SystemExit with the problem if it is not."""
+        try:
+            return load_rules(self.rules_file)
+        except RulesFileError as exc:
+            raise SystemExit(f"{exc}\nCheck it with `flagstream rules check FILE`.") from None
 
     def require_kafka(self) -> str:
         """The bootstrap servers, or a clear error saying how to set them."""

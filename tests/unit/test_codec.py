@@ -9,10 +9,16 @@ import pytest
 from flagstream.codec import DEFAULT_SCHEMAS_DIR, EVENT_SCHEMAS, Codec, CodecError
 from flagstream.domain.events import (
     ActiveFlag,
+    AssessmentRecorded,
     AttendanceMarksRecorded,
     ChildFlagsSnapshot,
+    DayEnded,
+    DomesticAbuseNotified,
+    FamilyCaseRecorded,
     FlagChanged,
+    FsmEligibilityRecorded,
     SchoolRecorded,
+    SenProvisionRecorded,
 )
 
 from .factories import T0, enrolment, mark
@@ -33,6 +39,36 @@ EXAMPLES = [
         batch_id=uuid.uuid4(),
         marks=[mark("c1", date(2025, 9, 8), "AM", "/"), mark("c2", date(2025, 9, 8), "AM", "I")],
     ),
+    SenProvisionRecorded(
+        **ENV, child_key="c1", urn="100001", provision="K", effective_on=date(2025, 9, 1)
+    ),
+    FsmEligibilityRecorded(**ENV, child_key="c1", eligible_from=date(2024, 1, 5)),
+    AssessmentRecorded(
+        **ENV,
+        child_key="c1",
+        urn="100001",
+        assessment="KS2_WRITING",
+        result="WTS",
+        assessed_on=date(2025, 7, 8),
+    ),
+    FamilyCaseRecorded(
+        **ENV,
+        child_key="c1",
+        case_id="FS-1",
+        opened_on=date(2025, 9, 20),
+        closed_on=None,
+        outcome_areas=["housing", "finance"],
+    ),
+    DomesticAbuseNotified(
+        **ENV,
+        child_key="c1",
+        urn="100001",
+        incident_on=date(2025, 10, 2),
+        child_present=False,
+        police_reference="OE/2025/000001",
+        circumstances="verbal argument",
+    ),
+    DayEnded(**ENV, day=date(2025, 10, 3)),
     FlagChanged(
         **ENV,
         child_key="c1",
@@ -52,7 +88,7 @@ EXAMPLES = [
         as_of=date(2025, 9, 30),
         possible_sessions=40,
         absent_sessions=8,
-        flags=[ActiveFlag(flag="ATTEND", reason="r", raised_on=date(2025, 9, 29))],
+        flags=[ActiveFlag(flag="ATTEND", reason="r", raised_on=date(2025, 9, 29), tier="severe")],
         rule_version="v1",
     ),
 ]
@@ -94,7 +130,7 @@ def test_single_object_header_is_the_spec_fingerprint() -> None:
 )
 def test_bad_input_is_rejected_with_a_reason(mangle, reason: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CodecError) as err:
-        CODEC.decode(mangle(CODEC.encode(EXAMPLES[4])))
+        CODEC.decode(mangle(CODEC.encode(EXAMPLES[-2])))
     assert err.value.reason == reason
 
 

@@ -5,12 +5,15 @@ from flagger.handler import MessageHandler
 from flagger.state_codec import StateCodec
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
-from flagstream.domain.rules import RuleConfig
+from flagstream.domain.rules import RuleConfig, default_config
+from flagstream.domain.rules.attend import AttendSettings
 
 from .factories import T0, enrolment, mark
 
 CODEC = Codec()
-RULES = RuleConfig(min_possible_sessions=4)
+RULES = RuleConfig(
+    "v", {**default_config().flags, "ATTEND": AttendSettings(min_possible_sessions=4)}
+)
 D = date(2025, 9, 8)
 
 

@@ -1,12 +1,15 @@
 from datetime import date, timedelta
 
 from flagstream.domain.flagging import step
-from flagstream.domain.rules import RuleConfig
+from flagstream.domain.rules import RuleConfig, default_config
+from flagstream.domain.rules.attend import AttendSettings
 from flagstream.domain.state import ChildState
 
 from .factories import T0, enrolment, mark
 
-RULES = RuleConfig(version="v-test", persistent_absence_pct=10.0, min_possible_sessions=4)
+RULES = RuleConfig(
+    "v-test", {**default_config().flags, "ATTEND": AttendSettings(min_possible_sessions=4)}
+)
 D = date(2025, 9, 8)
 
 

@@ -1,20 +1,23 @@
-"""The demo's closing table: projected Attend counts beside counts computed directly."""
+"""The demo's closing table: projected Attend counts beside the batch oracle's."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, case, func, select
 
 from projector.tables import children, schools
 
-from ..domain.codes import ABSENT, ATTENDED
-from ..domain.events import Session
+from ..domain.events import AttendanceMarkRecorded
 from ..domain.rules import RuleConfig
-from ..generator import County
+from ..generator import County, Register
+from ..oracle import raised, recompute
+
+_NIL = uuid.UUID(int=0)  # The oracle needs no event ids.
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +44,28 @@ def projected_by_zone(engine: Engine) -> dict[str, ZoneCounts]:
 
 
 def direct_by_zone(
-    county: County, final: Mapping[tuple[str, date, Session], str], rules: RuleConfig
+    county: County, regs: Sequence[Register], rules: RuleConfig, as_of: date
 ) -> dict[str, ZoneCounts]:
-    """Straight from the generated marks: last mark per session wins, then the DfE sums."""
-    possible: dict[str, int] = defaultdict(int)
-    absent: dict[str, int] = defaultdict(int)
-    for (upn, _day, _session), code in final.items():
-        if code in ABSENT:
-            absent[upn] += 1
-            possible[upn] += 1
-        elif code in ATTENDED:
-            possible[upn] += 1
+    """From the generated registers through the batch oracle (no broker, no flagger)."""
+    stamp = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+    log = (
+        AttendanceMarkRecorded(
+            event_id=_NIL, source="demo", occurred_at=stamp, recorded_at=stamp,
+            child_key=m.upn, urn=r.urn, date=m.date, session=m.session, code=m.code,
+        )
+        for r in regs
+        for m in r.marks
+    )  # fmt: skip
+    outcomes = recompute(log, as_of, rules)
     zone_of = {s.urn: s.zone for s in county.schools}
     seen: dict[str, int] = defaultdict(int)
     flagged: dict[str, int] = defaultdict(int)
-    marked = {upn for upn, _d, _s in final}
     for pupil in county.pupils:
-        if pupil.upn not in marked:
+        if pupil.upn not in outcomes:
             continue
         zone = zone_of[pupil.urn]
         seen[zone] += 1
-        n = possible[pupil.upn]
-        if n >= rules.min_possible_sessions and 100 * absent[pupil.upn] >= (
-            rules.persistent_absence_pct * n
-        ):
-            flagged[zone] += 1
+        flagged[zone] += "ATTEND" in raised(outcomes[pupil.upn])
     return {zone: ZoneCounts(seen[zone], flagged[zone]) for zone in seen}
 
 
@@ -74,7 +74,7 @@ def render(projected: Mapping[str, ZoneCounts], direct: Mapping[str, ZoneCounts]
     zones = sorted(set(projected) | set(direct))
     none = ZoneCounts(0, 0)
     header = (
-        f"{'zone':<22} {'children':>9} {'Attend (projected)':>19} {'Attend (direct)':>16}  match"
+        f"{'zone':<22} {'children':>9} {'Attend (projected)':>19} {'Attend (oracle)':>16}  match"
     )
     lines = [header, "-" * len(header)]
     for zone in [*zones, "TOTAL"]:

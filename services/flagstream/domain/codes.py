@@ -60,6 +60,10 @@ ABSENT: Final[frozenset[str]] = frozenset(
 ATTENDED: Final[frozenset[str]] = frozenset(
     c for c, cat in CATEGORY_OF.items() if cat in ("present", "approved")
 )
+UNAUTHORISED: Final[frozenset[str]] = frozenset(
+    c for c, cat in CATEGORY_OF.items() if cat == "unauthorised"
+)
+UNAUTHORISED_IDS: Final[frozenset[int]] = frozenset(ID_OF[c] for c in UNAUTHORISED)
 ABSENT_IDS: Final[frozenset[int]] = frozenset(ID_OF[c] for c in ABSENT)
 ATTENDED_IDS: Final[frozenset[int]] = frozenset(ID_OF[c] for c in ATTENDED)
 

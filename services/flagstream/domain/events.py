@@ -12,7 +12,9 @@ Phase = Literal[
     "NURSERY", "PRIMARY", "FIRST", "MIDDLE", "SECONDARY", "UPPER", "SPECIAL", "ALL_THROUGH"
 ]
 Sex = Literal["F", "M", "U"]
-FlagName = Literal["ATTEND"]
+SenProvision = Literal["N", "K", "E"]
+# Flags are strings on the wire so a new flag needs no schema change to FlagChanged.
+FlagName = str
 Change = Literal["RAISED", "CLEARED"]
 
 
@@ -70,6 +72,67 @@ class AttendanceMarksRecorded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SenProvisionRecorded(Event):
+    """A child's SEN provision (N none, K SEN support, E EHC plan) from a date."""
+
+    child_key: str
+    urn: str
+    provision: SenProvision
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FsmEligibilityRecorded(Event):
+    """A free-school-meals eligibility period; a repeat with eligible_to set ends it."""
+
+    child_key: str
+    eligible_from: date
+    eligible_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssessmentRecorded(Event):
+    """One assessment result, e.g. KS2_READING '98', KS2_WRITING 'EXS', KS4_MATHS '4'."""
+
+    child_key: str
+    urn: str
+    assessment: str
+    result: str
+    assessed_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FamilyCaseRecorded(Event):
+    """A family-support case opened, or closed when closed_on is set."""
+
+    child_key: str
+    case_id: str
+    opened_on: date
+    closed_on: date | None = None
+    outcome_areas: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomesticAbuseNotified(Event):
+    """An Operation Encompass notification; details are for safeguarding roles only."""
+
+    child_key: str
+    urn: str
+    incident_on: date
+    child_present: bool
+    police_reference: str
+    circumstances: str
+    sensitive: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DayEnded(Event):
+    """A clock tick: the school day has ended; time-dependent flags are re-evaluated."""
+
+    day: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FlagChanged(Event):
     """A flag was raised or cleared for a child, with the reason and rule version."""
 
@@ -89,6 +152,7 @@ class ActiveFlag:
     flag: FlagName
     reason: str
     raised_on: date
+    tier: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

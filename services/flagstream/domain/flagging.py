@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
-from .rules import RuleConfig, evaluate
+from .rules import DEFAULT_RULES, Rule, RuleConfig, evaluate
 from .state import ChildState, apply_all
 
 # Derived ids make a replay emit the same event ids, so sinks can drop repeats.
@@ -30,47 +30,68 @@ def step(
     config: RuleConfig,
     source: str,
     recorded_at: datetime,
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
 ) -> StepResult:
     """Apply events to one child's state; emit flag changes and the child's snapshot."""
     if not events:
         return StepResult(state, [], None)
-    state = apply_all(state, events)
+    return reevaluate(apply_all(state, events), events[-1], config, source, recorded_at, rules)
+
+
+def reevaluate(
+    state: ChildState,
+    cause: Event,
+    config: RuleConfig,
+    source: str,
+    recorded_at: datetime,
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
+) -> StepResult:
+    """Evaluate every enabled rule as of the child's as-of date; diff against held flags."""
     if state.as_of is None:
-        return StepResult(state, [], None)  # Enrolled, no marks yet: nothing to evaluate.
+        return StepResult(state, [], None)  # Nothing dated yet: nothing to evaluate.
     as_of = state.as_of
-    last = events[-1]
-    outcomes = evaluate(state, config)
-    raised = {flag: o.reason for flag, o in outcomes.items() if o.raised}
+    outcomes = evaluate(state, as_of, config, rules)
+    raised = {flag: o for flag, o in outcomes.items() if o.raised}
     before = {f.flag: f for f in state.flags}
 
     def change(flag: str, kind: str, reason: str) -> FlagChanged:
-        key = f"{state.child_key}|{flag}|{kind}|{as_of}|{last.event_id}"
+        key = f"{state.child_key}|{flag}|{kind}|{as_of}|{cause.event_id}|{config.version}"
         return FlagChanged(
             event_id=uuid.uuid5(_IDS, key),
             source=source,
-            occurred_at=last.occurred_at,
+            occurred_at=cause.occurred_at,
             recorded_at=recorded_at,
             child_key=state.child_key,
             urn=state.urn,
-            flag=flag,  # type: ignore[arg-type]
+            flag=flag,
             change=kind,  # type: ignore[arg-type]
             reason=reason,
             rule_version=config.version,
             as_of=as_of,
         )
 
-    changes = [change(f, "RAISED", r) for f, r in raised.items() if f not in before]
-    changes += [change(f, "CLEARED", outcomes[f].reason) for f in before if f not in raised]
+    changes = [change(f, "RAISED", o.reason) for f, o in raised.items() if f not in before]
+    changes += [
+        change(f, "CLEARED", outcomes[f].reason if f in outcomes else "flag switched off")
+        for f in before
+        if f not in raised
+    ]
     flags = tuple(
-        ActiveFlag(flag=f, reason=r, raised_on=before[f].raised_on if f in before else as_of)
-        for f, r in raised.items()
+        ActiveFlag(
+            flag=f,
+            reason=o.reason,
+            raised_on=before[f].raised_on if f in before else as_of,
+            tier=o.tier,
+        )
+        for f, o in sorted(raised.items())
     )
     state = replace(state, flags=flags)
-    possible, absent = state.register.totals() if state.register else (0, 0)
+    register = state.register
+    possible, absent = register.totals(None, as_of) if register else (0, 0)
     snapshot = ChildFlagsSnapshot(
-        event_id=uuid.uuid5(_IDS, f"{state.child_key}|snapshot|{last.event_id}"),
+        event_id=uuid.uuid5(_IDS, f"{state.child_key}|snapshot|{cause.event_id}|{config.version}"),
         source=source,
-        occurred_at=last.occurred_at,
+        occurred_at=cause.occurred_at,
         recorded_at=recorded_at,
         child_key=state.child_key,
         urn=state.urn,

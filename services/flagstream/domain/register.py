@@ -35,9 +35,19 @@ class SessionRegister:
         buf[i] = ID_OF[code]
         return SessionRegister(self.year_start, bytes(buf))
 
-    def totals(self) -> tuple[int, int]:
-        """(possible sessions, absent sessions) over the year to date."""
-        counts = Counter(self.codes)
+    def _window(self, start: date | None, end: date | None) -> bytes:
+        lo = 0 if start is None else max(0, _index(self.year_start, start, "AM"))
+        hi = len(self.codes) if end is None else max(0, _index(self.year_start, end, "PM") + 1)
+        return self.codes[lo:hi]
+
+    def totals(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
+        """(possible sessions, absent sessions) between two days inclusive (default: all)."""
+        counts = Counter(self._window(start, end))
         absent = sum(counts[i] for i in ABSENT_IDS)
         attended = sum(counts[i] for i in ATTENDED_IDS)
         return attended + absent, absent
+
+    def count(self, ids: frozenset[int], start: date | None, end: date | None) -> int:
+        """Sessions between two days inclusive whose code id is in ids."""
+        counts = Counter(self._window(start, end))
+        return sum(counts[i] for i in ids)

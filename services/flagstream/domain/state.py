@@ -7,8 +7,40 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from .events import ActiveFlag, AttendanceMarkRecorded, EnrolmentRecorded, Sex
+from .events import (
+    ActiveFlag,
+    AssessmentRecorded,
+    AttendanceMarkRecorded,
+    DayEnded,
+    DomesticAbuseNotified,
+    EnrolmentRecorded,
+    FamilyCaseRecorded,
+    FsmEligibilityRecorded,
+    SenProvision,
+    SenProvisionRecorded,
+    Sex,
+)
 from .register import SessionRegister, school_year_start
+
+MAX_NOTIFICATIONS = 20  # Older incidents are outside any sensible window; keep state small.
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One assessment result held for the Attain rule."""
+
+    assessment: str
+    result: str
+    assessed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A family-support case: open while closed_on is None or later than as-of."""
+
+    case_id: str
+    opened_on: date
+    closed_on: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +53,16 @@ class ChildState:
     sex: Sex | None = None
     as_of: date | None = None
     register: SessionRegister | None = None
+    sen: tuple[tuple[date, SenProvision], ...] = ()
+    fsm: tuple[tuple[date, date | None], ...] = ()
+    results: tuple[Result, ...] = ()
+    cases: tuple[Case, ...] = ()
+    notifications: tuple[date, ...] = ()
     flags: tuple[ActiveFlag, ...] = ()
+
+
+def _later(current: date | None, day: date) -> date:
+    return day if current is None or current < day else current
 
 
 def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
@@ -31,11 +72,10 @@ def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
         return state  # A mark for an earlier school year no longer affects year-to-date flags.
     if register is None or year > register.year_start:
         register = SessionRegister(year)
-    as_of = mark.date if state.as_of is None or state.as_of < mark.date else state.as_of
     return replace(
         state,
         urn=mark.urn,
-        as_of=as_of,
+        as_of=_later(state.as_of, mark.date),
         register=register.with_mark(mark.date, mark.session, mark.code),
     )
 
@@ -46,9 +86,55 @@ def _on_enrolment(state: ChildState, enrolment: EnrolmentRecorded) -> ChildState
     return replace(state, urn=enrolment.urn, nc_year=enrolment.nc_year, sex=enrolment.sex)
 
 
+def _on_sen(state: ChildState, event: SenProvisionRecorded) -> ChildState:
+    # One provision per effective date; the latest record for a date replaces the earlier.
+    kept = tuple(p for p in state.sen if p[0] != event.effective_on)
+    return replace(state, sen=tuple(sorted((*kept, (event.effective_on, event.provision)))))
+
+
+def _on_fsm(state: ChildState, event: FsmEligibilityRecorded) -> ChildState:
+    kept = tuple(p for p in state.fsm if p[0] != event.eligible_from)
+    periods = (*kept, (event.eligible_from, event.eligible_to))
+    return replace(state, fsm=tuple(sorted(periods, key=lambda p: p[0])))
+
+
+def _on_assessment(state: ChildState, event: AssessmentRecorded) -> ChildState:
+    result = Result(event.assessment, event.result, event.assessed_on)
+    kept = tuple(
+        r for r in state.results
+        if (r.assessment, r.assessed_on) != (event.assessment, event.assessed_on)
+    )  # fmt: skip
+    ordered = sorted((*kept, result), key=lambda r: (r.assessed_on, r.assessment))
+    return replace(state, results=tuple(ordered))
+
+
+def _on_case(state: ChildState, event: FamilyCaseRecorded) -> ChildState:
+    case = Case(event.case_id, event.opened_on, event.closed_on)
+    kept = tuple(c for c in state.cases if c.case_id != event.case_id)
+    cases = tuple(sorted((*kept, case), key=lambda c: c.case_id))
+    return replace(state, cases=cases, as_of=_later(state.as_of, event.opened_on))
+
+
+def _on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildState:
+    incidents = sorted({*state.notifications, event.incident_on})[-MAX_NOTIFICATIONS:]
+    return replace(
+        state, notifications=tuple(incidents), as_of=_later(state.as_of, event.incident_on)
+    )
+
+
+def _on_day_ended(state: ChildState, event: DayEnded) -> ChildState:
+    return replace(state, as_of=_later(state.as_of, event.day))
+
+
 MUTATORS: dict[type[Any], Callable[[ChildState, Any], ChildState]] = {
     AttendanceMarkRecorded: _on_mark,
     EnrolmentRecorded: _on_enrolment,
+    SenProvisionRecorded: _on_sen,
+    FsmEligibilityRecorded: _on_fsm,
+    AssessmentRecorded: _on_assessment,
+    FamilyCaseRecorded: _on_case,
+    DomesticAbuseNotified: _on_notification,
+    DayEnded: _on_day_ended,
 }
 
 

@@ -1,0 +1,48 @@
+"""What every rule shares: its outcome, its settings and the versioned configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..state import ChildState
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Whether a flag is raised, its tier, and the evidence in words either way."""
+
+    raised: bool
+    reason: str
+    tier: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlagSettings:
+    """Settings every flag has; a rule's own settings extend this."""
+
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A flag's name, the type of its settings and its pure evaluation function."""
+
+    flag: str
+    settings_type: type[FlagSettings]
+    evaluate: Callable[[ChildState, date, Any], Outcome]
+    describe: Callable[[Any], str]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConfig:
+    """A versioned set of flag settings; the version is recorded on every flag change."""
+
+    version: str
+    flags: Mapping[str, FlagSettings] = field(default_factory=dict)
+
+    def enabled(self) -> list[str]:
+        """Names of the flags switched on."""
+        return [name for name, s in self.flags.items() if s.enabled]

@@ -1,0 +1,140 @@
+"""Property: the incremental flagging step equals the batch oracle, whatever the delivery.
+
+Random histories are delivered shuffled within each fact's legal order (two marks for the
+same session keep their order; everything else may interleave), with repeats, in random
+message sizes, then a day-end tick. The stream's flags must equal the oracle's.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flagstream.domain import events as ev
+from flagstream.domain.flagging import step
+from flagstream.domain.rules import RuleConfig, default_config
+from flagstream.domain.rules.attend import AttendSettings
+from flagstream.domain.state import ChildState
+from flagstream.oracle import raised, recompute
+
+T = datetime(2025, 9, 1, tzinfo=UTC)
+START = date(2025, 9, 1)
+CONFIG = RuleConfig(
+    "prop",
+    {**default_config().flags, "ATTEND": AttendSettings(min_possible_sessions=6)},
+)
+ENV = {"source": "prop", "occurred_at": T, "recorded_at": T}
+CHILDREN = ("a", "b", "c")
+DAY = st.integers(0, 60).map(lambda n: START + timedelta(days=n))
+CODE = st.sampled_from(["/", "\\", "L", "B", "I", "M", "O", "G", "N", "U", "X", "C"])
+
+
+def _e(cls: type[Any], **kw: Any) -> Any:
+    return cls(event_id=uuid.uuid4(), **ENV, **kw)
+
+
+child = st.sampled_from(CHILDREN)
+mark = st.builds(lambda c, d, s, code: _e(ev.AttendanceMarkRecorded, child_key=c, urn="100001",
+                                          date=d, session=s, code=code),
+                 child, DAY, st.sampled_from(["AM", "PM"]), CODE)  # fmt: skip
+sen = st.builds(lambda c, d, p: _e(ev.SenProvisionRecorded, child_key=c, urn="100001",
+                                   provision=p, effective_on=d),
+                child, DAY, st.sampled_from(["N", "K", "E"]))  # fmt: skip
+fsm = st.builds(lambda c, d, n: _e(ev.FsmEligibilityRecorded, child_key=c, eligible_from=d,
+                                   eligible_to=None if n is None else d + timedelta(days=n)),
+                child, DAY, st.none() | st.integers(0, 40))  # fmt: skip
+result = st.builds(lambda c, d, a, r: _e(ev.AssessmentRecorded, child_key=c, urn="100001",
+                                         assessment=a, result=r, assessed_on=d),
+                   child, DAY, st.sampled_from(["KS2_READING", "KS2_WRITING", "KS4_MATHS"]),
+                   st.sampled_from(["95", "104", "WTS", "EXS", "3", "5"]))  # fmt: skip
+case = st.builds(lambda c, k, d, n: _e(ev.FamilyCaseRecorded, child_key=c, case_id=f"FS-{k}",
+                                       opened_on=d, outcome_areas=["housing"],
+                                       closed_on=None if n is None else d + timedelta(days=n)),
+                 child, st.integers(1, 3), DAY, st.none() | st.integers(0, 30))  # fmt: skip
+notice = st.builds(lambda c, d: _e(ev.DomesticAbuseNotified, child_key=c, urn="100001",
+                                   incident_on=d, child_present=True, police_reference="r",
+                                   circumstances="x"),
+                   child, DAY)  # fmt: skip
+history = st.lists(st.one_of(mark, mark, mark, sen, fsm, result, case, notice), max_size=80)
+
+
+def conflict_key(e: Any) -> tuple[Any, ...]:
+    """Events with the same key replace one another, so their order is the meaning."""
+    if isinstance(e, ev.AttendanceMarkRecorded):
+        return (e.child_key, "mark", e.date, e.session)
+    if isinstance(e, ev.SenProvisionRecorded):
+        return (e.child_key, "sen", e.effective_on)
+    if isinstance(e, ev.FsmEligibilityRecorded):
+        return (e.child_key, "fsm", e.eligible_from)
+    if isinstance(e, ev.AssessmentRecorded):
+        return (e.child_key, "result", e.assessment, e.assessed_on)
+    if isinstance(e, ev.FamilyCaseRecorded):
+        return (e.child_key, "case", e.case_id)
+    return (e.event_id,)
+
+
+def legal_shuffle(events: list[Any], rnd: random.Random) -> list[Any]:
+    queues: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for e in events:
+        queues[conflict_key(e)].append(e)
+    out: list[Any] = []
+    while queues:
+        key = rnd.choice(sorted(queues, key=repr))
+        out.append(queues[key].pop(0))
+        if rnd.random() < 0.15:
+            out.append(out[-1])  # delivered twice
+        if not queues[key]:
+            del queues[key]
+    return out
+
+
+def stream(events: list[Any], final_day: date, rnd: random.Random) -> dict[str, dict[str, str]]:
+    states = {c: ChildState(c) for c in CHILDREN}
+    i = 0
+    while i < len(events):
+        size = rnd.randint(1, 10)
+        message, i = events[i : i + size], i + size
+        by_child: dict[str, list[Any]] = defaultdict(list)
+        for e in message:
+            by_child[e.child_key].append(e)
+        for key, evs in by_child.items():
+            states[key] = step(states[key], evs, CONFIG, "f", T).state
+    tick = _e(ev.DayEnded, day=final_day)
+    return {c: {f.flag: f.tier for f in step(s, [tick], CONFIG, "f", T).state.flags}
+            for c, s in states.items()}  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history, st.randoms(use_true_random=False))
+def test_stream_equals_oracle(events: list[Any], rnd: random.Random) -> None:
+    final_day = START + timedelta(days=61)
+    expected = recompute(events, final_day, CONFIG)
+    got = stream(legal_shuffle(events, rnd), final_day, rnd)
+    for c in CHILDREN:
+        assert got[c] == raised(expected.get(c, {})), c
+
+
+def test_a_history_raising_all_five_flags() -> None:
+    """Guard against a vacuous property: the oracle and the stream do raise every flag."""
+    rnd = random.Random(3)
+    d = START + timedelta(days=3)
+    events = [
+        *[_e(ev.AttendanceMarkRecorded, child_key="a", urn="100001", date=d + timedelta(days=i),
+             session="AM", code="O") for i in range(8)],
+        _e(ev.SenProvisionRecorded, child_key="a", urn="100001", provision="K", effective_on=d),
+        _e(ev.FsmEligibilityRecorded, child_key="a", eligible_from=d, eligible_to=None),
+        _e(ev.AssessmentRecorded, child_key="a", urn="100001", assessment="KS2_READING",
+           result="95", assessed_on=d),
+        _e(ev.DomesticAbuseNotified, child_key="a", urn="100001", incident_on=d + timedelta(days=9),
+           child_present=True, police_reference="r", circumstances="x"),
+    ]  # fmt: skip
+    final = d + timedelta(days=10)
+    expected = raised(recompute(events, final, CONFIG)["a"])
+    assert set(expected) == {"ATTEND", "ATTAIN", "FAMILY", "FSM", "SEN"}
+    assert stream(legal_shuffle(events, rnd), final, rnd)["a"] == expected
