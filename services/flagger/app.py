@@ -45,14 +45,14 @@ def create_app(settings: Settings, codec: Codec, metrics: ServiceMetrics) -> fau
     changes_out = app.topic(topics.flag_changes, partitions=partitions)
     snapshots_out = app.topic(topics.child_flags, partitions=partitions)
     table = app.Table(TABLE, default=None, partitions=partitions, key_type=bytes, value_type=bytes)
-    handle = MessageHandler(codec, table, settings.rules())
+    handle = MessageHandler(codec, table, settings.rules(), partitions)
 
     @app.agent(source)
     async def flag(stream: Any) -> None:
         async for event in stream.events():
             started = time.perf_counter()
             try:
-                out = handle(event.message.value)
+                out = handle(event.message.value, event.message.partition)
             except (CodecError, TypeError) as exc:
                 reason = exc.reason if isinstance(exc, CodecError) else "not_canonical_event"
                 metrics.rejected.labels(reason).inc()

@@ -10,27 +10,48 @@ from typing import Any
 
 from flagstream.codec import Codec
 from flagstream.domain.events import (
+    AssessmentRecorded,
     AttendanceMarkRecorded,
     AttendanceMarksRecorded,
     ChildFlagsSnapshot,
+    DayEnded,
+    DomesticAbuseNotified,
     EnrolmentRecorded,
     Event,
+    FamilyCaseRecorded,
     FlagChanged,
+    FsmEligibilityRecorded,
+    SenProvisionRecorded,
 )
 from flagstream.domain.flagging import step
 from flagstream.domain.rules import RuleConfig
 from flagstream.domain.state import ChildState
+from flagstream.topics import partition_for
 
 from .state_codec import StateCodec
 
 # Message type -> the per-child events it carries.
+SINGLE = (
+    EnrolmentRecorded,
+    SenProvisionRecorded,
+    FsmEligibilityRecorded,
+    AssessmentRecorded,
+    FamilyCaseRecorded,
+    DomesticAbuseNotified,
+)
 UNPACK: dict[type[Any], Callable[[Any], list[Event]]] = {
     AttendanceMarksRecorded: lambda batch: list(batch.marks),
-    EnrolmentRecorded: lambda enrolment: [enrolment],
+    **{cls: lambda event: [event] for cls in SINGLE},
 }
 KIND: dict[type[Any], str] = {
     AttendanceMarkRecorded: "attendance_mark",
     EnrolmentRecorded: "enrolment",
+    SenProvisionRecorded: "sen_provision",
+    FsmEligibilityRecorded: "fsm_eligibility",
+    AssessmentRecorded: "assessment",
+    FamilyCaseRecorded: "family_case",
+    DomesticAbuseNotified: "domestic_abuse_notification",
+    DayEnded: "day_ended",
 }
 
 
@@ -51,14 +72,17 @@ class MessageHandler:
         codec: Codec,
         table: MutableMapping[bytes, bytes],
         rules: RuleConfig,
+        partitions: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._codec, self._state, self._table = codec, StateCodec(codec), table
-        self._rules, self._clock = rules, clock
+        self._rules, self._partitions, self._clock = rules, partitions, clock
 
-    def __call__(self, value: bytes) -> Output:
+    def __call__(self, value: bytes, partition: int) -> Output:
         """Raises CodecError for bytes that are not a canonical event."""
         message = self._codec.decode(value)
+        if isinstance(message, DayEnded):
+            return self._tick(message, partition)
         unpack = UNPACK.get(type(message))
         if unpack is None:
             raise TypeError(f"{type(message).__name__} is not a canonical input event")
@@ -77,5 +101,22 @@ class MessageHandler:
             self._table[key] = self._state.encode(result.state)
             out.changes.extend(result.changes)
             if result.snapshot is not None:
+                out.snapshots.append(result.snapshot)
+        return out
+
+    def _tick(self, tick: DayEnded, partition: int) -> Output:
+        """Re-evaluate every child this partition owns as of the day that ended."""
+        out = Output(counts={"day_ended": 1})
+        now = self._clock()
+        for key in [
+            k for k in self._table if partition_for(k.decode(), self._partitions) == partition
+        ]:
+            raw = self._table[key]
+            result = step(self._state.decode(raw), [tick], self._rules, "flagger", now)
+            encoded = self._state.encode(result.state)
+            if encoded != raw:
+                self._table[key] = encoded  # Unchanged children cost no changelog write.
+            if result.changes and result.snapshot is not None:
+                out.changes.extend(result.changes)
                 out.snapshots.append(result.snapshot)
         return out

@@ -105,6 +105,24 @@ def _cmd_projector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tick(args: argparse.Namespace) -> int:
+    from .clock import publish_day_ended
+    from .codec import Codec
+    from .settings import Settings
+    from .topics import Topics
+
+    settings = Settings()
+    sent = publish_day_ended(
+        settings.require_kafka(),
+        Topics(settings.topic_prefix),
+        settings.partitions,
+        args.day,
+        Codec(settings.schemas_dir),
+    )
+    print(f"day {args.day} ended: {sent} tick(s) sent, one per partition")
+    return 0
+
+
 def _cmd_rules(args: argparse.Namespace) -> int:
     from .rules_file import RulesFileError, describe_rules, load_rules
 
@@ -180,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Faust worker log level",
     )
     add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
+
+    tick = add("tick", _cmd_tick, "Publish a day-end tick so time-dependent flags update.")
+    tick.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        required=True,
+        help="the day that ended (YYYY-MM-DD); run daily after registers close",
+    )
 
     rules = add("rules", _cmd_rules, "Validate a rules file and say what it means in words.")
     rules.add_argument("action", choices=["check"], help="check: validate and describe")

@@ -33,6 +33,16 @@ class Topics:
         return f"{self.prefix}.attendance"
 
     @property
+    def child_events(self) -> str:
+        """Canonical: SEN, FSM, assessment, family-case and notification events by child_key."""
+        return f"{self.prefix}.child-events"
+
+    @property
+    def clock(self) -> str:
+        """Canonical: DayEnded ticks, one copy in every partition."""
+        return f"{self.prefix}.clock"
+
+    @property
     def flag_changes(self) -> str:
         """Flagger output: FlagChanged keyed by child_key."""
         return f"{self.prefix}.flag-changes"
@@ -45,7 +55,7 @@ class Topics:
     @property
     def canonical(self) -> tuple[str, ...]:
         """Topics the flagger consumes, co-partitioned by child_key."""
-        return (self.enrolments, self.attendance)
+        return (self.enrolments, self.attendance, self.child_events, self.clock)
 
 
 def partition_for(child_key: str, partitions: int) -> int:

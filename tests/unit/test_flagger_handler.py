@@ -23,12 +23,13 @@ def batch(*marks: object) -> bytes:
 
 def test_one_snapshot_per_child_per_message_and_state_in_the_table() -> None:
     table: dict[bytes, bytes] = {}
-    handle = MessageHandler(CODEC, table, RULES, clock=lambda: T0)
+    handle = MessageHandler(CODEC, table, RULES, partitions=1, clock=lambda: T0)
     out = handle(
         batch(
             *[mark("a", D + timedelta(days=i), s, "O") for i in range(3) for s in ("AM", "PM")],
             mark("b", D, "AM", "/"),
-        )
+        ),
+        0,
     )
     assert out.counts == {"attendance_mark": 7}
     assert sorted(s.child_key for s in out.snapshots) == ["a", "b"]
@@ -36,12 +37,52 @@ def test_one_snapshot_per_child_per_message_and_state_in_the_table() -> None:
     state = StateCodec(CODEC).decode(table[b"a"])
     assert state.register is not None and state.register.totals() == (6, 6)
     # Enrolment for a child with state: the snapshot carries the year group.
-    out = handle(CODEC.encode(enrolment("a", nc_year=4)))
+    out = handle(CODEC.encode(enrolment("a", nc_year=4)), 0)
     assert out.snapshots[0].nc_year == 4 and out.changes == []
 
 
 def test_state_codec_round_trip() -> None:
     table: dict[bytes, bytes] = {}
-    MessageHandler(CODEC, table, RULES)(batch(*[mark("a", D, "AM", "O")] * 5))
+    MessageHandler(CODEC, table, RULES, partitions=1)(batch(*[mark("a", D, "AM", "O")] * 5), 0)
     codec = StateCodec(CODEC)
     assert codec.encode(codec.decode(table[b"a"])) == table[b"a"]
+
+
+def test_day_end_tick_expires_a_notification_for_the_children_of_its_partition() -> None:
+    import uuid as _uuid
+
+    from flagstream.domain.events import DayEnded, DomesticAbuseNotified
+    from flagstream.topics import partition_for
+
+    table: dict[bytes, bytes] = {}
+    handle = MessageHandler(CODEC, table, RULES, partitions=4, clock=lambda: T0)
+    children = ["kid-1", "kid-2", "kid-3", "kid-4", "kid-5", "kid-6"]
+    for child in children:
+        notice = DomesticAbuseNotified(
+            event_id=_uuid.uuid4(),
+            source="police",
+            occurred_at=T0,
+            recorded_at=T0,
+            child_key=child,
+            urn="100001",
+            incident_on=D,
+            child_present=True,
+            police_reference="OE/1",
+            circumstances="x",
+        )
+        out = handle(CODEC.encode(notice), partition_for(child, 4))
+        assert [(c.flag, c.change) for c in out.changes] == [("FAMILY", "RAISED")]
+        assert "OE/1" not in out.changes[0].reason
+    owned = [c for c in children if partition_for(c, 4) == partition_for("kid-1", 4)]
+    tick = DayEnded(
+        event_id=_uuid.uuid4(),
+        source="clock",
+        occurred_at=T0,
+        recorded_at=T0,
+        day=D + timedelta(days=40),
+    )
+    out = handle(CODEC.encode(tick), partition_for("kid-1", 4))
+    assert sorted(c.child_key for c in out.changes) == sorted(owned)
+    assert {(c.flag, c.change) for c in out.changes} == {("FAMILY", "CLEARED")}
+    # A repeated tick changes nothing.
+    assert handle(CODEC.encode(tick), partition_for("kid-1", 4)).changes == []
