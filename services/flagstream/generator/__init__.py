@@ -1,27 +1,72 @@
-"""Synthetic county generator and load generator: fictional schools, pupils and registers."""
+"""Synthetic county generator and load generator: fictional schools, pupils and partner sources.
+
+make_county builds the county; registers yields its schools' register submissions; timeline
+adds every other partner source (SEN, FSM, assessments, family cases, Operation Encompass).
+"""
 
 from .county import LA_CODE, SCHOOL_YEAR, make_county
-from .files import read_avro, read_jsonl, read_run, write_avro, write_jsonl, write_run
-from .marks import final_marks, registers, school_days
-from .model import County, Preset, Pupil, RawMark, Register, School
+from .files import (
+    read_avro,
+    read_jsonl,
+    read_run,
+    read_timeline,
+    write_avro,
+    write_jsonl,
+    write_run,
+    write_timeline,
+)
+from .marks import absence_propensity, final_marks, registers, school_days
+from .model import (
+    ASSESSMENTS,
+    OUTCOME_AREAS,
+    AssessmentRecorded,
+    County,
+    DayEnded,
+    DomesticAbuseNotified,
+    FamilyCaseRecorded,
+    FsmRecorded,
+    Item,
+    Preset,
+    Pupil,
+    RawMark,
+    Register,
+    School,
+    SenProvision,
+    SenRecorded,
+)
+from .sources import timeline
 
 __all__ = [
+    "ASSESSMENTS",
     "LA_CODE",
+    "OUTCOME_AREAS",
     "SCHOOL_YEAR",
+    "AssessmentRecorded",
     "County",
+    "DayEnded",
+    "DomesticAbuseNotified",
+    "FamilyCaseRecorded",
+    "FsmRecorded",
+    "Item",
     "Preset",
     "Pupil",
     "RawMark",
     "Register",
     "School",
+    "SenProvision",
+    "SenRecorded",
+    "absence_propensity",
     "final_marks",
     "make_county",
     "read_avro",
     "read_jsonl",
     "read_run",
+    "read_timeline",
     "registers",
     "school_days",
+    "timeline",
     "write_avro",
     "write_jsonl",
     "write_run",
+    "write_timeline",
 ]

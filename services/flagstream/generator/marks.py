@@ -139,6 +139,27 @@ def _codes(rnd: Callable[[], float], child: _Child, i: int, trip: int) -> tuple[
     return ("L" if x > 1 - _LATE else "/"), "\\", False
 
 
+def _session_rate(r: _Rates) -> float:
+    """The long-run share of sessions missed that `_rates` built these chances from."""
+    full = r.enter / (r.enter + 1 - r.stay) if r.enter else 0.0
+    return full + (1 - full) * r.half / 2
+
+
+def absence_propensity(county: County, days: int, seed: int) -> dict[str, float]:
+    """Each pupil's expected share of sessions missed over registers(county, _, days, seed).
+
+    Replays the children that `registers` draws first from its seed, so the registers
+    themselves are untouched; other sources use it to correlate with attendance.
+    """
+    out: dict[str, float] = {}
+    for roll in _children(county, random.Random(seed), days).values():
+        for child in roll:
+            switch = min(max(child.switch, 0), days)
+            before, after = _session_rate(child.before), _session_rate(child.after)
+            out[child.upn] = (switch * before + (days - switch) * after) / days if days else before
+    return out
+
+
 def registers(county: County, start: date, days: int, seed: int) -> Iterator[Register]:
     """Registers for `days` school days from start: per day, one per school in county order."""
     if days < 0:

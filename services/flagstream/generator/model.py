@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal, TypeAlias
 
 from flagstream.domain.events import Phase, Session, Sex
 
 Preset = Literal["tiny", "demo", "dorset"]
+SenProvision = Literal["N", "K", "E"]  # none, SEN support, EHC plan
+
+# KS2 reading/maths: scaled score 80-120 (expected >= 100); writing: WTS/EXS/GDS teacher
+# assessment; KS4 English/maths: grade "1".."9" (4+ is a usable base).
+ASSESSMENTS: Final = ("KS2_READING", "KS2_MATHS", "KS2_WRITING", "KS4_ENGLISH", "KS4_MATHS")
+# Supporting Families outcome framework: the 10 headline outcomes.
+OUTCOME_AREAS: Final = (
+    "education",
+    "early_years",
+    "health",
+    "substance_use",
+    "family_relationships",
+    "abuse_exploitation",
+    "crime",
+    "domestic_abuse",
+    "housing",
+    "finance",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +104,89 @@ class County:
     def school(self, urn: str) -> School:
         """The school with this URN (KeyError if there is none)."""
         return self._by_urn[urn]
+
+
+# Partner sources, in the raw form each partner sends: keyed by UPN, never by child_key.
+
+
+@dataclass(frozen=True, slots=True)
+class SenRecorded:
+    """A pupil's SEN provision as of a date, from the school MIS / census."""
+
+    upn: str
+    urn: str
+    provision: SenProvision
+    effective_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class FsmRecorded:
+    """A free-school-meals eligibility period from the council's eligibility checks.
+
+    eligible_to None is open-ended; a later record with the same upn and eligible_from and
+    eligible_to set ends the period.
+    """
+
+    upn: str
+    eligible_from: dt.date
+    eligible_to: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRecorded:
+    """One statutory assessment result (see ASSESSMENTS for the kinds and result forms)."""
+
+    upn: str
+    urn: str
+    assessment: str
+    result: str
+    assessed_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyCaseRecorded:
+    """A family-support case opened, or closed (the same case_id sent again with closed_on)."""
+
+    upn: str
+    case_id: str
+    opened_on: dt.date
+    closed_on: dt.date | None
+    outcome_areas: tuple[str, ...]  # ids from OUTCOME_AREAS
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DomesticAbuseNotified:
+    """An Operation Encompass notification to the school's DSL; the details are sensitive."""
+
+    upn: str
+    urn: str
+    incident_on: dt.date
+    child_present: bool
+    police_reference: str
+    circumstances: str
+
+    def __repr__(self) -> str:
+        # Keep the circumstances out of logs and test failure output.
+        return (
+            f"DomesticAbuseNotified(upn={self.upn!r}, urn={self.urn!r}, "
+            f"incident_on={self.incident_on!r}, police_reference=<redacted>, "
+            "circumstances=<redacted>)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DayEnded:
+    """Marker: every source has sent what it will send for this school day."""
+
+    day: dt.date
+
+
+Item: TypeAlias = (
+    Register
+    | SenRecorded
+    | FsmRecorded
+    | AssessmentRecorded
+    | FamilyCaseRecorded
+    | DomesticAbuseNotified
+    | DayEnded
+)
