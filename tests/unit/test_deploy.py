@@ -125,6 +125,8 @@ def test_dockerfile_exists_and_runs_the_flagstream_command() -> None:
     assert entrypoints == ['ENTRYPOINT ["flagstream"]']
     assert "pip install --no-cache-dir -e ." in text  # editable: schemas/ found from services/
     assert re.search(r"^COPY schemas\b", text, re.MULTILINE)
+    # The default rules file is read at run time from deploy/ beside services/.
+    assert re.search(r"^COPY deploy/rules\.toml ", text, re.MULTILINE)
     assert re.search(r"^USER (?!root)", text, re.MULTILINE)
 
 
