@@ -23,7 +23,7 @@ from flagstream.domain.events import (
     FsmEligibilityRecorded,
     SenProvisionRecorded,
 )
-from flagstream.domain.flagging import step
+from flagstream.domain.flagging import StepResult, step
 from flagstream.domain.rules import RuleConfig
 from flagstream.domain.state import ChildState
 from flagstream.topics import partition_for
@@ -95,27 +95,30 @@ class MessageHandler:
         now = self._clock()
         for child_key, events in by_child.items():
             key = child_key.encode()
-            raw = self._table.get(key)
-            state = self._state.decode(raw) if raw else ChildState(child_key)
-            result = step(state, events, self._rules, "flagger", now)
-            self._table[key] = self._state.encode(result.state)
+            result = self._step(key, self._table.get(key), events, now)
             out.changes.extend(result.changes)
             if result.snapshot is not None:
                 out.snapshots.append(result.snapshot)
         return out
 
+    def _step(
+        self, key: bytes, raw: bytes | None, events: list[Event], now: datetime
+    ) -> StepResult:
+        """Load one child's state, apply the events, store it back only if it changed."""
+        state = self._state.decode(raw) if raw else ChildState(key.decode())
+        result = step(state, events, self._rules, "flagger", now)
+        encoded = self._state.encode(result.state)
+        if encoded != raw:
+            self._table[key] = encoded  # Unchanged children cost no changelog write.
+        return result
+
     def _tick(self, tick: DayEnded, partition: int) -> Output:
         """Re-evaluate every child this partition owns as of the day that ended."""
         out = Output(counts={"day_ended": 1})
         now = self._clock()
-        for key in [
-            k for k in self._table if partition_for(k.decode(), self._partitions) == partition
-        ]:
-            raw = self._table[key]
-            result = step(self._state.decode(raw), [tick], self._rules, "flagger", now)
-            encoded = self._state.encode(result.state)
-            if encoded != raw:
-                self._table[key] = encoded  # Unchanged children cost no changelog write.
+        owned = [k for k in self._table if partition_for(k.decode(), self._partitions) == partition]
+        for key in owned:
+            result = self._step(key, self._table[key], [tick], now)
             if result.changes and result.snapshot is not None:
                 out.changes.extend(result.changes)
                 out.snapshots.append(result.snapshot)

@@ -30,21 +30,9 @@ class ServiceProcess:
         log.close()
         return self
 
-    @property
-    def pid(self) -> int:
-        """Process id (after start)."""
-        assert self._proc is not None, "not started"
-        return self._proc.pid
-
     def alive(self) -> bool:
         """True while the process runs."""
         return self._proc is not None and self._proc.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: simulate a crash."""
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(10)
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL after timeout; returns the exit code."""
