@@ -38,6 +38,8 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.DayEnded: "DayEnded",
     ev.FlagChanged: "FlagChanged",
     ev.ChildFlagsSnapshot: "ChildFlagsSnapshot",
+    ev.OutcomeRecorded: "OutcomeRecorded",
+    ev.RulesDeployed: "RulesDeployed",
 }
 
 Reason = Literal["not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes"]

@@ -17,6 +17,8 @@ from flagstream.domain.events import (
     FamilyCaseRecorded,
     FlagChanged,
     FsmEligibilityRecorded,
+    OutcomeRecorded,
+    RulesDeployed,
     SchoolRecorded,
     SenProvisionRecorded,
 )
@@ -69,6 +71,16 @@ EXAMPLES = [
         circumstances="verbal argument",
     ),
     DayEnded(**ENV, day=date(2025, 10, 3)),
+    OutcomeRecorded(
+        **ENV,
+        child_key="c1",
+        urn="100001",
+        response="Team around the family",
+        status="Some progress",
+        recorded_by="zone.worker",
+        recorded_on=date(2025, 10, 20),
+    ),
+    RulesDeployed(**ENV, version="2026.2", rules_toml='version = "2026.2"\n'),
     FlagChanged(
         **ENV,
         child_key="c1",

@@ -173,3 +173,23 @@ class ChildFlagsSnapshot(Event):
     def indicators(self) -> int:
         """Number of active flags."""
         return len(self.flags)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutcomeRecorded(Event):
+    """A professional recorded the response agreed for a child and its status."""
+
+    child_key: str
+    urn: str
+    response: str
+    status: str
+    recorded_by: str
+    recorded_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RulesDeployed(Event):
+    """A new rules version (the whole TOML file) deployed to every flagger partition."""
+
+    version: str
+    rules_toml: str
