@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///var/flagstream.db", description="SQLAlchemy URL of the read model"
     )
+    identity_database_url: str = Field(
+        "sqlite:///var/identity.db",
+        description="SQLAlchemy URL of the identity store (UPNs and names; restricted access)",
+    )
     pseudonym_key: SecretStr | None = Field(
         None, description="Secret key for HMAC(UPN) -> child_key; required by ingest"
     )

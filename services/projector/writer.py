@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from flagstream.domain.events import ChildFlagsSnapshot, FlagChanged, SchoolRecorded
+from flagstream.upsert import insert_new, upsert
 
 from .tables import children, flag_changes, projector_offsets, school_summary, schools
-from .upsert import insert_new, upsert
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""INSERT ... ON CONFLICT for the two supported dialects."""
+"""INSERT ... ON CONFLICT for the two supported dialects (read model, identity, outbox)."""
 
 from __future__ import annotations
 
