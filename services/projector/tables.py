@@ -18,6 +18,31 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# The flags with their own columns (the council's screen). A flag the flagger adds later is
+# still counted in `indicators` and listed in `child_flags` before it gets columns here.
+FLAGS: tuple[str, ...] = ("ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN")
+
+
+def _flag_columns() -> list[Column[object]]:
+    cols: list[Column[object]] = []
+    for flag in FLAGS:
+        name = flag.lower()
+        cols += [
+            Column(name, Boolean, nullable=False, default=False, comment=f"{flag} flag raised"),
+            Column(f"{name}_reason", Text, comment=f"Evidence for the {flag} flag when raised"),
+            Column(f"{name}_tier", String(32), comment=f"{flag} tier (e.g. severe), '' if none"),
+            Column(f"{name}_since", Date, comment=f"Date the current {flag} flag was raised"),
+        ]
+    return cols
+
+
+def _count_columns() -> list[Column[object]]:
+    return [
+        Column(f"{flag.lower()}_flagged", Integer, nullable=False, default=0, comment=flag)
+        for flag in FLAGS
+    ]
+
+
 schools = Table(
     "schools",
     metadata,
@@ -41,8 +66,7 @@ children = Table(
     Column("possible_sessions", Integer, nullable=False),
     Column("absent_sessions", Integer, nullable=False),
     Column("attendance_pct", Float, comment="Attended / possible, school year to date"),
-    Column("attend", Boolean, nullable=False, comment="Attend flag (persistent absence)"),
-    Column("attend_reason", Text, comment="Evidence for the Attend flag when raised"),
+    *_flag_columns(),
     Column("indicators", Integer, nullable=False, comment="Number of active flags"),
     Column("rule_version", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -69,7 +93,7 @@ school_summary = Table(
     metadata,
     Column("urn", String(6), primary_key=True),
     Column("children", Integer, nullable=False, comment="Children with a current row"),
-    Column("attend_flagged", Integer, nullable=False),
+    *_count_columns(),
     Column("any_flagged", Integer, nullable=False, comment="Children with 1+ indicators"),
     Column("as_of", Date, comment="Latest event-time date among the school's children"),
     comment="Per-school counts, recomputed in the transaction that changes its children",

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, case, func, select
 from flagstream.domain.events import ChildFlagsSnapshot, FlagChanged, SchoolRecorded
 from flagstream.upsert import insert_new, upsert
 
-from .tables import children, flag_changes, projector_offsets, school_summary, schools
+from .tables import FLAGS, children, flag_changes, projector_offsets, school_summary, schools
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,19 @@ def _school_row(e: SchoolRecorded) -> dict[str, Any]:
     }
 
 
+def _flag_values(e: ChildFlagsSnapshot) -> dict[str, Any]:
+    active = {f.flag: f for f in e.flags}
+    row: dict[str, Any] = {}
+    for flag in FLAGS:
+        name, f = flag.lower(), active.get(flag)
+        row[name] = f is not None
+        row[f"{name}_reason"] = f.reason if f else None
+        row[f"{name}_tier"] = f.tier if f else None
+        row[f"{name}_since"] = f.raised_on if f else None
+    return row
+
+
 def _child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
-    attend = next((f for f in e.flags if f.flag == "ATTEND"), None)
     possible = e.possible_sessions
     return {
         "child_key": e.child_key,
@@ -49,8 +60,7 @@ def _child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
         "attendance_pct": round(100.0 * (possible - e.absent_sessions) / possible, 2)
         if possible
         else None,
-        "attend": attend is not None,
-        "attend_reason": attend.reason if attend else None,
+        **_flag_values(e),
         "indicators": len(e.flags),
         "rule_version": e.rule_version,
         "updated_at": e.recorded_at,
@@ -85,28 +95,27 @@ def _refresh_summaries(conn: Connection, urns: set[str]) -> None:
         select(
             children.c.urn,
             func.count(),
-            func.sum(case((children.c.attend, 1), else_=0)),
             func.sum(case((children.c.indicators > 0, 1), else_=0)),
             func.max(children.c.as_of),
+            *(func.sum(case((children.c[f.lower()], 1), else_=0)) for f in FLAGS),
         )
         .where(children.c.urn.in_(urns))
         .group_by(children.c.urn)
     ).all()
     found = {row[0]: row for row in counts}
-    upsert(
-        conn,
-        school_summary,
-        [
-            {
-                "urn": urn,
-                "children": int(found[urn][1]) if urn in found else 0,
-                "attend_flagged": int(found[urn][2] or 0) if urn in found else 0,
-                "any_flagged": int(found[urn][3] or 0) if urn in found else 0,
-                "as_of": found[urn][4] if urn in found else None,
-            }
-            for urn in sorted(urns)
-        ],
-    )
+    rows = []
+    for urn in sorted(urns):
+        r = found.get(urn)
+        row: dict[str, Any] = {
+            "urn": urn,
+            "children": int(r[1]) if r else 0,
+            "any_flagged": int(r[2] or 0) if r else 0,
+            "as_of": r[3] if r else None,
+        }
+        for i, flag in enumerate(FLAGS):
+            row[f"{flag.lower()}_flagged"] = int(r[4 + i] or 0) if r else 0
+        rows.append(row)
+    upsert(conn, school_summary, rows)
 
 
 def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
