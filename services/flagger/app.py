@@ -13,7 +13,7 @@ from flagstream.metrics import ServiceMetrics
 from flagstream.settings import Settings
 from flagstream.topics import Topics
 
-from .handler import MessageHandler
+from .handler import MessageHandler, Rejected
 
 log = logging.getLogger("flagstream.flagger")
 APP_ID = "flagstream-flagger"
@@ -53,8 +53,8 @@ def create_app(settings: Settings, codec: Codec, metrics: ServiceMetrics) -> fau
             started = time.perf_counter()
             try:
                 out = handle(event.message.value, event.message.partition)
-            except (CodecError, TypeError) as exc:
-                reason = exc.reason if isinstance(exc, CodecError) else "not_canonical_event"
+            except (CodecError, Rejected) as exc:
+                reason = exc.reason
                 metrics.rejected.labels(reason).inc()
                 log.warning(
                     "skipped undecodable message at %s[%d]@%d: %s",

@@ -10,6 +10,7 @@ from typing import Any
 
 from flagstream.codec import Codec
 from flagstream.domain.events import (
+    ActiveFlag,
     AssessmentRecorded,
     AttendanceMarkRecorded,
     AttendanceMarksRecorded,
@@ -21,11 +22,13 @@ from flagstream.domain.events import (
     FamilyCaseRecorded,
     FlagChanged,
     FsmEligibilityRecorded,
+    RulesDeployed,
     SenProvisionRecorded,
 )
-from flagstream.domain.flagging import StepResult, step
+from flagstream.domain.flagging import StepResult, reevaluate, step
 from flagstream.domain.rules import RuleConfig
 from flagstream.domain.state import ChildState
+from flagstream.rules_file import RulesFileError, parse_rules
 from flagstream.topics import partition_for
 
 from .state_codec import StateCodec
@@ -52,7 +55,23 @@ KIND: dict[type[Any], str] = {
     FamilyCaseRecorded: "family_case",
     DomesticAbuseNotified: "domestic_abuse_notification",
     DayEnded: "day_ended",
+    RulesDeployed: "rules_deployed",
 }
+# Table keys starting with NUL are the handler's own records, never a child.
+CONTROL = b"\x00"
+
+
+def rules_key(partition: int) -> bytes:
+    """Where the rules deployed to a partition are kept, so a restart resumes with them."""
+    return CONTROL + b"rules/%d" % partition
+
+
+class Rejected(ValueError):
+    """A message the flagger cannot use; reason is a stable code for metrics and logs."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
 
 
 @dataclass(slots=True)
@@ -76,16 +95,28 @@ class MessageHandler:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._codec, self._state, self._table = codec, StateCodec(codec), table
-        self._rules, self._partitions, self._clock = rules, partitions, clock
+        self._default, self._partitions, self._clock = rules, partitions, clock
+        self._rules: dict[int, RuleConfig] = {}
+
+    def rules(self, partition: int) -> RuleConfig:
+        """The rules in force on a partition: the last deployed there, else the file's."""
+        config = self._rules.get(partition)
+        if config is None:
+            deployed = self._table.get(rules_key(partition))
+            config = parse_rules(deployed.decode(), "deployed") if deployed else self._default
+            self._rules[partition] = config
+        return config
 
     def __call__(self, value: bytes, partition: int) -> Output:
-        """Raises CodecError for bytes that are not a canonical event."""
+        """Raises CodecError for bytes that are not an event, Rejected for unusable ones."""
         message = self._codec.decode(value)
         if isinstance(message, DayEnded):
             return self._tick(message, partition)
+        if isinstance(message, RulesDeployed):
+            return self._deploy(message, partition)
         unpack = UNPACK.get(type(message))
         if unpack is None:
-            raise TypeError(f"{type(message).__name__} is not a canonical input event")
+            raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
         by_child: dict[str, list[Event]] = defaultdict(list)
         out = Output()
         for event in unpack(message):
@@ -95,31 +126,73 @@ class MessageHandler:
         now = self._clock()
         for child_key, events in by_child.items():
             key = child_key.encode()
-            result = self._step(key, self._table.get(key), events, now)
+            result = self._step(key, self._table.get(key), events, now, partition)
             out.changes.extend(result.changes)
             if result.snapshot is not None:
                 out.snapshots.append(result.snapshot)
         return out
 
     def _step(
-        self, key: bytes, raw: bytes | None, events: list[Event], now: datetime
+        self, key: bytes, raw: bytes | None, events: list[Event], now: datetime, partition: int
     ) -> StepResult:
         """Load one child's state, apply the events, store it back only if it changed."""
         state = self._state.decode(raw) if raw else ChildState(key.decode())
-        result = step(state, events, self._rules, "flagger", now)
+        result = step(state, events, self.rules(partition), "flagger", now)
+        self._store(key, raw, result)
+        return result
+
+    def _store(self, key: bytes, raw: bytes | None, result: StepResult) -> None:
         encoded = self._state.encode(result.state)
         if encoded != raw:
             self._table[key] = encoded  # Unchanged children cost no changelog write.
-        return result
+
+    def _owned(self, partition: int) -> list[bytes]:
+        return [
+            key
+            for key in self._table
+            if not key.startswith(CONTROL)
+            and partition_for(key.decode(), self._partitions) == partition
+        ]
 
     def _tick(self, tick: DayEnded, partition: int) -> Output:
         """Re-evaluate every child this partition owns as of the day that ended."""
         out = Output(counts={"day_ended": 1})
         now = self._clock()
-        owned = [k for k in self._table if partition_for(k.decode(), self._partitions) == partition]
-        for key in owned:
-            result = self._step(key, self._table[key], [tick], now)
-            if result.changes and result.snapshot is not None:
-                out.changes.extend(result.changes)
-                out.snapshots.append(result.snapshot)
+        rules = self.rules(partition)
+        for key in self._owned(partition):
+            raw = self._table[key]
+            state = self._state.decode(raw)
+            result = step(state, [tick], rules, "flagger", now)
+            self._store(key, raw, result)
+            _keep_if_changed(out, result, state.flags)
         return out
+
+    def _deploy(self, deployed: RulesDeployed, partition: int) -> Output:
+        """Switch this partition to new rules; re-evaluate its children from held state."""
+        try:
+            config = parse_rules(deployed.rules_toml, f"rules {deployed.version}")
+        except RulesFileError as exc:
+            raise Rejected("invalid_rules", str(exc)) from None
+        if config.version != deployed.version:
+            raise Rejected(
+                "rules_version_mismatch",
+                f"event says {deployed.version}, its file says {config.version}",
+            )
+        self._table[rules_key(partition)] = deployed.rules_toml.encode()
+        self._rules[partition] = config
+        out = Output(counts={"rules_deployed": 1})
+        now = self._clock()
+        for key in self._owned(partition):
+            raw = self._table[key]
+            state = self._state.decode(raw)
+            result = reevaluate(state, deployed, config, "flagger", now)
+            self._store(key, raw, result)
+            _keep_if_changed(out, result, state.flags)
+        return out
+
+
+def _keep_if_changed(out: Output, result: StepResult, before: tuple[ActiveFlag, ...]) -> None:
+    """Sweeps emit only children whose flags, reasons or tiers actually changed."""
+    if result.snapshot is not None and result.state.flags != before:
+        out.changes.extend(result.changes)
+        out.snapshots.append(result.snapshot)

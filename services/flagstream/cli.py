@@ -133,6 +133,24 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         return 2
     print(f"{args.file}: valid")
     print(describe_rules(config))
+    if args.action == "deploy":
+        from .clock import publish_rules
+        from .codec import Codec
+        from .settings import Settings
+        from .topics import Topics
+
+        settings = Settings()
+        version = publish_rules(
+            settings.require_kafka(),
+            Topics(settings.topic_prefix),
+            settings.partitions,
+            args.file.read_text(),
+            Codec(settings.schemas_dir),
+        )
+        print(
+            f"rules {version} deployed to {settings.partitions} partition(s): every flagger "
+            "re-evaluates the children it holds and emits only real changes"
+        )
     return 0
 
 
@@ -207,8 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the day that ended (YYYY-MM-DD); run daily after registers close",
     )
 
-    rules = add("rules", _cmd_rules, "Validate a rules file and say what it means in words.")
-    rules.add_argument("action", choices=["check"], help="check: validate and describe")
+    rules = add(
+        "rules", _cmd_rules, "Validate a rules file and say what it means; or deploy it live."
+    )
+    rules.add_argument(
+        "action",
+        choices=["check", "deploy"],
+        help="check: validate and describe; deploy: also publish it to every running flagger "
+        "(FLAGSTREAM_KAFKA_BOOTSTRAP), which re-evaluates every child from held state",
+    )
     rules.add_argument("file", type=Path, help="rules file (TOML), e.g. deploy/rules.toml")
 
     demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")

@@ -1,4 +1,8 @@
-"""The day-end scheduler: one DayEnded tick into every partition of the clock topic."""
+"""Control events for every flagger partition: day-end ticks and rules deployments.
+
+Each is sent once to every partition of the clock topic, so every worker sees it in
+order with the children's events it owns.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from datetime import UTC, date, datetime, time
 from kafka import KafkaProducer
 
 from .codec import Codec
-from .domain.events import DayEnded
+from .domain.events import DayEnded, RulesDeployed
+from .rules_file import parse_rules
 from .topics import Topics
 
 
@@ -24,11 +29,29 @@ def publish_day_ended(
         recorded_at=datetime.now(UTC),
         day=day,
     )
+    return _to_every_partition(bootstrap, topics, partitions, codec.encode(tick))
+
+
+def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, codec: Codec) -> str:
+    """Deploy a rules file's text (validated first) to every flagger; returns its version."""
+    config = parse_rules(text)
+    deployed = RulesDeployed(
+        event_id=uuid.uuid4(),
+        source="rules",
+        occurred_at=datetime.now(UTC),
+        recorded_at=datetime.now(UTC),
+        version=config.version,
+        rules_toml=text,
+    )
+    _to_every_partition(bootstrap, topics, partitions, codec.encode(deployed))
+    return config.version
+
+
+def _to_every_partition(bootstrap: str, topics: Topics, partitions: int, value: bytes) -> int:
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id="clock"
     )
     try:
-        value = codec.encode(tick)
         futures = [producer.send(topics.clock, value=value, partition=p) for p in range(partitions)]
         for future in futures:
             future.get(timeout=30)
