@@ -11,15 +11,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .oracle_cli import add_commands as add_oracle_commands
+
 DEMO_START = date(2026, 9, 7)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .generator import make_county, registers, write_run
+    from .generator import make_county, registers, timeline, write_run, write_timeline
 
     county = make_county(args.preset, args.seed)
-    regs = registers(county, args.start, args.days, args.seed)
-    lines = write_run(args.out, county, regs)
+    if args.registers_only:
+        lines = write_run(args.out, county, registers(county, args.start, args.days, args.seed))
+    else:
+        items = timeline(county, args.start, args.days, args.seed)
+        lines = write_timeline(args.out, county, items)
     print(
         f"wrote {args.out}: {len(county.schools)} schools, {len(county.pupils)} pupils, "
         f"{args.days} school days ({lines} records)"
@@ -184,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    gen = add("generate", _cmd_generate, "Write a synthetic county and its registers to a file.")
+    gen = add(
+        "generate", _cmd_generate, "Write a synthetic county and its partner sources to a file."
+    )
     gen.add_argument(
         "--preset",
         choices=["tiny", "demo", "dorset"],
@@ -200,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="first day (YYYY-MM-DD); weekends are skipped",
     )
     gen.add_argument("--out", type=_run_file, required=True, help="output file: .jsonl or .avro")
+    gen.add_argument(
+        "--registers-only",
+        action="store_true",
+        help="only schools, pupils and registers (default: every partner source and day-end "
+        "ticks: SEN, FSM, assessments, family cases, notifications)",
+    )
 
     broker = add("broker", _cmd_broker, "Run the embedded in-memory Kafka broker and its topics.")
     broker.add_argument("--port", type=int, default=None, help="port (default: a free one)")
@@ -235,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(FLAGSTREAM_KAFKA_BOOTSTRAP), which re-evaluates every child from held state",
     )
     rules.add_argument("file", type=Path, help="rules file (TOML), e.g. deploy/rules.toml")
+
+    add_oracle_commands(add)
 
     demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")
     demo.add_argument(

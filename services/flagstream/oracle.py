@@ -36,7 +36,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
     for event in log:
         marks = event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]
         for e in marks:
-            if isinstance(e, ev.DayEnded | ev.SchoolRecorded):
+            if not hasattr(e, "child_key"):  # Ticks, reference data, rules deployments.
                 continue
             f = facts[e.child_key]
             if isinstance(e, ev.AttendanceMarkRecorded):
@@ -77,6 +77,32 @@ def _state(child_key: str, f: _Facts, as_of: date) -> ChildState:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    """One child's school (as the log last said) and every rule's outcome."""
+
+    urn: str
+    outcomes: dict[str, Outcome]
+
+    @property
+    def flags(self) -> frozenset[str]:
+        """The flags raised."""
+        return frozenset(flag for flag, o in self.outcomes.items() if o.raised)
+
+
+def recompute_children(
+    log: Iterable[Any],
+    as_of: date,
+    config: RuleConfig,
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
+) -> dict[str, Recomputed]:
+    """child_key -> school and outcomes, for every child with any event in the log."""
+    return {
+        key: Recomputed(facts.urn, evaluate(_state(key, facts, as_of), as_of, config, rules))
+        for key, facts in _gather(log, as_of).items()
+    }
+
+
 def recompute(
     log: Iterable[Any],
     as_of: date,
@@ -84,10 +110,7 @@ def recompute(
     rules: Mapping[str, Rule] = DEFAULT_RULES,
 ) -> dict[str, dict[str, Outcome]]:
     """child_key -> flag -> outcome, for every child with any event in the log."""
-    return {
-        key: evaluate(_state(key, facts, as_of), as_of, config, rules)
-        for key, facts in _gather(log, as_of).items()
-    }
+    return {k: r.outcomes for k, r in recompute_children(log, as_of, config, rules).items()}
 
 
 def raised(outcomes: Mapping[str, Outcome]) -> dict[str, str]:

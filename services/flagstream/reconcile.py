@@ -1,0 +1,119 @@
+"""The batch oracle against the projected read model: per-zone counts and per-child differences."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table, select
+
+from .oracle import Recomputed
+
+ANY = "any flag"
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child's school and raised flags, from either side."""
+
+    urn: str
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A child whose projected flags are not the oracle's."""
+
+    child_key: str
+    urn: str
+    expected: frozenset[str]
+    projected: frozenset[str]
+
+
+def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
+    """The oracle's answer in the shape of the read model."""
+    return {key: Child(r.urn, r.flags) for key, r in recomputed.items()}
+
+
+def from_read_model(conn: Connection, children: Table, flags: Sequence[str]) -> dict[str, Child]:
+    """Each projected child's flags, from one boolean column per flag (named in lower case)."""
+    missing = [f for f in flags if f.lower() not in children.c]
+    if missing:
+        raise LookupError(f"the read model has no column for flag(s) {missing}")
+    columns = [children.c[f.lower()] for f in flags]
+    rows = conn.execute(select(children.c.child_key, children.c.urn, *columns))
+    return {
+        row[0]: Child(row[1], frozenset(f for f, on in zip(flags, row[2:], strict=True) if on))
+        for row in rows
+    }
+
+
+def differences(expected: Mapping[str, Child], projected: Mapping[str, Child]) -> list[Difference]:
+    """Children whose flags differ; a child missing on one side has no flags there."""
+    none = Child("", frozenset())
+    out = []
+    for key in sorted(set(expected) | set(projected)):
+        e, p = expected.get(key, none), projected.get(key, none)
+        if e.flags != p.flags:
+            out.append(Difference(key, p.urn or e.urn, e.flags, p.flags))
+    return out
+
+
+def by_zone(
+    children: Mapping[str, Child], zones: Mapping[str, str], flags: Sequence[str]
+) -> dict[str, Counter[str]]:
+    """zone -> flag -> flagged children (plus ANY), over children with at least one flag."""
+    counts: dict[str, Counter[str]] = {}
+    for child in children.values():
+        zone = zones.get(child.urn, "(unknown school)")
+        tally = counts.setdefault(zone, Counter())
+        for flag in flags:
+            tally[flag] += flag in child.flags
+        tally[ANY] += bool(child.flags)
+    return counts
+
+
+def render_zones(
+    projected: Mapping[str, Counter[str]],
+    expected: Mapping[str, Counter[str]] | None,
+    flags: Sequence[str],
+) -> str:
+    """One row per zone of counts per flag. Given the oracle's counts too, a cell that
+    differs shows `projected/oracle` and a match column says whether the row agrees."""
+    columns = [*flags, ANY]
+    check = expected is not None
+    expected = projected if expected is None else expected
+    header = f"{'zone':<22}" + "".join(f"{c:>12}" for c in columns) + ("  match" if check else "")
+    lines = [header, "-" * len(header)]
+    total_p: Counter[str] = Counter()
+    total_e: Counter[str] = Counter()
+    for zone in [*sorted(set(projected) | set(expected)), "TOTAL"]:
+        if zone == "TOTAL":
+            lines.append("-" * len(header))
+            p, e = total_p, total_e
+        else:
+            p, e = projected.get(zone, Counter()), expected.get(zone, Counter())
+            total_p.update(p)
+            total_e.update(e)
+        cells = [f"{p[c]:,}" if p[c] == e[c] else f"{p[c]:,}/{e[c]:,}" for c in columns]
+        ok = "yes" if all(p[c] == e[c] for c in columns) else "NO"
+        lines.append(
+            f"{zone:<22}" + "".join(f"{x:>12}" for x in cells) + (f"  {ok}" if check else "")
+        )
+    return "\n".join(lines)
+
+
+def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
+    """The first few differences in words (child_key is pseudonymous, safe to print)."""
+    if not diffs:
+        return "no differences: every projected child's flags equal the oracle's"
+    lines = [f"{len(diffs):,} child(ren) differ:"]
+    for d in diffs[:limit]:
+        lines.append(
+            f"  {d.child_key} at {d.urn or '?'}: oracle {sorted(d.expected) or '-'}, "
+            f"projected {sorted(d.projected) or '-'}"
+        )
+    if len(diffs) > limit:
+        lines.append(f"  ... and {len(diffs) - limit:,} more")
+    return "\n".join(lines)
