@@ -53,6 +53,16 @@ class Topics:
         return f"{self.prefix}.child-flags"
 
     @property
+    def outcomes(self) -> str:
+        """Professionals' outcomes (OutcomeRecorded) keyed by child_key; read by the projector."""
+        return f"{self.prefix}.outcomes"
+
+    @property
+    def dead_letters(self) -> str:
+        """Rejected records: reason, source and a reference, never a raw identifier."""
+        return f"{self.prefix}.dead-letters"
+
+    @property
     def canonical(self) -> tuple[str, ...]:
         """Topics the flagger consumes, co-partitioned by child_key."""
         return (self.enrolments, self.attendance, self.child_events, self.clock)
@@ -70,6 +80,8 @@ def create_topics(
     specs = [NewTopic(topics.schools, 1, replication)]
     specs += [NewTopic(name, partitions, replication) for name in topics.canonical]
     specs.append(NewTopic(topics.flag_changes, partitions, replication))
+    specs.append(NewTopic(topics.outcomes, partitions, replication))
+    specs.append(NewTopic(topics.dead_letters, 1, replication))
     specs.append(
         NewTopic(
             topics.child_flags, partitions, replication, topic_configs={"cleanup.policy": "compact"}

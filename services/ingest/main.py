@@ -12,6 +12,7 @@ from flagstream.settings import Settings
 from flagstream.topics import Topics
 
 from .app import create_app
+from .db import identity_writer, make_engine
 from .pseudonymise import Pseudonymiser
 from .publisher import KafkaPublisher
 
@@ -41,6 +42,7 @@ def run(settings: Settings) -> None:
         Pseudonymiser(key),
         service_metrics("ingest"),
         max_records=settings.ingest_max_records,
+        identities=identity_writer(make_engine(settings.identity_database_url)),
     )
     log.info("ingest listening on http://%s:%d", settings.ingest_host, settings.ingest_port)
     try:

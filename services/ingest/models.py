@@ -6,7 +6,17 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class MarkIn(BaseModel):
+class RecordIn(BaseModel):
+    """Fields every record may carry."""
+
+    event_id: str | None = Field(
+        None,
+        description="Optional UUID chosen by the sender; a record whose event_id was already "
+        "accepted is rejected as duplicate_event and not published again",
+    )
+
+
+class MarkIn(RecordIn):
     """One register mark as a school MIS sends it."""
 
     upn: str | None = Field(None, description="13-character Unique Pupil Number")
@@ -22,10 +32,16 @@ class RegisterIn(BaseModel):
     marks: list[MarkIn]
 
 
-class EnrolmentIn(BaseModel):
+class EnrolmentIn(RecordIn):
     """One pupil's enrolment at a school."""
 
     upn: str | None = None
+    forename: str | None = Field(
+        None, description="Optional; kept only in the identity store, never published"
+    )
+    surname: str | None = Field(
+        None, description="Optional; kept only in the identity store, never published"
+    )
     urn: str | None = Field(None, description="6-digit school URN")
     nc_year: int | str | None = Field(None, description="NC year: -2..14 (0 = Reception)")
     sex: str | None = Field(None, description="F, M or U")
@@ -41,7 +57,7 @@ class EnrolmentsIn(BaseModel):
     enrolments: list[EnrolmentIn]
 
 
-class SchoolIn(BaseModel):
+class SchoolIn(RecordIn):
     """Reference data for one school."""
 
     urn: str | None = None

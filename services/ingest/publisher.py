@@ -12,12 +12,26 @@ from kafka.errors import KafkaError
 
 from flagstream.codec import Codec
 from flagstream.domain.events import (
+    AssessmentRecorded,
     AttendanceMarkRecorded,
     AttendanceMarksRecorded,
+    DomesticAbuseNotified,
     EnrolmentRecorded,
+    FamilyCaseRecorded,
+    FsmEligibilityRecorded,
+    OutcomeRecorded,
     SchoolRecorded,
+    SenProvisionRecorded,
 )
 from flagstream.topics import Topics, partition_for
+
+ChildEvent = (
+    SenProvisionRecorded
+    | FsmEligibilityRecorded
+    | AssessmentRecorded
+    | FamilyCaseRecorded
+    | DomesticAbuseNotified
+)
 
 
 class PublishError(RuntimeError):
@@ -30,6 +44,8 @@ class Publisher(Protocol):
     def marks(self, marks: Sequence[AttendanceMarkRecorded]) -> int: ...
     def enrolments(self, enrolments: Sequence[EnrolmentRecorded]) -> int: ...
     def schools(self, schools: Sequence[SchoolRecorded]) -> int: ...
+    def child_events(self, events: Sequence[ChildEvent]) -> int: ...
+    def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> int: ...
 
 
 class KafkaPublisher:
@@ -90,6 +106,27 @@ class KafkaPublisher:
                 for e in enrolments
             ]
         )
+
+    def _by_child(self, topic: str, events: Sequence[ChildEvent | OutcomeRecorded]) -> int:
+        return self._send_all(
+            [
+                (
+                    topic,
+                    partition_for(e.child_key, self._partitions),
+                    e.child_key.encode(),
+                    self._codec.encode(e),
+                )
+                for e in events
+            ]
+        )
+
+    def child_events(self, events: Sequence[ChildEvent]) -> int:
+        """SEN, FSM, assessment, family-case and notification events, keyed by child_key."""
+        return self._by_child(self._topics.child_events, events)
+
+    def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> int:
+        """Professionals' outcomes to their own topic, keyed by child_key."""
+        return self._by_child(self._topics.outcomes, outcomes)
 
     def schools(self, schools: Sequence[SchoolRecorded]) -> int:
         """One message per school, keyed by URN."""

@@ -4,12 +4,17 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from flagstream.domain.events import AttendanceMarkRecorded, EnrolmentRecorded, SchoolRecorded
+from flagstream.domain.events import (
+    AttendanceMarkRecorded,
+    EnrolmentRecorded,
+    OutcomeRecorded,
+    SchoolRecorded,
+)
 from flagstream.domain.upn import make_upn
 from flagstream.metrics import service_metrics
 from ingest.app import create_app
 from ingest.pseudonymise import Pseudonymiser
-from ingest.publisher import PublishError
+from ingest.publisher import ChildEvent, PublishError
 
 UPN = make_upn(835, 2001, 2019, 1)
 NOW = datetime(2025, 9, 10, 12, tzinfo=UTC)
@@ -34,6 +39,12 @@ class ListPublisher:
 
     def schools(self, schools: Sequence[SchoolRecorded]) -> int:
         return self._take(schools)
+
+    def child_events(self, events: Sequence[ChildEvent]) -> int:
+        return self._take(events)
+
+    def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> int:
+        return self._take(outcomes)
 
 
 @pytest.fixture

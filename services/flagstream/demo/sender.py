@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from typing import Any, Final
 
 import httpx
 
-from ..generator import County, Register
+from ..generator import (
+    AssessmentRecorded,
+    County,
+    DomesticAbuseNotified,
+    FamilyCaseRecorded,
+    FsmRecorded,
+    Item,
+    Register,
+    SenRecorded,
+)
+from ..generator.names import pupil_name
 from ..progress import Progress
 
 
@@ -55,6 +67,7 @@ def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
                     "sex": p.sex,
                     "month_of_birth": p.month_of_birth,
                     "joined_on": p.joined_on.isoformat(),
+                    **dict(zip(("forename", "surname"), pupil_name(p.upn, p.sex), strict=True)),
                 }
                 for p in county.pupils
             ],
@@ -87,4 +100,62 @@ def send_registers(client: httpx.Client, registers: Sequence[Register]) -> tuple
         rejected += receipt["rejected"]
         progress.advance(receipt["received"], f"{register.day.isoformat()}")
     progress.close()
+    return accepted, rejected
+
+
+def _json(record: Any) -> dict[str, Any]:
+    """A generator record as JSON: dates as YYYY-MM-DD, tuples as lists."""
+    out: dict[str, Any] = {}
+    for name, value in asdict(record).items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+# Generator record type -> (endpoint, source name) of the partner that sends it.
+CHILD_EVENT_ENDPOINTS: Final[dict[type[Any], tuple[str, str]]] = {
+    SenRecorded: ("/v1/sen-provision", "demo-census"),
+    FsmRecorded: ("/v1/fsm-eligibility", "demo-fsm-checks"),
+    AssessmentRecorded: ("/v1/assessments", "demo-assessments"),
+    FamilyCaseRecorded: ("/v1/family-cases", "demo-family-support"),
+    DomesticAbuseNotified: ("/v1/domestic-abuse-notifications", "demo-police"),
+}
+
+
+def send_child_events(
+    client: httpx.Client,
+    events: Iterable[Item],
+    batch_size: int = 5000,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """SEN, FSM, assessment, family-case and notification records of a generator timeline, in
+    order per kind, batched per endpoint; registers and DayEnded items are skipped (send
+    registers with send_registers, ticks with flagstream.clock). Returns (accepted, rejected)."""
+    pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    sources: dict[str, str] = {}
+    accepted = rejected = 0
+
+    def flush(path: str) -> None:
+        nonlocal accepted, rejected
+        records = pending.pop(path, [])
+        if records:
+            receipt = _post(client, path, {"source": sources[path], "records": records})
+            accepted += receipt["accepted"]
+            rejected += receipt["rejected"]
+            if on_progress is not None:
+                on_progress(receipt["received"])
+
+    for item in events:
+        endpoint = CHILD_EVENT_ENDPOINTS.get(type(item))
+        if endpoint is None:
+            continue
+        path, sources[path] = endpoint
+        pending[path].append(_json(item))
+        if len(pending[path]) >= batch_size:
+            flush(path)
+    for path in list(pending):
+        flush(path)
     return accepted, rejected

@@ -42,6 +42,7 @@ class Stack:
             "FLAGSTREAM_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "FLAGSTREAM_PARTITIONS": str(self.partitions),
             "FLAGSTREAM_DATABASE_URL": self.database_url,
+            "FLAGSTREAM_IDENTITY_DATABASE_URL": f"sqlite:///{self.workdir / 'identity.db'}",
             "FLAGSTREAM_PSEUDONYM_KEY": self.pseudonym_key,
             "FLAGSTREAM_INGEST_PORT": str(self.ingest_port),
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.flagger_metrics_port),

@@ -1,0 +1,183 @@
+"""Field checks shared by every record kind: each returns a clean value or raises Reject with a
+stable reason code. Pseudonymisation happens here, so no UPN travels further."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, TypeVar, get_args
+
+from flagstream.domain.upn import upn_problem
+
+Reason = Literal[
+    "missing_field",
+    "malformed_record",
+    "invalid_upn_format",
+    "invalid_upn_check_letter",
+    "invalid_urn",
+    "invalid_date",
+    "date_in_future",
+    "invalid_session",
+    "unknown_attendance_code",
+    "invalid_nc_year",
+    "invalid_sex",
+    "invalid_month_of_birth",
+    "left_before_joined",
+    "invalid_phase",
+    "invalid_provision",
+    "ended_before_started",
+    "unknown_assessment",
+    "invalid_result",
+    "unknown_outcome_area",
+    "invalid_boolean",
+    "invalid_event_id",
+    "too_long",
+]
+REASONS: tuple[str, ...] = get_args(Reason)
+FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones differ; a day later is an error
+MAX_TEXT = 2000  # longest free-text field kept (circumstances, names)
+_URN = re.compile(r"[0-9]{6}")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A record that failed validation."""
+
+    reason: Reason
+    field: str | None
+    message: str
+
+
+class Reject(Exception):
+    """Raised by a check; turned into an Invalid by check()."""
+
+    def __init__(self, reason: Reason, field: str | None, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.invalid = Invalid(reason, field, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Envelope values the edge adds to every accepted record."""
+
+    source: str
+    recorded_at: datetime
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4
+
+
+def required(value: object, field: str) -> str:
+    """The value as stripped text; missing_field when absent or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise Reject("missing_field", field, f"{field} is required")
+    return str(value).strip()
+
+
+def text(value: object, field: str, longest: int = MAX_TEXT) -> str:
+    """Required free text, at most `longest` characters."""
+    result = required(value, field)
+    if len(result) > longest:
+        raise Reject("too_long", field, f"{field} is longer than {longest} characters")
+    return result
+
+
+def optional_text(value: object, field: str, longest: int = MAX_TEXT) -> str | None:
+    """Free text, or None when absent or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return text(value, field, longest)
+
+
+def child_key(value: object, pseudonymise: Callable[[str], str]) -> str:
+    """The child_key of a valid UPN."""
+    return pseudonymise(upn(value))
+
+
+def upn(value: object) -> str:
+    """A valid UPN, upper case (only the identity store may keep it)."""
+    result = required(value, "upn").upper()
+    problem = upn_problem(result)
+    if problem == "invalid_upn_format":
+        raise Reject(problem, "upn", "UPN must be 13 characters: check letter then 12")
+    if problem == "invalid_upn_check_letter":
+        raise Reject(problem, "upn", "UPN check letter does not match the other 12 characters")
+    return result
+
+
+def urn(value: object) -> str:
+    """A 6-digit URN."""
+    result = required(value, "urn")
+    if not _URN.fullmatch(result):
+        raise Reject("invalid_urn", "urn", "URN must be 6 digits")
+    return result
+
+
+def day(value: object, field: str) -> date:
+    """A YYYY-MM-DD date."""
+    result = required(value, field)
+    try:
+        return date.fromisoformat(result)
+    except ValueError:
+        raise Reject("invalid_date", field, f"{field} must be a date, YYYY-MM-DD") from None
+
+
+def optional_day(value: object, field: str) -> date | None:
+    """A date, or None when absent or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return day(value, field)
+
+
+def past_day(value: object, field: str, stamp: Stamp) -> date:
+    """A date no later than tomorrow (by the edge's clock)."""
+    result = day(value, field)
+    if result > (stamp.recorded_at + FUTURE_TOLERANCE).date():
+        raise Reject("date_in_future", field, f"{field} cannot be in the future")
+    return result
+
+
+def not_before(later: date | None, earlier: date, reason: Reason, field: str) -> date | None:
+    """later, unless it is before earlier."""
+    if later is not None and later < earlier:
+        raise Reject(reason, field, f"{field} is before the start date")
+    return later
+
+
+def boolean(value: object, field: str) -> bool:
+    """true/false, also as text (CSV): true/false, yes/no, y/n, 1/0."""
+    if isinstance(value, bool):
+        return value
+    word = required(value, field).lower()
+    if word in ("true", "yes", "y", "1"):
+        return True
+    if word in ("false", "no", "n", "0"):
+        return False
+    raise Reject("invalid_boolean", field, f"{field} must be true or false")
+
+
+def event_id(value: object, stamp: Stamp) -> uuid.UUID:
+    """The partner's event_id (a UUID; lets a resend be recognised), or a new one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return stamp.new_id()
+    try:
+        return uuid.UUID(str(value).strip())
+    except ValueError:
+        raise Reject("invalid_event_id", "event_id", "event_id must be a UUID") from None
+
+
+def midnight(on: date) -> datetime:
+    """Event time of a record that carries a date only."""
+    return datetime.combine(on, time(), UTC)
+
+
+T = TypeVar("T")
+
+
+def check(build: Callable[[], T]) -> T | Invalid:
+    """Run one record's validation, turning a rejection into a value."""
+    try:
+        return build()
+    except Reject as rejected:
+        return rejected.invalid

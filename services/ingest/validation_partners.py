@@ -1,0 +1,176 @@
+"""Per-record validation of the partner sources that feed the other flags (SEN, FSM, Attain,
+Family) and of professionals' outcomes: raw record -> domain event, or Reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, get_args
+
+from flagstream.domain.events import (
+    AssessmentRecorded,
+    DomesticAbuseNotified,
+    FamilyCaseRecorded,
+    FsmEligibilityRecorded,
+    OutcomeRecorded,
+    SenProvision,
+    SenProvisionRecorded,
+)
+from flagstream.domain.rules.attain import AT_EXPECTED
+
+from . import fields as f
+from .fields import Reject, Stamp
+from .models_partners import AssessmentIn, FamilyCaseIn, FsmIn, NotificationIn, OutcomeIn, SenIn
+
+Key = Callable[[str], str]
+
+# Supporting Families outcome framework (2022-25): the 10 headline outcomes.
+OUTCOME_AREAS: Final = (
+    "education",
+    "early_years",
+    "health",
+    "substance_use",
+    "family_relationships",
+    "abuse_exploitation",
+    "crime",
+    "domestic_abuse",
+    "housing",
+    "finance",
+)
+_WRITING: Final = ("WTS", "EXS", "GDS", "PKF", "HNM")
+
+
+def _result_valid(assessment: str, result: str) -> bool:
+    if assessment == "KS2_WRITING":
+        return result in _WRITING
+    if assessment.startswith("KS2_"):
+        return result.isdigit() and 80 <= int(result) <= 120
+    return result.isdigit() and 1 <= int(result) <= 9
+
+
+def sen(raw: SenIn, key: Key, stamp: Stamp) -> SenProvisionRecorded:
+    """A validated SEN provision event; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    provision = f.required(raw.provision, "provision").upper()
+    if provision not in get_args(SenProvision):
+        raise Reject("invalid_provision", "provision", "provision must be N, K or E")
+    effective = f.past_day(raw.effective_on, "effective_on", stamp)
+    return SenProvisionRecorded(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(effective),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        urn=f.urn(raw.urn),
+        provision=provision,  # type: ignore[arg-type]
+        effective_on=effective,
+    )
+
+
+def fsm(raw: FsmIn, key: Key, stamp: Stamp) -> FsmEligibilityRecorded:
+    """A validated FSM eligibility event; eligible_to may be in the future; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    start = f.past_day(raw.eligible_from, "eligible_from", stamp)
+    end = f.not_before(
+        f.optional_day(raw.eligible_to, "eligible_to"), start, "ended_before_started", "eligible_to"
+    )
+    return FsmEligibilityRecorded(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(start if end is None or end > stamp.recorded_at.date() else end),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        eligible_from=start,
+        eligible_to=end,
+    )
+
+
+def assessment(raw: AssessmentIn, key: Key, stamp: Stamp) -> AssessmentRecorded:
+    """A validated assessment result; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    kind = f.required(raw.assessment, "assessment").upper()
+    if kind not in AT_EXPECTED:
+        known = ", ".join(AT_EXPECTED)
+        raise Reject("unknown_assessment", "assessment", f"assessment must be one of {known}")
+    result = f.required(raw.result, "result").upper()
+    if not _result_valid(kind, result):
+        raise Reject("invalid_result", "result", f"not a valid {kind} result")
+    on = f.past_day(raw.assessed_on, "assessed_on", stamp)
+    return AssessmentRecorded(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(on),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        urn=f.urn(raw.urn),
+        assessment=kind,
+        result=result,
+        assessed_on=on,
+    )
+
+
+def _areas(value: list[str] | str | None) -> list[str]:
+    items = value.split(";") if isinstance(value, str) else list(value or [])
+    areas = [a.strip().lower() for a in items if a.strip()]
+    unknown = [a for a in areas if a not in OUTCOME_AREAS]
+    if unknown:
+        raise Reject("unknown_outcome_area", "outcome_areas", "an outcome area is not recognised")
+    return areas
+
+
+def family_case(raw: FamilyCaseIn, key: Key, stamp: Stamp) -> FamilyCaseRecorded:
+    """A validated family-support case event; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    case_id = f.text(raw.case_id, "case_id", 64)
+    opened = f.past_day(raw.opened_on, "opened_on", stamp)
+    closed = f.not_before(
+        f.optional_day(raw.closed_on, "closed_on"), opened, "ended_before_started", "closed_on"
+    )
+    if closed is not None:
+        f.past_day(raw.closed_on, "closed_on", stamp)
+    return FamilyCaseRecorded(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(closed or opened),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        case_id=case_id,
+        opened_on=opened,
+        closed_on=closed,
+        outcome_areas=_areas(raw.outcome_areas),
+    )
+
+
+def notification(raw: NotificationIn, key: Key, stamp: Stamp) -> DomesticAbuseNotified:
+    """A validated Operation Encompass notification; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    on = f.past_day(raw.incident_on, "incident_on", stamp)
+    return DomesticAbuseNotified(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(on),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        urn=f.urn(raw.urn),
+        incident_on=on,
+        child_present=f.boolean(raw.child_present, "child_present"),
+        police_reference=f.text(raw.police_reference, "police_reference", 64),
+        circumstances=f.text(raw.circumstances, "circumstances"),
+    )
+
+
+def outcome(raw: OutcomeIn, key: Key, stamp: Stamp) -> OutcomeRecorded:
+    """A validated professional's outcome; raises Reject."""
+    child_key = f.child_key(raw.upn, key)
+    on = f.past_day(raw.recorded_on, "recorded_on", stamp)
+    return OutcomeRecorded(
+        event_id=f.event_id(raw.event_id, stamp),
+        source=stamp.source,
+        occurred_at=f.midnight(on),
+        recorded_at=stamp.recorded_at,
+        child_key=child_key,
+        urn=f.urn(raw.urn),
+        response=f.text(raw.response, "response", 200),
+        status=f.text(raw.status, "status", 200),
+        recorded_by=f.text(raw.recorded_by, "recorded_by", 200),
+        recorded_on=on,
+    )

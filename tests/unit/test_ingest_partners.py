@@ -1,0 +1,261 @@
+"""Partner sources beyond registers: SEN, FSM, assessments, family cases, Operation Encompass
+notifications and professionals' outcomes; and the identity store written at the edge."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from flagstream.domain.events import (
+    AssessmentRecorded,
+    DomesticAbuseNotified,
+    FamilyCaseRecorded,
+    FsmEligibilityRecorded,
+    OutcomeRecorded,
+    SenProvisionRecorded,
+)
+from flagstream.domain.upn import make_upn
+from flagstream.identity import Identity
+from flagstream.metrics import service_metrics
+from ingest.app import create_app
+from ingest.pseudonymise import Pseudonymiser
+
+from .test_ingest_api import NOW, UPN, ListPublisher
+
+KEY = Pseudonymiser(b"k" * 32)
+OTHER = make_upn(835, 2001, 2019, 2)
+
+
+@pytest.fixture
+def publisher() -> ListPublisher:
+    return ListPublisher()
+
+
+@pytest.fixture
+def people() -> list[Identity]:
+    return []
+
+
+@pytest.fixture
+def client(publisher: ListPublisher, people: list[Identity]) -> TestClient:
+    app = create_app(
+        publisher,
+        KEY,
+        service_metrics("ingest"),
+        max_records=50,
+        clock=lambda: NOW,
+        identities=people.extend,
+    )
+    return TestClient(app)
+
+
+def _post(client: TestClient, path: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    r = client.post(path, json={"records": records})
+    assert r.status_code == 202, r.text
+    assert UPN not in r.text and OTHER not in r.text
+    body: dict[str, Any] = r.json()
+    assert body["received"] == body["accepted"] + body["rejected"]
+    return body
+
+
+def _reasons(body: dict[str, Any]) -> list[str]:
+    return [x["reason"] for x in body["rejections"]]
+
+
+def test_sen_provision(client: TestClient, publisher: ListPublisher) -> None:
+    ok = {"upn": UPN, "urn": "100001", "provision": "k", "effective_on": "2025-09-01"}
+    body = _post(
+        client,
+        "/v1/sen-provision",
+        [ok, {**ok, "provision": "S"}, {**ok, "effective_on": "2026-01-01"}, {**ok, "urn": "1"}],
+    )
+    assert _reasons(body) == ["invalid_provision", "date_in_future", "invalid_urn"]
+    [event] = publisher.sent
+    assert isinstance(event, SenProvisionRecorded)
+    assert (event.child_key, event.provision, event.effective_on) == (
+        KEY(UPN),
+        "K",
+        date(2025, 9, 1),
+    )
+
+
+def test_fsm_eligibility_may_end_in_the_future(
+    client: TestClient, publisher: ListPublisher
+) -> None:
+    ok = {"upn": UPN, "eligible_from": "2025-04-01"}
+    body = _post(
+        client,
+        "/v1/fsm-eligibility",
+        [
+            ok,
+            {**ok, "eligible_to": "2026-03-31"},
+            {**ok, "eligible_to": "2025-01-01"},
+            {**ok, "eligible_from": "yesterday"},
+        ],
+    )
+    assert _reasons(body) == ["ended_before_started", "invalid_date"]
+    assert [type(e) for e in publisher.sent] == [FsmEligibilityRecorded] * 2
+    assert publisher.sent[1].eligible_to == date(2026, 3, 31)  # type: ignore[attr-defined]
+
+
+def test_assessments_check_kind_and_result(client: TestClient, publisher: ListPublisher) -> None:
+    ok = {"upn": UPN, "urn": "100001", "assessment": "KS2_READING", "result": "98"}
+    ok["assessed_on"] = "2025-07-08"
+    body = _post(
+        client,
+        "/v1/assessments",
+        [
+            ok,
+            {**ok, "assessment": "KS2_WRITING", "result": "exs"},
+            {**ok, "assessment": "KS5_ART"},
+            {**ok, "result": "140"},
+            {**ok, "assessment": "KS2_WRITING", "result": "98"},
+            {**ok, "assessment": "KS4_MATHS", "result": "0"},
+        ],
+    )
+    assert _reasons(body) == [
+        "unknown_assessment",
+        "invalid_result",
+        "invalid_result",
+        "invalid_result",
+    ]
+    assert [(e.assessment, e.result) for e in publisher.sent] == [  # type: ignore[attr-defined]
+        ("KS2_READING", "98"),
+        ("KS2_WRITING", "EXS"),
+    ]
+    assert all(isinstance(e, AssessmentRecorded) for e in publisher.sent)
+
+
+def test_family_cases(client: TestClient, publisher: ListPublisher) -> None:
+    ok = {"upn": UPN, "case_id": "FS-1", "opened_on": "2025-06-01"}
+    body = _post(
+        client,
+        "/v1/family-cases",
+        [
+            {**ok, "outcome_areas": ["education", "housing"]},
+            {**ok, "outcome_areas": "crime; finance", "closed_on": "2025-09-01"},
+            {**ok, "outcome_areas": ["astrology"]},
+            {**ok, "closed_on": "2025-05-01"},
+            {**ok, "case_id": None},
+        ],
+    )
+    assert _reasons(body) == ["unknown_outcome_area", "ended_before_started", "missing_field"]
+    first, closed = publisher.sent
+    assert isinstance(first, FamilyCaseRecorded) and first.outcome_areas == ["education", "housing"]
+    assert isinstance(closed, FamilyCaseRecorded) and closed.closed_on == date(2025, 9, 1)
+    assert closed.outcome_areas == ["crime", "finance"]
+
+
+def test_domestic_abuse_notifications(client: TestClient, publisher: ListPublisher) -> None:
+    ok = {
+        "upn": UPN,
+        "urn": "100001",
+        "incident_on": "2025-09-09",
+        "child_present": "yes",
+        "police_reference": "DP/123/25",
+        "circumstances": "Verbal argument; no injuries.",
+    }
+    body = _post(
+        client,
+        "/v1/domestic-abuse-notifications",
+        [ok, {**ok, "child_present": "maybe"}, {**ok, "circumstances": "x" * 5000}],
+    )
+    assert _reasons(body) == ["invalid_boolean", "too_long"]
+    [event] = publisher.sent
+    assert isinstance(event, DomesticAbuseNotified) and event.child_present and event.sensitive
+
+
+def test_outcomes(client: TestClient, publisher: ListPublisher) -> None:
+    ok = {
+        "upn": UPN,
+        "urn": "100001",
+        "response": "Continue to monitor",
+        "status": "No Progress",
+        "recorded_by": "dsl-100001",
+        "recorded_on": "2025-09-10",
+    }
+    body = _post(client, "/v1/outcomes", [ok, {**ok, "upn": "A12345678901"}])
+    assert _reasons(body) == ["invalid_upn_format"]
+    [event] = publisher.sent
+    assert isinstance(event, OutcomeRecorded) and event.child_key == KEY(UPN)
+
+
+def test_partner_event_ids_are_kept(client: TestClient, publisher: ListPublisher) -> None:
+    eid = "6f1c1c55-8d4e-4a43-9a39-2c1c0f6c8d11"
+    ok = {"upn": UPN, "urn": "100001", "provision": "E", "effective_on": "2025-09-01"}
+    body = _post(client, "/v1/sen-provision", [{**ok, "event_id": eid}, {**ok, "event_id": "7"}])
+    assert _reasons(body) == ["invalid_event_id"]
+    assert str(publisher.sent[0].event_id) == eid  # type: ignore[attr-defined]
+
+
+def test_enrolments_write_the_identity_store_only(
+    client: TestClient, publisher: ListPublisher, people: list[Identity]
+) -> None:
+    ok = {
+        "upn": UPN.lower(),
+        "urn": "100001",
+        "nc_year": 5,
+        "sex": "F",
+        "month_of_birth": "2015-03",
+        "joined_on": "2021-09-01",
+        "forename": " Ada ",
+        "surname": "Lovelace",
+    }
+    r = client.post(
+        "/v1/enrolments",
+        json={"enrolments": [ok, {**ok, "upn": OTHER, "forename": None, "surname": None}, {}]},
+    )
+    assert r.json()["accepted"] == 2 and "Lovelace" not in r.text
+    assert [(p.child_key, p.upn, p.urn, p.forename, p.surname) for p in people] == [
+        (KEY(UPN), UPN, "100001", "Ada", "Lovelace"),
+        (KEY(OTHER), OTHER, "100001", None, None),
+    ]
+    assert all("Lovelace" not in repr(e) and UPN not in repr(e) for e in publisher.sent)
+
+
+def test_no_identity_written_when_the_broker_fails(
+    client: TestClient, publisher: ListPublisher, people: list[Identity]
+) -> None:
+    publisher.fail = True
+    ok = {"upn": UPN, "urn": "100001", "nc_year": 5, "sex": "F"}
+    ok |= {"month_of_birth": "2015-03", "joined_on": "2021-09-01"}
+    assert client.post("/v1/enrolments", json={"enrolments": [ok]}).status_code == 503
+    assert people == []
+
+
+def test_openapi_documents_every_partner_endpoint(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in (
+        "/v1/sen-provision",
+        "/v1/fsm-eligibility",
+        "/v1/assessments",
+        "/v1/family-cases",
+        "/v1/domestic-abuse-notifications",
+        "/v1/outcomes",
+    ):
+        assert paths[path]["post"]["responses"]["202"], path
+    assert "OutcomeBatchIn" in spec["components"]["schemas"]
+
+
+def test_demo_sender_sends_a_whole_timeline_without_rejections(publisher: ListPublisher) -> None:
+    from datetime import UTC, datetime
+
+    from flagstream.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
+    from flagstream.generator import make_county, timeline
+
+    county = make_county("tiny", 3)
+    items = list(timeline(county, date(2025, 9, 1), 30, 3))
+    wanted = [i for i in items if type(i) in CHILD_EVENT_ENDPOINTS]
+    assert {type(i) for i in wanted} == set(CHILD_EVENT_ENDPOINTS)  # every kind is exercised
+    app = create_app(
+        publisher, KEY, service_metrics("ingest"), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    sent: list[int] = []
+    accepted, rejected = send_child_events(TestClient(app), items, 50, sent.append)
+    assert (accepted, rejected) == (len(wanted), 0)
+    assert sum(sent) == len(wanted) and len(publisher.sent) == len(wanted)
+    assert {e.child_key for e in publisher.sent} <= {KEY(p.upn) for p in county.pupils}  # type: ignore[attr-defined]
