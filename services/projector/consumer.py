@@ -25,12 +25,23 @@ KINDS = {
     "SchoolRecorded": "school",
     "FlagChanged": "flag_changed",
     "ChildFlagsSnapshot": "child_flags_snapshot",
+    "OutcomeRecorded": "outcome",
+    "EnrolmentRecorded": "enrolment",
+    "AttendanceMarksRecorded": "attendance_batch",
+    "DayEnded": "day_ended",
 }
 
 
 def source_topics(topics: Topics) -> list[str]:
-    """The topics the projector reads."""
-    return [topics.schools, topics.flag_changes, topics.child_flags]
+    """The topics the projector reads: flagger output, reference data, outcomes, and the
+    canonical topics (for data freshness, rolls and school days)."""
+    return [
+        topics.schools,
+        topics.flag_changes,
+        topics.child_flags,
+        topics.outcomes,
+        *topics.canonical,
+    ]
 
 
 class Projector:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Column,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 
 metadata = MetaData()
@@ -34,6 +36,26 @@ def _flag_columns() -> list[Column[object]]:
             Column(f"{name}_since", Date, comment=f"Date the current {flag} flag was raised"),
         ]
     return cols
+
+
+# Partner sources whose latest event time each child row carries (`last_<source>_at`).
+SOURCES: tuple[str, ...] = (
+    "enrolment",
+    "register",
+    "sen",
+    "fsm",
+    "assessment",
+    "family",
+    "police",
+    "outcome",
+)
+
+
+def _source_columns() -> list[Column[object]]:
+    return [
+        Column(f"last_{src}_at", DateTime(timezone=True), comment=f"Latest {src} event received")
+        for src in SOURCES
+    ]
 
 
 def _count_columns() -> list[Column[object]]:
@@ -68,8 +90,16 @@ children = Table(
     Column("attendance_pct", Float, comment="Attended / possible, school year to date"),
     *_flag_columns(),
     Column("indicators", Integer, nullable=False, comment="Number of active flags"),
+    Column("flags", Text, nullable=False, default="", comment="Active flags, comma-separated"),
     Column("rule_version", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_assessment_on", Date, comment="Date of the latest assessment result"),
+    Column("response", Text, comment="Latest response agreed (outcome recording)"),
+    Column("status", Text, comment="Latest status recorded"),
+    Column("current_progress", String(16), comment="Latest status against the one before"),
+    Column("overall_progress", String(16), comment="Latest status against the first"),
+    Column("outcome_on", Date, comment="Date of the latest outcome record"),
+    *_source_columns(),
     comment="One current row per child",
 )
 
@@ -85,7 +115,113 @@ flag_changes = Table(
     Column("rule_version", String(64), nullable=False),
     Column("as_of", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("kafka_partition", Integer, nullable=False, comment="Partition it was read from"),
+    Column("kafka_offset", BigInteger, nullable=False, comment="Offset: order within a child"),
     comment="Every flag raised or cleared, in order",
+)
+
+flag_history = Table(
+    "flag_history",
+    metadata,
+    Column("raised_event_id", String(36), primary_key=True),
+    Column("child_key", String(64), nullable=False, index=True),
+    Column("urn", String(6), nullable=False, index=True, comment="School when raised"),
+    Column("flag", String(16), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("raised_reason", Text, nullable=False),
+    Column("rule_version", String(64), nullable=False, comment="Rules version that raised it"),
+    Column("cleared_on", Date, comment="NULL while the flag is still raised"),
+    Column("cleared_reason", Text),
+    Column("cleared_rule_version", String(64)),
+    Column("days_raised", Integer, comment="cleared_on - raised_on, NULL while open"),
+    Column("previous_cleared_on", Date, comment="End of this flag's previous interval"),
+    Column(
+        "reflagged_within_12m",
+        Boolean,
+        nullable=False,
+        comment="Raised again within 365 days of the same flag clearing (re-referral)",
+    ),
+    comment="One row per raised -> cleared interval of a flag on a child",
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("child_key", String(64), nullable=False, index=True),
+    Column("urn", String(6), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False, comment="Professional's role or staff id"),
+    Column("recorded_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    comment="Responses and statuses recorded by professionals",
+)
+
+rolls = Table(
+    "rolls",
+    metadata,
+    Column("child_key", String(64), primary_key=True),
+    Column("urn", String(6), primary_key=True),
+    Column("joined_on", Date, primary_key=True),
+    Column("left_on", Date, comment="NULL while on roll"),
+    comment="Enrolment spells, for children on roll per day",
+)
+
+school_days = Table(
+    "school_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    comment="Days with a day-end tick or register marks: the days trends have rows for",
+)
+
+daily_counts = Table(
+    "daily_counts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("urn", String(6), primary_key=True),
+    Column("flag", String(16), primary_key=True, comment="A flag, or ANY for any flag"),
+    Column("on_roll", Integer, nullable=False, comment="Children on the school's roll that day"),
+    Column("flagged", Integer, nullable=False, comment="Children with the flag raised that day"),
+    comment="Per school, flag and school day: from flag_history and rolls",
+)
+
+child_sources = Table(
+    "child_sources",
+    metadata,
+    Column("child_key", String(64), primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Column("last_received_at", DateTime(timezone=True), nullable=False),
+    Column("data_as_of", Date, nullable=False, comment="Latest date the source's data is about"),
+    comment="Latest event per child and source (MAX, so replays change nothing)",
+)
+
+freshness = Table(
+    "freshness",
+    metadata,
+    Column("urn", String(6), primary_key=True, comment="'' for council-wide sources"),
+    Column("source", String(16), primary_key=True),
+    Column("last_received_at", DateTime(timezone=True), nullable=False),
+    Column("data_as_of", Date, nullable=False, comment="Latest date the source's data is about"),
+    comment="Data as of, per school and source",
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("zone", Text, primary_key=True),
+    Column("pyramids", Integer, nullable=False),
+    Column("schools", Integer, nullable=False),
+    comment="Family Partnership Zones, derived from schools",
+)
+
+pyramids = Table(
+    "pyramids",
+    metadata,
+    Column("pyramid", Text, primary_key=True),
+    Column("zone", Text, nullable=False, index=True),
+    Column("schools", Integer, nullable=False),
+    comment="School pyramids and their zone, derived from schools",
 )
 
 school_summary = Table(
@@ -107,3 +243,29 @@ projector_offsets = Table(
     Column("next_offset", BigInteger, nullable=False),
     comment="Next Kafka offset to read, committed with the rows it produced",
 )
+
+# Trend views over daily_counts; the migration creates the same SQL.
+VIEWS: dict[str, str] = {
+    "zone_daily_counts": (
+        "SELECT d.day, s.zone, d.flag, SUM(d.on_roll) AS on_roll, SUM(d.flagged) AS flagged "
+        "FROM daily_counts d JOIN schools s ON s.urn = d.urn "
+        "GROUP BY d.day, s.zone, d.flag"
+    ),
+    "county_daily_counts": (
+        "SELECT day, flag, SUM(on_roll) AS on_roll, SUM(flagged) AS flagged "
+        "FROM daily_counts GROUP BY day, flag"
+    ),
+}
+
+for _name, _select in VIEWS.items():
+    event.listen(
+        metadata,
+        "after_create",
+        DDL(f"CREATE OR REPLACE VIEW {_name} AS {_select}").execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    )
+    event.listen(
+        metadata,
+        "after_create",
+        DDL(f"CREATE VIEW IF NOT EXISTS {_name} AS {_select}").execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
+    )
+    event.listen(metadata, "before_drop", DDL(f"DROP VIEW IF EXISTS {_name}"))  # type: ignore[no-untyped-call]

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
-from flagstream.domain.events import ChildFlagsSnapshot, FlagChanged, SchoolRecorded
+from flagstream.domain.events import (
+    AttendanceMarksRecorded,
+    ChildFlagsSnapshot,
+    DayEnded,
+    EnrolmentRecorded,
+    FlagChanged,
+    OutcomeRecorded,
+    SchoolRecorded,
+)
 from flagstream.upsert import insert_new, upsert
 
-from .tables import FLAGS, children, flag_changes, projector_offsets, school_summary, schools
+from . import daily, derived, history
+from .rows import change_row, child_row, outcome_row, roll_row, school_row, source_facts
+from .tables import children, flag_changes, outcomes, projector_offsets, rolls, school_days, schools
+from .upserts import upsert_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,121 +36,92 @@ class Consumed:
     event: Any
 
 
-def _school_row(e: SchoolRecorded) -> dict[str, Any]:
-    return {
-        "urn": e.urn,
-        "name": e.name,
-        "phase": e.phase,
-        "pyramid": e.pyramid,
-        "zone": e.zone,
-        "updated_at": e.recorded_at,
-    }
+@dataclass
+class _Batch:
+    """A batch sorted into rows per table; within a batch the latest row per key wins."""
+
+    schools: dict[str, dict[str, Any]]
+    children: dict[str, dict[str, Any]]
+    changes: dict[str, dict[str, Any]]
+    outcomes: dict[str, dict[str, Any]]
+    rolls: dict[tuple[str, str, date], dict[str, Any]]
+    days: set[date]
+    facts: list[Any]
 
 
-def _flag_values(e: ChildFlagsSnapshot) -> dict[str, Any]:
-    active = {f.flag: f for f in e.flags}
-    row: dict[str, Any] = {}
-    for flag in FLAGS:
-        name, f = flag.lower(), active.get(flag)
-        row[name] = f is not None
-        row[f"{name}_reason"] = f.reason if f else None
-        row[f"{name}_tier"] = f.tier if f else None
-        row[f"{name}_since"] = f.raised_on if f else None
-    return row
+def _sort(batch: Sequence[Consumed]) -> _Batch:
+    b = _Batch({}, {}, {}, {}, {}, set(), [])
+    for record in batch:
+        e = record.event
+        b.facts.extend(source_facts(e))
+        if isinstance(e, ChildFlagsSnapshot):
+            b.children[e.child_key] = child_row(e)
+        elif isinstance(e, FlagChanged):
+            b.changes.setdefault(str(e.event_id), change_row(e, record.partition, record.offset))
+        elif isinstance(e, SchoolRecorded):
+            b.schools[e.urn] = school_row(e)
+        elif isinstance(e, OutcomeRecorded):
+            b.outcomes.setdefault(str(e.event_id), outcome_row(e))
+        elif isinstance(e, EnrolmentRecorded):
+            b.rolls[(e.child_key, e.urn, e.joined_on)] = roll_row(e)
+        elif isinstance(e, DayEnded):
+            b.days.add(e.day)
+        elif isinstance(e, AttendanceMarksRecorded):
+            b.days.update(m.date for m in e.marks)
+    return b
 
 
-def _child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
-    possible = e.possible_sessions
-    return {
-        "child_key": e.child_key,
-        "urn": e.urn,
-        "nc_year": e.nc_year,
-        "sex": e.sex,
-        "as_of": e.as_of,
-        "possible_sessions": possible,
-        "absent_sessions": e.absent_sessions,
-        "attendance_pct": round(100.0 * (possible - e.absent_sessions) / possible, 2)
-        if possible
-        else None,
-        **_flag_values(e),
-        "indicators": len(e.flags),
-        "rule_version": e.rule_version,
-        "updated_at": e.recorded_at,
-    }
+def _dirty(conn: Connection, b: _Batch, known: set[str]) -> dict[str, date]:
+    """The earliest day whose daily counts this batch may change, per school."""
+    dirty: dict[str, date] = {}
 
+    def mark(urn: str, day: date) -> None:
+        dirty[urn] = min(day, dirty.get(urn, day))
 
-def _change_row(e: FlagChanged) -> dict[str, Any]:
-    return {
-        "event_id": str(e.event_id),
-        "child_key": e.child_key,
-        "urn": e.urn,
-        "flag": e.flag,
-        "change": e.change,
-        "reason": e.reason,
-        "rule_version": e.rule_version,
-        "as_of": e.as_of,
-        "recorded_at": e.recorded_at,
-    }
-
-
-ROWS: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
-    SchoolRecorded: _school_row,
-    ChildFlagsSnapshot: _child_row,
-    FlagChanged: _change_row,
-}
-
-
-def _refresh_summaries(conn: Connection, urns: set[str]) -> None:
-    if not urns:
-        return
-    counts = conn.execute(
-        select(
-            children.c.urn,
-            func.count(),
-            func.sum(case((children.c.indicators > 0, 1), else_=0)),
-            func.max(children.c.as_of),
-            *(func.sum(case((children.c[f.lower()], 1), else_=0)) for f in FLAGS),
-        )
-        .where(children.c.urn.in_(urns))
-        .group_by(children.c.urn)
-    ).all()
-    found = {row[0]: row for row in counts}
-    rows = []
-    for urn in sorted(urns):
-        r = found.get(urn)
-        row: dict[str, Any] = {
-            "urn": urn,
-            "children": int(r[1]) if r else 0,
-            "any_flagged": int(r[2] or 0) if r else 0,
-            "as_of": r[3] if r else None,
-        }
-        for i, flag in enumerate(FLAGS):
-            row[f"{flag.lower()}_flagged"] = int(r[4 + i] or 0) if r else 0
-        rows.append(row)
-    upsert(conn, school_summary, rows)
+    for c in b.changes.values():
+        mark(c["urn"], c["as_of"])
+    for r in b.rolls.values():
+        mark(r["urn"], min(r["joined_on"], r["left_on"] or r["joined_on"]))
+    new_days = b.days - set(
+        conn.scalars(select(school_days.c.day).where(school_days.c.day.in_(b.days)))
+    )
+    if new_days:
+        insert_new(conn, school_days, [{"day": d} for d in sorted(new_days)])
+        for urn in known:
+            mark(urn, min(new_days))
+    for urn in list(dirty):
+        if urn not in known:
+            dirty[urn] = date.min  # A school seen for the first time: every day gets its rows.
+    return dirty
 
 
 def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
     """Write the batch's rows and the next offsets; returns rows written per table."""
-    by_table: dict[type[Any], dict[Any, dict[str, Any]]] = {t: {} for t in ROWS}
-    for record in batch:
-        to_row = ROWS.get(type(record.event))
-        if to_row is None:
-            continue
-        row = to_row(record.event)
-        # Within a batch only the latest row per key matters (snapshots replace each other).
-        key = row.get("child_key") if type(record.event) is ChildFlagsSnapshot else None
-        key = key or row.get("event_id") or row["urn"]
-        by_table[type(record.event)][key] = row
-    child_rows = list(by_table[ChildFlagsSnapshot].values())
+    b = _sort(batch)
+    known = daily.known_urns(conn)
+    child_rows = list(b.children.values())
     urns = {r["urn"] for r in child_rows}
+    new_children: set[str] = set()
     if child_rows:
         keys = [r["child_key"] for r in child_rows]
-        urns |= set(conn.scalars(select(children.c.urn).where(children.c.child_key.in_(keys))))
-    upsert(conn, schools, list(by_table[SchoolRecorded].values()))
-    upsert(conn, children, child_rows)
-    insert_new(conn, flag_changes, list(by_table[FlagChanged].values()))
-    _refresh_summaries(conn, urns)
+        query = select(children.c.child_key, children.c.urn).where(children.c.child_key.in_(keys))
+        existing: dict[str, str] = {k: u for k, u in conn.execute(query)}
+        urns |= set(existing.values())
+        new_children = set(keys) - set(existing)
+    if b.schools:
+        upsert(conn, schools, list(b.schools.values()))
+        derived.refresh_zones(conn)
+    upsert_columns(conn, children, child_rows)
+    insert_new(conn, flag_changes, list(b.changes.values()))
+    insert_new(conn, outcomes, list(b.outcomes.values()))
+    upsert(conn, rolls, list(b.rolls.values()))
+    touched = derived.record_sources(conn, b.facts)
+    derived.refresh_children(
+        conn, new_children | touched | {o["child_key"] for o in b.outcomes.values()}
+    )
+    derived.refresh_summaries(conn, urns)
+    history.rebuild(conn, sorted({c["child_key"] for c in b.changes.values()}))
+    daily.refresh(conn, _dirty(conn, b, known))
     next_offsets: dict[tuple[str, int], int] = {}
     for record in batch:
         tp = (record.topic, record.partition)
@@ -149,9 +132,11 @@ def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
         [{"topic": t, "partition": p, "next_offset": o} for (t, p), o in next_offsets.items()],
     )
     return {
-        "schools": len(by_table[SchoolRecorded]),
+        "schools": len(b.schools),
         "children": len(child_rows),
-        "flag_changes": len(by_table[FlagChanged]),
+        "flag_changes": len(b.changes),
+        "outcomes": len(b.outcomes),
+        "source_events": len(b.facts),
     }
 
 
