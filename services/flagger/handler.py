@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,8 @@ from flagstream.domain.events import (
     SenProvisionRecorded,
 )
 from flagstream.domain.flagging import StepResult, reevaluate, step
-from flagstream.domain.rules import RuleConfig
+from flagstream.domain.observations import STREAMS
+from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.domain.state import ChildState
 from flagstream.rules_file import RulesFileError, parse_rules
 from flagstream.topics import partition_for
@@ -42,9 +43,15 @@ SINGLE = (
     FamilyCaseRecorded,
     DomesticAbuseNotified,
 )
+
+
+def _single(event: Any) -> list[Event]:
+    return [event]
+
+
 UNPACK: dict[type[Any], Callable[[Any], list[Event]]] = {
     AttendanceMarksRecorded: lambda batch: list(batch.marks),
-    **{cls: lambda event: [event] for cls in SINGLE},
+    **dict.fromkeys(SINGLE, _single),
 }
 KIND: dict[type[Any], str] = {
     AttendanceMarkRecorded: "attendance_mark",
@@ -93,8 +100,10 @@ class MessageHandler:
         rules: RuleConfig,
         partitions: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        flag_rules: Mapping[str, Rule] = DEFAULT_RULES,
     ) -> None:
         self._codec, self._state, self._table = codec, StateCodec(codec), table
+        self._flag_rules = flag_rules
         self._default, self._partitions, self._clock = rules, partitions, clock
         self._rules: dict[int, RuleConfig] = {}
 
@@ -103,7 +112,11 @@ class MessageHandler:
         config = self._rules.get(partition)
         if config is None:
             deployed = self._table.get(rules_key(partition))
-            config = parse_rules(deployed.decode(), "deployed") if deployed else self._default
+            config = (
+                parse_rules(deployed.decode(), "deployed", self._flag_rules)
+                if deployed
+                else self._default
+            )
             self._rules[partition] = config
         return config
 
@@ -115,13 +128,15 @@ class MessageHandler:
         if isinstance(message, RulesDeployed):
             return self._deploy(message, partition)
         unpack = UNPACK.get(type(message))
+        if unpack is None and type(message) in STREAMS:
+            unpack = _single  # An extension stream's event (domain/observations.py).
         if unpack is None:
             raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
         by_child: dict[str, list[Event]] = defaultdict(list)
         out = Output()
         for event in unpack(message):
             by_child[event.child_key].append(event)  # type: ignore[attr-defined]
-            kind = KIND[type(event)]
+            kind = KIND.get(type(event)) or STREAMS[type(event)].name
             out.counts[kind] = out.counts.get(kind, 0) + 1
         now = self._clock()
         for child_key, events in by_child.items():
@@ -137,7 +152,7 @@ class MessageHandler:
     ) -> StepResult:
         """Load one child's state, apply the events, store it back only if it changed."""
         state = self._state.decode(raw) if raw else ChildState(key.decode())
-        result = step(state, events, self.rules(partition), "flagger", now)
+        result = step(state, events, self.rules(partition), "flagger", now, self._flag_rules)
         self._store(key, raw, result)
         return result
 
@@ -162,7 +177,7 @@ class MessageHandler:
         for key in self._owned(partition):
             raw = self._table[key]
             state = self._state.decode(raw)
-            result = step(state, [tick], rules, "flagger", now)
+            result = step(state, [tick], rules, "flagger", now, self._flag_rules)
             self._store(key, raw, result)
             _keep_if_changed(out, result, state.flags)
         return out
@@ -170,7 +185,7 @@ class MessageHandler:
     def _deploy(self, deployed: RulesDeployed, partition: int) -> Output:
         """Switch this partition to new rules; re-evaluate its children from held state."""
         try:
-            config = parse_rules(deployed.rules_toml, f"rules {deployed.version}")
+            config = parse_rules(deployed.rules_toml, f"rules {deployed.version}", self._flag_rules)
         except RulesFileError as exc:
             raise Rejected("invalid_rules", str(exc)) from None
         if config.version != deployed.version:
@@ -185,7 +200,7 @@ class MessageHandler:
         for key in self._owned(partition):
             raw = self._table[key]
             state = self._state.decode(raw)
-            result = reevaluate(state, deployed, config, "flagger", now)
+            result = reevaluate(state, deployed, config, "flagger", now, self._flag_rules)
             self._store(key, raw, result)
             _keep_if_changed(out, result, state.flags)
         return out

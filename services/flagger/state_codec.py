@@ -6,6 +6,7 @@ from typing import Any
 
 from flagstream.codec import Codec
 from flagstream.domain.events import ActiveFlag
+from flagstream.domain.observations import Observation
 from flagstream.domain.register import SessionRegister
 from flagstream.domain.state import Case, ChildState, Result
 
@@ -31,6 +32,10 @@ def _to_record(state: ChildState) -> dict[str, Any]:
             for c in state.cases
         ],
         "notifications": list(state.notifications),
+        "observations": [
+            {"stream": o.stream, "ref": o.ref, "on": o.on, "value": o.value}
+            for o in state.observations
+        ],
         "flags": [
             {"flag": f.flag, "reason": f.reason, "raised_on": f.raised_on, "tier": f.tier}
             for f in state.flags
@@ -52,6 +57,7 @@ def _from_record(record: dict[str, Any]) -> ChildState:
         results=tuple(Result(**r) for r in record["results"]),
         cases=tuple(Case(**c) for c in record["cases"]),
         notifications=tuple(record["notifications"]),
+        observations=tuple(Observation(**o) for o in record["observations"]),
         flags=tuple(ActiveFlag(**f) for f in record["flags"]),
     )
 

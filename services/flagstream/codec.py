@@ -11,7 +11,7 @@ import dataclasses
 import io
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -87,16 +87,22 @@ def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
 class Codec:
     """Parses each .avsc once; encodes and decodes records and domain events."""
 
-    def __init__(self, schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> None:
+    def __init__(
+        self,
+        schemas_dir: Path = DEFAULT_SCHEMAS_DIR,
+        events: Mapping[type[Any], str] = EVENT_SCHEMAS,
+    ) -> None:
+        """events: the domain classes to build, by schema name (extensions add theirs)."""
         self._dir = schemas_dir
         self._parsed: dict[str, Any] = {}
         self._headers: dict[str, bytes] = {}
         self._by_header: dict[bytes, str] = {}
         for path in sorted(schemas_dir.glob("*.avsc")):
             self._load(path.stem)
-        self._builders = {name: _builder(cls) for cls, name in EVENT_SCHEMAS.items()}
-        self._types = {name: cls for cls, name in EVENT_SCHEMAS.items()}
-        missing = set(EVENT_SCHEMAS.values()) - set(self._parsed)
+        self._names = dict(events)
+        self._builders = {name: _builder(cls) for cls, name in events.items()}
+        self._types = {name: cls for cls, name in events.items()}
+        missing = set(events.values()) - set(self._parsed)
         if missing:
             raise FileNotFoundError(f"no .avsc in {schemas_dir} for {sorted(missing)}")
 
@@ -154,7 +160,7 @@ class Codec:
 
     def encode(self, event: Any) -> bytes:
         """Single-object encode a domain event."""
-        return self.encode_record(EVENT_SCHEMAS[type(event)], _to_record(event))
+        return self.encode_record(self._names[type(event)], _to_record(event))
 
     def decode(self, data: bytes) -> Any:
         """Decode bytes into the domain event they carry."""

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from .domain import events as ev
+from .domain.observations import STREAMS, Observation
 from .domain.register import SessionRegister, school_year_start
 from .domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from .domain.state import Case, ChildState, Result
@@ -28,6 +29,7 @@ class _Facts:
     results: dict[tuple[str, date], str] = field(default_factory=dict)
     cases: dict[str, tuple[date, date | None]] = field(default_factory=dict)
     notifications: set[date] = field(default_factory=set)
+    observed: dict[tuple[str, str], Observation] = field(default_factory=dict)
 
 
 def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
@@ -55,6 +57,9 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 f.notifications.add(e.incident_on)
             elif isinstance(e, ev.EnrolmentRecorded) and (e.left_on is None or not f.urn):
                 f.urn = e.urn
+            elif type(e) in STREAMS:
+                o = STREAMS[type(e)].observe(e)
+                f.observed[(o.stream, o.ref)] = o
     return facts
 
 
@@ -74,7 +79,17 @@ def _state(child_key: str, f: _Facts, as_of: date) -> ChildState:
         results=tuple(Result(a, r, d) for (a, d), r in f.results.items()),
         cases=tuple(Case(k, o, c) for k, (o, c) in sorted(f.cases.items())),
         notifications=tuple(sorted(f.notifications)),
+        observations=_kept(f.observed.values()),
     )
+
+
+def _kept(observed: Iterable[Observation]) -> tuple[Observation, ...]:
+    """The newest observations of each stream, as many as the stream keeps."""
+    streams = {s.name: s.keep for s in STREAMS.values()}
+    by_stream: dict[str, list[Observation]] = defaultdict(list)
+    for o in sorted(observed, key=lambda o: (o.on, o.ref)):
+        by_stream[o.stream].append(o)
+    return tuple(o for name, obs in by_stream.items() for o in obs[-streams[name] :])
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from .events import (
     SenProvisionRecorded,
     Sex,
 )
+from .observations import STREAMS, Observation, merge
 from .register import SessionRegister, school_year_start
 
 MAX_NOTIFICATIONS = 20  # Older incidents are outside any sensible window; keep state small.
@@ -58,7 +59,12 @@ class ChildState:
     results: tuple[Result, ...] = ()
     cases: tuple[Case, ...] = ()
     notifications: tuple[date, ...] = ()
+    observations: tuple[Observation, ...] = ()
     flags: tuple[ActiveFlag, ...] = ()
+
+    def observed(self, stream: str) -> tuple[Observation, ...]:
+        """An extension stream's observations, oldest first."""
+        return tuple(o for o in self.observations if o.stream == stream)
 
 
 def _later(current: date | None, day: date) -> date:
@@ -138,8 +144,24 @@ MUTATORS: dict[type[Any], Callable[[ChildState, Any], ChildState]] = {
 }
 
 
+def _on_observed(state: ChildState, event: Any) -> ChildState:
+    stream = STREAMS[type(event)]
+    new = stream.observe(event)
+    observations = merge(state.observations, new, stream.keep)
+    return replace(state, observations=observations, as_of=_later(state.as_of, new.on))
+
+
+def mutator(event_type: type[Any]) -> Callable[[ChildState, Any], ChildState] | None:
+    """How an event type changes a child's state; None if the flagger does not use it."""
+    found = MUTATORS.get(event_type)
+    return found if found is not None or event_type not in STREAMS else _on_observed
+
+
 def apply_all(state: ChildState, events: Iterable[object]) -> ChildState:
     """Fold events into the state, routed by event type."""
     for event in events:
-        state = MUTATORS[type(event)](state, event)
+        apply = mutator(type(event))
+        if apply is None:
+            raise TypeError(f"{type(event).__name__} does not change a child's state")
+        state = apply(state, event)
     return state
