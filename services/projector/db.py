@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 
+from .migrate import upgrade
 from .tables import metadata
 
 
@@ -28,5 +29,16 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing table (idempotent)."""
-    metadata.create_all(engine)
+    """Bring the schema up to date: Alembic on PostgreSQL, metadata on SQLite (idempotent)."""
+    upgrade(engine)
+    if engine.dialect.name == "sqlite":
+        found = inspect(engine)
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            missing = sorted({c.name for c in table.columns} - have)
+            if missing:
+                raise RuntimeError(
+                    f"{engine.url.database}: table {table.name} lacks {', '.join(missing)} "
+                    "(an older read model). Delete the file and restart the projector: it "
+                    "rebuilds every table from the topics."
+                )

@@ -1,0 +1,33 @@
+"""Schema management: Alembic migrations on PostgreSQL, create_all from metadata on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from .tables import metadata
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config for this engine (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest revision (idempotent)."""
+    if engine.dialect.name == "postgresql":
+        config = alembic_config(engine)
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    else:
+        # SQLite: the embedded default, rebuilt from the topics when the schema changes.
+        metadata.create_all(engine)
