@@ -128,8 +128,8 @@ def test_a_deployed_threshold_changes_exactly_what_the_oracle_says(tmp_path: Pat
     log = list(canonical_events(county, timeline(county, date(2025, 9, 8), 15, seed=5)))
     as_of = max(e.day for e in log if isinstance(e, ev.DayEnded))
     v1_text = DEFAULT_RULES_FILE.read_text()
-    v2_text = v1_text.replace('version = "2026.1"', 'version = "2026.1-pa8"').replace(
-        "persistent_absence_pct = 10.0", "persistent_absence_pct = 8.0"
+    v2_text = v1_text.replace('version = "2026.1"', 'version = "2026.1-pa15"').replace(
+        "persistent_absence_pct = 10.0", "persistent_absence_pct = 15.0"
     )
     v1, v2 = parse_rules(v1_text), parse_rules(v2_text)
     before = from_oracle(recompute_children(log, as_of, v1))
@@ -149,7 +149,7 @@ def test_a_deployed_threshold_changes_exactly_what_the_oracle_says(tmp_path: Pat
             assert differences(after, from_read_model(conn, children, FLAGS)) == []
             v2_changes = conn.execute(
                 select(flag_changes.c.child_key, flag_changes.c.flag, flag_changes.c.change).where(
-                    flag_changes.c.rule_version == "2026.1-pa8"
+                    flag_changes.c.rule_version == "2026.1-pa15"
                 )
             ).all()
         engine.dispose()
