@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered screens over the read model, scoped by role."""

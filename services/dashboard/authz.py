@@ -1,0 +1,78 @@
+"""Who may see what: pure rules over a signed-in user's role and scope (no I/O)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .users import Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user as the pages see it (never the password hash)."""
+
+    username: str
+    role: Role
+    scope: str | None
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.username, user.role, user.scope)
+
+    @property
+    def school_role(self) -> bool:
+        """School staff and DSLs: one school's pupils, with names."""
+        return self.role in ("school", "dsl")
+
+    @property
+    def county_wide(self) -> bool:
+        """Managers and admins see every zone."""
+        return self.role in ("manager", "admin")
+
+    def can_see_county(self) -> bool:
+        return self.county_wide
+
+    def can_see_zone(self, zone: str) -> bool:
+        return self.county_wide or (self.role == "zone" and self.scope == zone)
+
+    def can_see_school(self, urn: str, zone: str) -> bool:
+        return self.can_see_zone(zone) or (self.school_role and self.scope == urn)
+
+    def sees_names(self) -> bool:
+        """Names come from the identity store only for the school's own staff."""
+        return self.school_role
+
+    def sees_upn(self) -> bool:
+        """The UPN is needed by the DSL (referrals, Operation Encompass), not by others."""
+        return self.role == "dsl"
+
+    def sees_sensitive(self) -> bool:
+        """Domestic-abuse notification details are for the DSL only."""
+        return self.role == "dsl"
+
+    def can_record_outcome(self) -> bool:
+        return self.role in ("school", "dsl", "zone")
+
+    def can_read_audit(self) -> bool:
+        return self.role == "admin"
+
+    def home(self) -> str:
+        """The first page after signing in."""
+        if self.school_role:
+            return f"/schools/{self.scope}"
+        if self.role == "zone":
+            return f"/zones/{quote(self.scope or '')}"
+        return "/"
+
+
+_NOTIFICATION = re.compile(r"safeguarding notification[^;]*")
+REDACTED = "a further reason visible to the school's DSL only"
+
+
+def redact_reason(reason: str | None, viewer: Principal) -> str | None:
+    """A flag reason as this viewer may read it: notification clauses only for the DSL."""
+    if reason is None or viewer.sees_sensitive():
+        return reason
+    return _NOTIFICATION.sub(REDACTED, reason)

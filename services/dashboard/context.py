@@ -1,0 +1,93 @@
+"""What every route needs, built once by the composition root and passed to create_app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection, Engine
+
+from . import audit
+from .authz import Principal
+from .outcomes import OutcomeSender
+from .security import LoginLimiter, csrf_token
+from .users import User
+
+HERE = Path(__file__).resolve().parent
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotSignedIn(Exception):
+    """Raised by `principal` so pages redirect to the login form."""
+
+
+@dataclass
+class Context:
+    """Engines, users, the outcome sender and the templates."""
+
+    read_model: Engine
+    audit_db: Engine
+    users: Mapping[str, User]
+    sender: OutcomeSender
+    identity_db: Engine | None = None
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    clock: Callable[[], datetime] = _utc_now
+    live_interval_ms: int = 3000
+    templates: Jinja2Templates = field(
+        default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
+    )
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.read_model.connect() as conn:
+            yield conn
+
+    def principal(self, request: Request) -> Principal:
+        """The signed-in user, re-read from the users file's entries on every request."""
+        user = self.users.get(request.session.get("user", ""))
+        if user is None:
+            raise NotSignedIn
+        return Principal.of(user)
+
+    def record(self, who: Principal, request: Request, action: str, **what: Any) -> None:
+        """Append an audit row before the page is shown (no row, no page)."""
+        entry = audit.AuditEntry(
+            at=self.clock(),
+            username=who.username,
+            role=who.role,
+            action=action,
+            page=request.url.path,
+            **what,
+        )
+        with self.audit_db.begin() as conn:
+            audit.append(conn, entry)
+
+    def render(
+        self, request: Request, template: str, who: Principal | None, status: int = 200, **data: Any
+    ) -> Any:
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {
+                "who": who,
+                "csrf": csrf_token(request.session),
+                "live_ms": self.live_interval_ms,
+                **data,
+            },
+            status_code=status,
+        )
+
+
+def forbid(allowed: bool) -> None:
+    """403 unless allowed; the same answer whether or not the thing exists."""
+    if not allowed:
+        raise HTTPException(403, "You do not have access to this page.")

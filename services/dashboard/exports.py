@@ -1,0 +1,98 @@
+"""Huddle list (printable page and CSV export) and the admin's audit log page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from . import audit, people, queries
+from .authz import Principal, redact_reason
+from .context import Context, forbid
+from .pages import Ctx, Who, _school_or_403
+from .security import neutralise
+
+router = APIRouter()
+
+CSV_COLUMNS = (
+    "Child",
+    "Year Group",
+    "Gender",
+    "Indicators",
+    *(f.title() for f in queries.FLAG_COLUMNS),
+    "Reasons",
+    "Response",
+    "Status",
+    "Current Progress",
+    "Overall Progress",
+)
+
+
+def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]:
+    """Flagged children, most indicators first, labelled as this viewer may see them."""
+    with ctx.read() as conn:
+        rows = queries.school_children(conn, urn, "indicators", True, flagged_only=True)
+    shown = people.labels(ctx, who, [r["child_key"] for r in rows])
+    for row in rows:
+        row["label"] = shown[row["child_key"]].label
+        row["upn"] = shown[row["child_key"]].upn
+        row["reasons"] = "; ".join(
+            f"{f.title()}: {redact_reason(row[f'{f}_reason'], who)}"
+            for f in queries.FLAG_COLUMNS
+            if row[f]
+        )
+    return rows
+
+
+@router.get("/schools/{urn}/huddle")
+def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
+    found = _school_or_403(ctx, who, urn)
+    rows = _huddle_rows(ctx, who, urn)
+    ctx.record(who, request, "huddle", urn=urn, rows=len(rows))
+    return ctx.render(  # type: ignore[no-any-return]
+        request, "huddle.html", who, school=found, rows=rows, flags=queries.FLAG_COLUMNS
+    )
+
+
+def huddle_csv(rows: list[dict[str, Any]]) -> str:
+    """The huddle list as CSV, every cell neutralised against formula injection."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = [
+            r["label"],
+            r["nc_year"],
+            r["sex"],
+            r["indicators"],
+            *("Yes" if r[f] else "No" for f in queries.FLAG_COLUMNS),
+            r["reasons"],
+            r.get("response"),
+            r.get("status"),
+            r.get("current_progress"),
+            r.get("overall_progress"),
+        ]
+        writer.writerow([neutralise(v) for v in values])
+    return out.getvalue()
+
+
+@router.get("/schools/{urn}/huddle.csv")
+def huddle_export(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
+    _school_or_403(ctx, who, urn)
+    rows = _huddle_rows(ctx, who, urn)
+    ctx.record(who, request, "export_csv", urn=urn, rows=len(rows))
+    return Response(
+        huddle_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="huddle-{urn}.csv"'},
+    )
+
+
+@router.get("/audit")
+def audit_page(request: Request, ctx: Ctx, who: Who) -> Response:
+    forbid(who.can_read_audit())
+    with ctx.audit_db.connect() as conn:
+        entries = audit.recent(conn)
+    return ctx.render(request, "audit.html", who, entries=entries)  # type: ignore[no-any-return]

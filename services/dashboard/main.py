@@ -1,0 +1,67 @@
+"""Composition root of the dashboard: settings -> engines, users, sender -> app -> uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from flagstream import identity
+from flagstream.settings import Settings
+from projector.db import create_schema, make_engine
+
+from .app import create_app
+from .audit import create_audit_schema
+from .context import Context
+from .outcomes import IngestOutcomeSender
+from .security import LoginLimiter
+from .users import UsersFileError, load_users
+
+log = logging.getLogger("flagstream.dashboard")
+
+
+def build(settings: Settings) -> FastAPI:
+    """The app wired to the configured databases, users file and ingest."""
+    if settings.dashboard_secret is None or len(settings.dashboard_secret.get_secret_value()) < 32:
+        raise SystemExit(
+            "FLAGSTREAM_DASHBOARD_SECRET is not set (or shorter than 32 characters): it signs "
+            "session cookies. Generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    try:
+        users = load_users(settings.dashboard_users_file)
+    except UsersFileError as exc:
+        raise SystemExit(str(exc)) from None
+    if not users:
+        raise SystemExit(
+            f"{settings.dashboard_users_file} has no users: add one with "
+            "`flagstream dashboard add-user NAME --role ROLE`"
+        )
+    read_model = make_engine(settings.database_url)
+    create_schema(read_model)  # The dashboard may start before the projector.
+    identity_db = make_engine(settings.identity_database_url)
+    identity.metadata.create_all(identity_db)
+    audit_db = make_engine(settings.dashboard_audit_database_url)
+    create_audit_schema(audit_db)
+    ctx = Context(
+        read_model=read_model,
+        audit_db=audit_db,
+        users=users,
+        sender=IngestOutcomeSender(settings.dashboard_ingest_url),
+        identity_db=identity_db,
+        limiter=LoginLimiter(settings.dashboard_login_max_failures),
+    )
+    return create_app(
+        ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies
+    )
+
+
+def run(settings: Settings) -> None:
+    """Serve the dashboard until interrupted."""
+    app = build(settings)
+    url = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
+    print(f"dashboard on {url} ({len(app.state.ctx.users)} users)", flush=True)
+    uvicorn.run(
+        app, host=settings.dashboard_host, port=settings.dashboard_port, log_level="warning"
+    )

@@ -1,0 +1,245 @@
+"""County -> zone -> school -> child screens; every query is scoped by the viewer's role."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from . import charts, people, queries
+from .authz import Principal, redact_reason
+from .context import Context, forbid
+from .outcomes import RESPONSES, STATUSES, OutcomeForm, SendError
+from .security import csrf_ok
+
+router = APIRouter()
+
+
+def ctx_of(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(ctx_of)]
+
+
+def viewer(request: Request) -> Principal:
+    return ctx_of(request).principal(request)
+
+
+Who = Annotated[Principal, Depends(viewer)]
+
+
+@router.get("/")
+def county(request: Request, ctx: Ctx, who: Who) -> Response:
+    if not who.can_see_county():
+        return RedirectResponse(who.home(), status_code=303)
+    with ctx.read() as conn:
+        zones = queries.zone_counts(conn)
+        series = queries.trends(conn)
+        today = queries.latest_register_day(conn)
+        late = queries.late_schools(conn, today)
+    return ctx.render(  # type: ignore[no-any-return]
+        request,
+        "county.html",
+        who,
+        zones=zones,
+        flags=queries.FLAG_COLUMNS,
+        trends=charts.trends(series),
+        today=today,
+        late=late,
+    )
+
+
+@router.get("/zones/{zone}")
+def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
+    forbid(who.can_see_zone(zone))
+    with ctx.read() as conn:
+        schools = queries.school_counts(conn, zone)
+        if not schools:
+            raise HTTPException(404, f"No zone called {zone!r}.")
+        series = queries.trends(conn, zone)
+        today = queries.latest_register_day(conn)
+        late = queries.late_schools(conn, today, zone)
+    pyramids: dict[str, list[queries.Counts]] = {}
+    for row in schools:
+        pyramids.setdefault(row.extra, []).append(row)
+    return ctx.render(  # type: ignore[no-any-return]
+        request,
+        "zone.html",
+        who,
+        zone=zone,
+        pyramids=pyramids,
+        flags=queries.FLAG_COLUMNS,
+        trends=charts.trends(series),
+        today=today,
+        late=late,
+    )
+
+
+def _school_or_403(ctx: Context, who: Principal, urn: str) -> queries.School:
+    with ctx.read() as conn:
+        found = queries.school(conn, urn)
+    forbid(found is not None and who.can_see_school(urn, found.zone))
+    assert found is not None
+    return found
+
+
+def _table_data(
+    ctx: Context,
+    who: Principal,
+    urn: str,
+    sort: str,
+    desc: bool,
+    flag: str | None,
+    year: int | None,
+) -> dict[str, Any]:
+    with ctx.read() as conn:
+        rows = queries.school_children(conn, urn, sort, desc, flag or None, year)
+    shown = people.labels(ctx, who, [r["child_key"] for r in rows])
+    for row in rows:
+        for f in queries.FLAG_COLUMNS:
+            row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
+    params = {
+        "sort": sort,
+        "dir": "desc" if desc else "asc",
+        "flag": flag or "",
+        "year": year or "",
+    }
+    return {
+        "rows": rows,
+        "shown": shown,
+        "sort": sort,
+        "desc": desc,
+        "flag": flag or "",
+        "year": year,
+        "query": urlencode({k: v for k, v in params.items() if v != ""}),
+        "flags": queries.FLAG_COLUMNS,
+        "urn": urn,
+    }
+
+
+SortParam = Annotated[str, Query(pattern="^[a-z_]+$")]
+
+
+@router.get("/schools/{urn}")
+def school(
+    urn: str,
+    request: Request,
+    ctx: Ctx,
+    who: Who,
+    sort: SortParam = "indicators",
+    dir: str = "desc",
+    flag: str = "",
+    year: Annotated[int | None, Query()] = None,
+) -> Response:
+    found = _school_or_403(ctx, who, urn)
+    table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
+    with ctx.read() as conn:
+        fresh = queries.freshness_of(conn, urn)
+    if who.sees_names():
+        ctx.record(who, request, "view_school_list", urn=urn, rows=len(table["rows"]))
+    return ctx.render(  # type: ignore[no-any-return]
+        request, "school.html", who, school=found, fresh=fresh, **table
+    )
+
+
+@router.get("/schools/{urn}/table")
+def school_table(
+    urn: str,
+    request: Request,
+    ctx: Ctx,
+    who: Who,
+    sort: SortParam = "indicators",
+    dir: str = "desc",
+    flag: str = "",
+    year: Annotated[int | None, Query()] = None,
+) -> Response:
+    """The child table alone, polled by live.js so new marks show without a reload."""
+    _school_or_403(ctx, who, urn)
+    table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
+    return ctx.render(request, "_children_table.html", who, **table)  # type: ignore[no-any-return]
+
+
+def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:
+    with ctx.read() as conn:
+        row = queries.child(conn, child_key)
+        found = queries.school(conn, row["urn"]) if row else None
+    forbid(found is not None and who.can_see_school(found.urn, found.zone))
+    assert row is not None
+    return row, found
+
+
+@router.get("/children/{child_key}")
+def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") -> Response:
+    row, found = _child_or_403(ctx, who, child_key)
+    ctx.record(who, request, "view_child", child_key=child_key, urn=found.urn)
+    with ctx.read() as conn:
+        history = queries.flag_history(conn, child_key)
+        timeline = queries.outcome_timeline(conn, child_key)
+    for f in queries.FLAG_COLUMNS:
+        row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
+    for h in history:
+        h["raised_reason"] = redact_reason(h["raised_reason"], who)
+        h["cleared_reason"] = redact_reason(h["cleared_reason"], who)
+    return ctx.render(  # type: ignore[no-any-return]
+        request,
+        "child.html",
+        who,
+        child=row,
+        school=found,
+        shown=people.labels(ctx, who, [child_key])[child_key],
+        flags=queries.FLAG_COLUMNS,
+        history=history,
+        timeline=timeline,
+        responses=RESPONSES,
+        statuses=STATUSES,
+        event_id=str(uuid.uuid4()),
+        today=ctx.clock().date(),
+        sent=sent == "1",
+    )
+
+
+@router.get("/children/{child_key}/outcomes")
+def child_outcomes(child_key: str, request: Request, ctx: Ctx, who: Who) -> Response:
+    """The outcomes timeline alone, polled by live.js until a new outcome is projected."""
+    _child_or_403(ctx, who, child_key)
+    with ctx.read() as conn:
+        timeline = queries.outcome_timeline(conn, child_key)
+    return ctx.render(request, "_outcomes.html", who, timeline=timeline)  # type: ignore[no-any-return]
+
+
+@router.post("/children/{child_key}/outcomes")
+def record_outcome(
+    child_key: str,
+    request: Request,
+    ctx: Ctx,
+    who: Who,
+    response: Annotated[str, Form()],
+    status: Annotated[str, Form()],
+    recorded_on: Annotated[date, Form()],
+    event_id: Annotated[uuid.UUID, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    if not csrf_ok(request.session, csrf_token):
+        raise HTTPException(403, "The form expired. Reload the page and submit it again.")
+    _row, found = _child_or_403(ctx, who, child_key)
+    forbid(who.can_record_outcome())
+    if response not in RESPONSES or status not in STATUSES:
+        raise HTTPException(422, "Choose a response and a status from the lists.")
+    upn = people.upn_for_sending(ctx, child_key)
+    if upn is None:
+        raise HTTPException(
+            409, "This child is not in the identity store yet, so ingest cannot key the outcome."
+        )
+    try:
+        ctx.sender.send(
+            OutcomeForm(str(event_id), upn, found.urn, response, status, who.username, recorded_on)
+        )
+    except SendError as exc:
+        raise HTTPException(502, f"The outcome was not recorded: {exc}") from exc
+    return RedirectResponse(f"/children/{child_key}?sent=1", status_code=303)

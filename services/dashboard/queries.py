@@ -1,0 +1,231 @@
+"""Read-model queries behind the screens. Callers pass the scope they checked; names never."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from projector.tables import (
+    FLAGS,
+    children,
+    daily_counts,
+    freshness,
+    outcomes,
+    school_summary,
+    schools,
+)
+from projector.tables import flag_history as flag_history_t
+
+FLAG_COLUMNS = tuple(f.lower() for f in FLAGS)
+# The council's column order on the school screen.
+SORTABLE = (
+    "nc_year",
+    "last_assessment_on",
+    "sex",
+    "indicators",
+    *FLAG_COLUMNS,
+    "response",
+    "status",
+    "current_progress",
+    "overall_progress",
+    "attendance_pct",
+)
+REGISTER = "register"  # The freshness source of school registers.
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Children on roll and flagged per flag, for a zone or a school."""
+
+    label: str
+    key: str
+    children: int
+    flagged: dict[str, int]
+    any_flagged: int
+    as_of: date | None = None
+    extra: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class School:
+    urn: str
+    name: str
+    phase: str
+    pyramid: str
+    zone: str
+
+
+def _counts(rows: Any, label: str, key: str, extra: str = "") -> Counts:
+    return Counts(
+        label=label,
+        key=key,
+        children=int(rows.children or 0),
+        flagged={f: int(getattr(rows, f"{f}_flagged") or 0) for f in FLAG_COLUMNS},
+        any_flagged=int(rows.any_flagged or 0),
+        as_of=rows.as_of,
+        extra=extra,
+    )
+
+
+def _summed() -> list[Any]:
+    return [
+        func.sum(school_summary.c.children).label("children"),
+        *(func.sum(school_summary.c[f"{f}_flagged"]).label(f"{f}_flagged") for f in FLAG_COLUMNS),
+        func.sum(school_summary.c.any_flagged).label("any_flagged"),
+        func.max(school_summary.c.as_of).label("as_of"),
+    ]
+
+
+def zone_counts(conn: Connection) -> list[Counts]:
+    """One row per zone (county screen)."""
+    stmt = (
+        select(schools.c.zone, *_summed())
+        .select_from(schools.outerjoin(school_summary, school_summary.c.urn == schools.c.urn))
+        .group_by(schools.c.zone)
+        .order_by(schools.c.zone)
+    )
+    return [_counts(r, r.zone, r.zone) for r in conn.execute(stmt)]
+
+
+def school_counts(conn: Connection, zone: str) -> list[Counts]:
+    """One row per school of a zone, ordered by pyramid then name (zone screen)."""
+    stmt = (
+        select(
+            schools.c.urn,
+            schools.c.name,
+            schools.c.pyramid,
+            school_summary.c.children,
+            *(school_summary.c[f"{f}_flagged"] for f in FLAG_COLUMNS),
+            school_summary.c.any_flagged,
+            school_summary.c.as_of,
+        )
+        .select_from(schools.outerjoin(school_summary, school_summary.c.urn == schools.c.urn))
+        .where(schools.c.zone == zone)
+        .order_by(schools.c.pyramid, schools.c.name)
+    )
+    return [_counts(r, r.name, r.urn, r.pyramid) for r in conn.execute(stmt)]
+
+
+def zone_names(conn: Connection) -> list[str]:
+    return list(conn.scalars(select(schools.c.zone).distinct().order_by(schools.c.zone)))
+
+
+def school(conn: Connection, urn: str) -> School | None:
+    row = conn.execute(select(schools).where(schools.c.urn == urn)).first()
+    return School(row.urn, row.name, row.phase, row.pyramid, row.zone) if row else None
+
+
+def school_of_child(conn: Connection, child_key: str) -> School | None:
+    urn = conn.scalar(select(children.c.urn).where(children.c.child_key == child_key))
+    return school(conn, urn) if urn else None
+
+
+def school_children(
+    conn: Connection,
+    urn: str,
+    sort: str = "indicators",
+    descending: bool = True,
+    flag: str | None = None,
+    year: int | None = None,
+    flagged_only: bool = False,
+) -> list[dict[str, Any]]:
+    """The school screen's child rows, sorted and filtered on the server."""
+    column = children.c[sort] if sort in SORTABLE else children.c.indicators
+    stmt = select(children).where(children.c.urn == urn)
+    if flag in FLAG_COLUMNS:
+        stmt = stmt.where(children.c[flag].is_(True))
+    if year is not None:
+        stmt = stmt.where(children.c.nc_year == year)
+    if flagged_only:
+        stmt = stmt.where(children.c.indicators > 0)
+    order = column.desc() if descending else column.asc()
+    stmt = stmt.order_by(order, children.c.child_key)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def child(conn: Connection, child_key: str) -> dict[str, Any] | None:
+    row = conn.execute(select(children).where(children.c.child_key == child_key)).first()
+    return dict(row._mapping) if row else None
+
+
+def flag_history(conn: Connection, child_key: str) -> list[dict[str, Any]]:
+    """The child's raised -> cleared intervals per flag, newest first."""
+    stmt = (
+        select(flag_history_t)
+        .where(flag_history_t.c.child_key == child_key)
+        .order_by(flag_history_t.c.raised_on.desc(), flag_history_t.c.flag)
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def outcome_timeline(conn: Connection, child_key: str) -> list[dict[str, Any]]:
+    """Outcomes recorded for a child, newest first."""
+    stmt = (
+        select(outcomes)
+        .where(outcomes.c.child_key == child_key)
+        .order_by(outcomes.c.recorded_on.desc(), outcomes.c.recorded_at.desc())
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def trends(conn: Connection, zone: str | None = None) -> dict[str, list[tuple[date, int, int]]]:
+    """(day, flagged, on roll) per flag (and ANY) per school day, for the county or a zone."""
+    stmt = select(
+        daily_counts.c.flag,
+        daily_counts.c.day,
+        func.sum(daily_counts.c.flagged),
+        func.sum(daily_counts.c.on_roll),
+    )
+    if zone is not None:
+        stmt = stmt.join(schools, schools.c.urn == daily_counts.c.urn).where(schools.c.zone == zone)
+    stmt = stmt.group_by(daily_counts.c.flag, daily_counts.c.day).order_by(daily_counts.c.day)
+    series: dict[str, list[tuple[date, int, int]]] = {f: [] for f in (*FLAGS, "ANY")}
+    for flag, day, flagged, on_roll in conn.execute(stmt):
+        series.setdefault(flag, []).append((day, int(flagged or 0), int(on_roll or 0)))
+    return series
+
+
+def freshness_of(conn: Connection, urn: str) -> list[dict[str, Any]]:
+    """Data as of per source for a school (council-wide sources have urn '')."""
+    stmt = (
+        select(freshness)
+        .where(freshness.c.urn.in_([urn, ""]))
+        .order_by(freshness.c.source, freshness.c.urn.desc())
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def latest_register_day(conn: Connection) -> date | None:
+    """The newest day any school's register is about: 'today' as the data knows it."""
+    day: date | None = conn.scalar(
+        select(func.max(freshness.c.data_as_of)).where(freshness.c.source == REGISTER)
+    )
+    return day
+
+
+def late_schools(
+    conn: Connection, today: date | None, zone: str | None = None
+) -> list[tuple[School, date | None]]:
+    """Schools whose register for `today` has not arrived (older, or none at all)."""
+    if today is None:
+        return []
+    fresh = (
+        select(freshness.c.urn, freshness.c.data_as_of)
+        .where(freshness.c.source == REGISTER)
+        .subquery()
+    )
+    stmt = (
+        select(schools, fresh.c.data_as_of)
+        .select_from(schools.outerjoin(fresh, fresh.c.urn == schools.c.urn))
+        .where((fresh.c.data_as_of < today) | fresh.c.data_as_of.is_(None))
+        .order_by(schools.c.zone, schools.c.name)
+    )
+    if zone is not None:
+        stmt = stmt.where(schools.c.zone == zone)
+    return [
+        (School(r.urn, r.name, r.phase, r.pyramid, r.zone), r.data_as_of)
+        for r in conn.execute(stmt)
+    ]

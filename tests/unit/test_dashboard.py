@@ -1,0 +1,238 @@
+"""Dashboard pages through FastAPI's TestClient on a known SQLite read model: who sees what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from dashboard.app import create_app
+from dashboard.audit import audit_log, create_audit_schema
+from dashboard.context import Context
+from dashboard.outcomes import OutcomeForm
+from projector.db import make_engine
+from tests.browser import seed
+
+A1, A2, A3, B1, C1 = (c[0] for c in seed.CHILDREN)
+
+
+class RecordingSender:
+    """Stands in for ingest in these page tests (the browser test uses the real one)."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutcomeForm] = []
+
+    def send(self, outcome: OutcomeForm) -> None:
+        self.sent.append(outcome)
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
+    tmp = tmp_path_factory.mktemp("dash")
+    read_model = make_engine(f"sqlite:///{tmp / 'read.db'}")
+    identity_db = make_engine(f"sqlite:///{tmp / 'identity.db'}")
+    audit_db = make_engine(f"sqlite:///{tmp / 'audit.db'}")
+    seed.seed(read_model, identity_db)
+    create_audit_schema(audit_db)
+    yield Context(
+        read_model=read_model,
+        audit_db=audit_db,
+        users=seed.users(),
+        sender=RecordingSender(),
+        identity_db=identity_db,
+        clock=lambda: seed.NOW,
+    )
+    for engine in (read_model, identity_db, audit_db):
+        engine.dispose()
+
+
+def client_for(ctx: Context, username: str | None) -> TestClient:
+    client = TestClient(create_app(ctx, "s" * 40), base_url="https://testserver")
+    if username:
+        page = client.get("/login")
+        token = csrf_of(page.text)
+        reply = client.post(
+            "/login",
+            data={"username": username, "password": seed.PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert reply.status_code == 303, reply.text
+    return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def audit_rows(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(audit_log).order_by(audit_log.c.id))]
+
+
+def test_pages_need_a_session(ctx: Context) -> None:
+    client = client_for(ctx, None)
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert client.get(f"/children/{A1}", follow_redirects=False).status_code == 303
+    assert client.get("/schools/100001/huddle.csv").status_code == 401
+
+
+def test_session_cookie_is_secure_httponly_and_strict(ctx: Context) -> None:
+    client = TestClient(create_app(ctx, "s" * 40), base_url="https://testserver")
+    client.get("/login")
+    token = csrf_of(client.get("/login").text)
+    reply = client.post(
+        "/login",
+        data={"username": "staff", "password": seed.PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    cookie = reply.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "status"),
+    [
+        ("staff", "/schools/100001", 200),
+        ("staff", "/schools/100002", 403),  # same zone, other school
+        ("staff", f"/children/{A1}", 200),
+        ("staff", f"/children/{C1}", 403),
+        ("staff", "/zones/North Zone", 403),
+        ("other", f"/children/{A1}", 403),
+        ("north", "/zones/North Zone", 200),
+        ("north", "/zones/South Zone", 403),
+        ("north", "/schools/100002", 200),
+        ("north", "/schools/200001", 403),
+        ("north", f"/children/{C1}", 403),
+        ("north", "/audit", 403),
+        ("boss", "/", 200),
+        ("boss", "/zones/South Zone", 200),
+        ("boss", f"/children/{C1}", 200),
+        ("boss", "/audit", 403),
+        ("root", "/audit", 200),
+        ("staff", "/children/" + "ff" * 32, 403),  # unknown child: same answer as forbidden
+        ("staff", "/schools/100002/huddle.csv", 403),
+        ("staff", "/schools/100002/table", 403),
+        ("north", f"/children/{C1}/outcomes", 403),
+    ],
+)
+def test_every_page_is_scoped_to_the_role(ctx: Context, user: str, path: str, status: int) -> None:
+    assert client_for(ctx, user).get(path, follow_redirects=False).status_code == status
+
+
+def test_non_county_roles_are_sent_to_their_own_page(ctx: Context) -> None:
+    reply = client_for(ctx, "north").get("/", follow_redirects=False)
+    assert (reply.status_code, reply.headers["location"]) == (303, "/zones/North%20Zone")
+
+
+def test_names_only_for_the_school_and_upn_only_for_the_dsl(ctx: Context) -> None:
+    staff = client_for(ctx, "staff").get("/schools/100001").text
+    dsl = client_for(ctx, "dsl").get("/schools/100001").text
+    zone = client_for(ctx, "north").get("/schools/100001").text
+    county = client_for(ctx, "boss").get("/").text
+    assert "Amelia Ashdown" in staff and "A823456789012" not in staff
+    assert "Amelia Ashdown" in dsl and "A823456789012" in dsl
+    for page in (zone, county, client_for(ctx, "north").get(f"/children/{A1}").text):
+        assert "Ashdown" not in page and "A823456789012" not in page
+    assert f"Child {A1[:8]}" in zone
+
+
+def test_zone_user_sees_only_their_zone(ctx: Context) -> None:
+    page = client_for(ctx, "north").get("/zones/North Zone").text
+    assert "Northvale Primary" in page and "Northvale Academy" in page
+    assert "Southmere" not in page
+
+
+def test_county_page_counts_zones_and_lists_late_registers(ctx: Context) -> None:
+    page = client_for(ctx, "boss").get("/").text
+    north = re.search(r"North Zone</a></th>(.*?)</tr>", page, re.S)
+    assert north is not None
+    numbers = re.findall(r'class="num">(\d+)<', north.group(1))
+    # children, attain, attend, family, fsm, sen, any
+    assert numbers == ["4", "1", "1", "1", "1", "1", "3"]
+    late = page[page.index("Registers not arrived") :]
+    assert "Southmere First" in late and "Northvale Primary" not in late
+
+
+def test_notification_details_only_for_the_dsl(ctx: Context) -> None:
+    dsl = client_for(ctx, "dsl").get(f"/children/{A2}").text
+    staff = client_for(ctx, "staff").get(f"/children/{A2}").text
+    assert "safeguarding notification within 28 days" in dsl
+    assert "safeguarding notification" not in staff
+    assert "visible to the school&#39;s DSL only" in staff
+
+
+def test_each_child_view_and_export_leaves_an_audit_row(ctx: Context) -> None:
+    before = len(audit_rows(ctx.audit_db))
+    client = client_for(ctx, "staff")
+    client.get(f"/children/{A1}")
+    client.get("/schools/100001/huddle.csv")
+    client.get(f"/children/{C1}")  # refused: no record viewed, no row
+    rows = audit_rows(ctx.audit_db)[before:]
+    assert [(r["username"], r["action"], r["child_key"], r["urn"]) for r in rows] == [
+        ("staff", "view_child", A1, "100001"),
+        ("staff", "export_csv", None, "100001"),
+    ]
+    assert rows[0]["page"] == f"/children/{A1}"
+    assert rows[1]["rows"] == 2
+
+
+def test_school_table_sorts_and_filters_on_the_server(ctx: Context) -> None:
+    client = client_for(ctx, "staff")
+    by_year = client.get("/schools/100001/table?sort=nc_year&dir=asc").text
+    order = [by_year.index(n) for n in ("Ben Barrow", "Amelia Ashdown", "=HYPERLINK(1) Cole")]
+    assert order == sorted(order)
+    family = client.get("/schools/100001/table?flag=family").text
+    assert "Ben Barrow" in family and "Amelia Ashdown" not in family
+    assert client.get("/schools/100001/table?sort=child_key%3B").status_code == 422
+
+
+def test_outcome_form_sends_an_event_with_the_upn_server_side(ctx: Context) -> None:
+    client = client_for(ctx, "staff")
+    page = client.get(f"/children/{A1}").text
+    event_id = re.search(r'name="event_id" value="([^"]+)"', page)
+    assert event_id
+    form = {
+        "response": "1:1",
+        "status": "Some progress",
+        "recorded_on": "2026-10-01",
+        "event_id": event_id.group(1),
+    }
+    assert client.post(f"/children/{A1}/outcomes", data=form).status_code == 403  # no CSRF
+    reply = client.post(
+        f"/children/{A1}/outcomes",
+        data={**form, "csrf_token": csrf_of(page)},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303
+    sent = ctx.sender.sent[-1]  # type: ignore[attr-defined]
+    assert (sent.upn, sent.urn, sent.response, sent.recorded_by) == (
+        "A823456789012",
+        "100001",
+        "1:1",
+        "staff",
+    )
+
+
+def test_zone_staff_cannot_record_for_another_zone(ctx: Context) -> None:
+    client = client_for(ctx, "north")
+    token = csrf_of(client.get("/zones/North Zone").text)
+    form = {
+        "response": "1:1",
+        "status": "Some progress",
+        "recorded_on": "2026-10-01",
+        "event_id": "00000000-0000-4000-8000-000000000009",
+        "csrf_token": token,
+    }
+    assert client.post(f"/children/{C1}/outcomes", data=form).status_code == 403
+
+
+def test_admin_reads_the_audit_log(ctx: Context, tmp_path: Path) -> None:
+    client_for(ctx, "dsl").get(f"/children/{A2}")
+    page = client_for(ctx, "root").get("/audit").text
+    assert "view_child" in page and "dsl" in page
