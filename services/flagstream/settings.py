@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     ingest_host: str = Field("127.0.0.1", description="Address the ingest HTTP API binds")
     ingest_port: int = Field(8080, description="Port of the ingest HTTP API (also /metrics)")
     ingest_max_records: int = Field(20_000, ge=1, description="Most records in one request")
+    ingest_max_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest request body ingest reads"
+    )
+    ingest_database_url: str = Field(
+        "sqlite:///var/ingest.db",
+        description="SQLAlchemy URL of ingest's own database (outbox, API keys, idempotency)",
+    )
+    schema_registry_url: str = Field(
+        "", description="Confluent schema registry for Avro bodies in Confluent framing"
+    )
     kafka_rebalance_timeout_s: float = Field(
         3.0, gt=0, description="Consumer-group rebalance timeout (the embedded broker waits it out)"
     )

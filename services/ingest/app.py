@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import FastAPI, HTTPException, Path, Response
+from fastapi import FastAPI, Path, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 from flagstream.identity import Identity
 from flagstream.metrics import ServiceMetrics
 
-from . import fields as f
-from . import validation as v
-from . import validation_partners as vp
-from .models import EnrolmentIn, EnrolmentsIn, Receipt, RegisterIn, Rejection, SchoolsIn
-from .models_partners import (
-    AssessmentBatchIn,
-    FamilyCaseBatchIn,
-    FsmBatchIn,
-    NotificationBatchIn,
-    OutcomeBatchIn,
-    SenBatchIn,
-)
-from .publisher import Publisher, PublishError
+from . import bodies
+from .avro_bodies import PartnerSchema
+from .intake import IdempotencyKeyReused, Intake, Upload, identities_of
+from .keys import KeyStore, Partner, key_from_headers
+from .kinds import BY_NAME, KINDS, Kind
+from .models import Receipt
 
-E = TypeVar("E")
 Clock = Callable[[], datetime]
 IdentityWriter = Callable[[list[Identity]], None]
 
@@ -37,134 +33,159 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-request limits."""
+
+    max_records: int = 20_000
+    max_body_bytes: int = 32 * 1024 * 1024
+
+
+class Refused(Exception):
+    """A whole request refused, with an HTTP status and a stable reason code."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+
 def create_app(
-    publisher: Publisher,
-    pseudonymise: Callable[[str], str],
+    intake: Intake,
+    keys: KeyStore,
     metrics: ServiceMetrics,
-    max_records: int = 20_000,
-    clock: Clock = _utc_now,
+    limits: Limits = Limits(),
     identities: IdentityWriter | None = None,
+    registry: bodies.RegistryLookup | None = None,
 ) -> FastAPI:
     """Build the API around its collaborators; nothing connects at import time."""
     app = FastAPI(
         title="Flagstream ingest",
         version="1",
-        description="Partners send registers, enrolments and reference data. Every record is "
-        "accepted or rejected with a stable reason code; received = accepted + rejected.",
+        description="Partners send registers, enrolments, reference data and partner sources "
+        "as JSON, CSV or Avro. Every record is accepted or rejected with a stable reason code; "
+        "received = accepted + rejected. Authenticate with `Authorization: Bearer <key>`.",
     )
+    schemas = {k.name: PartnerSchema(k.record.__name__, k.record) for k in KINDS}
 
-    def receive(
-        kind: str,
-        records: Sequence[Any],
-        build: Callable[[Any, v.Stamp], E],
-        source: str,
-        publish: Callable[[list[E]], int],
-        after: Callable[[list[tuple[Any, E]]], None] | None = None,
-    ) -> Receipt:
+    def authenticate(request: Request) -> Partner:
+        headers = request.headers
+        partner = keys.authenticate(
+            key_from_headers(headers.get("authorization"), headers.get("x-api-key"))
+        )
+        if partner is None:
+            raise Refused(401, "unauthenticated", "missing or unknown API key")
+        return partner
+
+    def authorise(partner: Partner, kind: Kind, urns: list[str | None]) -> None:
+        if not partner.may_send(kind.name, urns):
+            raise Refused(403, "out_of_scope", f"this key may not send {kind.name} for that school")
+
+    def parse(kind: Kind, request: Request, body: bytes) -> bodies.Parsed:
+        media = bodies.media_type(request.headers.get("content-type"))
+        if media == bodies.CSV:
+            return bodies.parse_csv(body, limits.max_records)
+        if media == bodies.AVRO:
+            return bodies.parse_avro(body, schemas[kind.name], limits.max_records, registry)
+        return bodies.parse_json(body, kind.records_field, limits.max_records)
+
+    def handle(kind: Kind, request: Request, body: bytes, urn: str | None) -> Response:
+        partner = authenticate(request)
+        parsed = parse(kind, request, body)
+        authorise(partner, kind, [urn] if urn is not None else [_urn_of(r) for r in parsed.records])
+        source = parsed.source or request.query_params.get("source") or kind.default_source
+        if len(source) > 100:
+            raise Refused(422, "invalid_source", "source is at most 100 characters")
+        key = request.headers.get("idempotency-key")
+        if key is not None and not 0 < len(key) <= 200:
+            raise Refused(400, "invalid_idempotency_key", "Idempotency-Key is 1-200 characters")
+        digest = hashlib.sha256(
+            f"{kind.name}\0{urn}\0{request.headers.get('content-type')}\0{source}\0".encode() + body
+        ).hexdigest()
+        upload = Upload(
+            kind,
+            parsed.records,
+            f"{source}:{urn}" if urn is not None else source,
+            partner.partner,
+            urn,
+            key,
+            digest,
+        )
+        try:
+            outcome = intake.submit(upload)
+        except IdempotencyKeyReused:
+            raise Refused(
+                409, "idempotency_key_reused", "that key was used for another body"
+            ) from None
+        if outcome.replayed:
+            return JSONResponse(outcome.receipt, outcome.status, {"Idempotent-Replayed": "true"})
+        for r in outcome.receipt["rejections"]:
+            metrics.rejected.labels(r["reason"]).inc()
+        metrics.events_in.labels(kind.name).inc(outcome.receipt["received"])
+        metrics.events_out.labels(kind.name).inc(outcome.receipt["accepted"])
+        if kind.name == "enrolment" and identities is not None and outcome.accepted:
+            # The only place a UPN (and name) is kept: the identity store, never a topic.
+            identities(identities_of(outcome.accepted))
+        return JSONResponse(outcome.receipt, outcome.status)
+
+    async def receive(kind: Kind, request: Request, urn: str | None) -> Response:
         started = time.perf_counter()
-        if len(records) > max_records:
-            metrics.rejected.labels("too_many_records").inc(len(records))
-            raise HTTPException(413, f"too_many_records: at most {max_records} per request")
-        stamp = v.Stamp(source=source, recorded_at=clock())
-        accepted: list[E] = []
-        pairs: list[tuple[Any, E]] = []
-        rejections: list[Rejection] = []
-        for index, raw in enumerate(records):
-            result = f.check(functools.partial(build, raw, stamp))
-            if isinstance(result, f.Invalid):
-                rejections.append(Rejection(index=index, **_fields(result)))
-                metrics.rejected.labels(result.reason).inc()
-            else:
-                accepted.append(result)
-                pairs.append((raw, result))
-        metrics.events_in.labels(kind).inc(len(records))
-        if accepted:
-            try:
-                publish(accepted)
-            except PublishError as exc:
-                metrics.rejected.labels("broker_unavailable").inc(len(accepted))
-                raise HTTPException(
-                    503,
-                    f"broker_unavailable: nothing from this request was accepted ({exc}); "
-                    "send it again later",
-                ) from exc
-            metrics.events_out.labels(kind).inc(len(accepted))
-            if after is not None:
-                after(pairs)
-        metrics.latency.labels(kind).observe(time.perf_counter() - started)
-        return Receipt(
-            received=len(records),
-            accepted=len(accepted),
-            rejected=len(rejections),
-            rejections=rejections,
-        )
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+            if declared > limits.max_body_bytes:
+                raise Refused(413, "body_too_large", f"at most {limits.max_body_bytes} bytes")
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limits.max_body_bytes:
+                    raise Refused(413, "body_too_large", f"at most {limits.max_body_bytes} bytes")
+            return await run_in_threadpool(handle, kind, request, bytes(body), urn)
+        except bodies.BodyError as exc:
+            status = {"too_many_records": 413, "unsupported_media_type": 415}.get(exc.reason, 400)
+            return _refusal(metrics, status, exc.reason, str(exc).partition(": ")[2])
+        except Refused as exc:
+            return _refusal(metrics, exc.status, exc.reason, exc.message)
+        finally:
+            metrics.latency.labels(kind.name).observe(time.perf_counter() - started)
 
-    @app.post("/v1/schools/{urn}/register", status_code=202, response_model=Receipt)
-    def post_register(
-        body: RegisterIn, urn: str = Path(description="The school's 6-digit URN")
-    ) -> Receipt:
-        """A school's register marks (any sessions; a later mark replaces an earlier one)."""
-        return receive(
-            "attendance_mark",
-            body.marks,
-            lambda raw, stamp: v.mark(raw, urn, pseudonymise, stamp),
-            f"{body.source}:{urn}",
-            publisher.marks,
-        )
+    def register(kind: Kind) -> None:
+        extra = {"requestBody": _request_body(kind), "security": [{"apiKey": []}]}
+        responses: dict[int | str, dict[str, Any]] = {
+            code: {"description": text} for code, text in _ERRORS.items()
+        }
+        common = {
+            "status_code": 202,
+            "response_model": Receipt,
+            "summary": kind.summary,
+            "openapi_extra": extra,
+            "responses": responses,
+            "name": kind.name,
+        }
+        if "{urn}" in kind.path:
 
-    @app.post("/v1/enrolments", status_code=202, response_model=Receipt)
-    def post_enrolments(body: EnrolmentsIn) -> Receipt:
-        """Pupil enrolments (joined, or left when left_on is given)."""
-        return receive(
-            "enrolment",
-            body.enrolments,
-            lambda raw, stamp: v.enrolment(raw, pseudonymise, stamp),
-            body.source,
-            publisher.enrolments,
-            record_identities,
-        )
+            async def with_urn(
+                request: Request, urn: str = Path(description="The school's 6-digit URN")
+            ) -> Response:
+                return await receive(kind, request, urn)
 
-    def record_identities(pairs: list[tuple[Any, Any]]) -> None:
-        # The only place a UPN (and name) is kept: the identity store, never a topic.
-        if identities is not None:
-            identities([_identity(raw, event) for raw, event in pairs])
+            app.post(kind.path, **common)(with_urn)  # type: ignore[arg-type]
+        else:
 
-    def partner(kind: str, path: str, body_type: type[Any], build: Any, publish: Any) -> None:
-        def post(body: Any) -> Receipt:
-            return receive(
-                kind,
-                body.records,
-                lambda raw, stamp: build(raw, pseudonymise, stamp),
-                body.source,
-                publish,
-            )
+            async def without_urn(request: Request) -> Response:
+                return await receive(kind, request, None)
 
-        post.__annotations__ = {"body": body_type, "return": Receipt}
-        post.__doc__ = body_type.__doc__
-        app.post(path, status_code=202, response_model=Receipt, name=kind)(post)
+            app.post(kind.path, **common)(without_urn)  # type: ignore[arg-type]
 
-    # Every partner source beyond registers: a body {"source": ..., "records": [...]}.
-    partner("sen_provision", "/v1/sen-provision", SenBatchIn, vp.sen, publisher.child_events)
-    partner("fsm_eligibility", "/v1/fsm-eligibility", FsmBatchIn, vp.fsm, publisher.child_events)
-    partner(
-        "assessment", "/v1/assessments", AssessmentBatchIn, vp.assessment, publisher.child_events
-    )
-    partner(
-        "family_case", "/v1/family-cases", FamilyCaseBatchIn, vp.family_case, publisher.child_events
-    )
-    partner(
-        "domestic_abuse_notification",
-        "/v1/domestic-abuse-notifications",
-        NotificationBatchIn,
-        vp.notification,
-        publisher.child_events,
-    )
-    partner("outcome", "/v1/outcomes", OutcomeBatchIn, vp.outcome, publisher.outcomes)
+    for kind in KINDS:
+        register(kind)
 
-    @app.post("/v1/schools", status_code=202, response_model=Receipt)
-    def post_schools(body: SchoolsIn) -> Receipt:
-        """School reference data: URN, name, phase, pyramid and zone."""
-        return receive("school", body.schools, v.school, body.source, publisher.schools)
+    @app.get("/v1/schemas/{kind}.avsc")
+    def avro_schema(
+        kind: str = Path(description="A record kind, e.g. attendance_mark"),
+    ) -> Response:
+        """The Avro schema of one kind's records, for partners sending Avro."""
+        if kind not in BY_NAME:
+            return JSONResponse({"detail": f"unknown kind; one of {', '.join(BY_NAME)}"}, 404)
+        return Response(schemas[kind].avsc(), media_type="application/json")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -175,19 +196,51 @@ def create_app(
     def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = spec.setdefault("components", {})
+            defs = components.setdefault("schemas", {})
+            for kind in KINDS:
+                schema = kind.batch.model_json_schema(ref_template="#/components/schemas/{model}")
+                defs.update(schema.pop("$defs", {}))
+                defs[kind.batch.__name__] = schema
+            components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer"}}
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
-def _identity(raw: EnrolmentIn, event: Any) -> Identity:
-    return Identity(
-        child_key=event.child_key,
-        urn=event.urn,
-        upn=f.upn(raw.upn),
-        forename=f.optional_text(raw.forename, "forename", 100),
-        surname=f.optional_text(raw.surname, "surname", 100),
-        updated_at=event.recorded_at,
-    )
+_ERRORS = {
+    400: "malformed body or Idempotency-Key",
+    401: "unauthenticated: missing or unknown API key",
+    403: "out_of_scope: the key may not send this kind, or for this school",
+    409: "idempotency_key_reused: the key was used for a different body",
+    413: "too_many_records or body_too_large",
+    415: "unsupported_media_type",
+}
 
 
-def _fields(invalid: f.Invalid) -> dict[str, Any]:
-    return {"reason": invalid.reason, "field": invalid.field, "message": invalid.message}
+def _request_body(kind: Kind) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            bodies.JSON: {"schema": {"$ref": f"#/components/schemas/{kind.batch.__name__}"}},
+            bodies.CSV: {"schema": {"type": "string"}},
+            bodies.AVRO: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+
+
+def _urn_of(record: Any) -> str | None:
+    value = record.get("urn") if isinstance(record, dict) else None
+    return value.strip() if isinstance(value, str) else None
+
+
+def _refusal(metrics: ServiceMetrics, status: int, reason: str, message: str) -> Response:
+    metrics.rejected.labels(reason).inc()
+    return JSONResponse({"detail": f"{reason}: {message}", "reason": reason}, status)

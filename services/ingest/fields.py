@@ -35,6 +35,7 @@ Reason = Literal[
     "invalid_boolean",
     "invalid_event_id",
     "too_long",
+    "duplicate_event",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones differ; a day later is an error

@@ -86,6 +86,7 @@ class Rejection(BaseModel):
 class Receipt(BaseModel):
     """The outcome of a request: received = accepted + rejected."""
 
+    upload_id: str = Field(description="Reference of this upload (dead letters cite it)")
     received: int
     accepted: int
     rejected: int

@@ -1,72 +1,23 @@
-from collections.abc import Sequence
-from datetime import UTC, datetime
+"""The ingest API on its real ingest database (SQLite): registers, enrolments, schools, limits,
+metrics and OpenAPI."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from flagstream.domain.events import (
-    AttendanceMarkRecorded,
-    EnrolmentRecorded,
-    OutcomeRecorded,
-    SchoolRecorded,
-)
-from flagstream.domain.upn import make_upn
-from flagstream.metrics import service_metrics
-from ingest.app import create_app
-from ingest.pseudonymise import Pseudonymiser
-from ingest.publisher import ChildEvent, PublishError
+from flagstream.domain.events import AttendanceMarkRecorded
 
-UPN = make_upn(835, 2001, 2019, 1)
-NOW = datetime(2025, 9, 10, 12, tzinfo=UTC)
-
-
-class ListPublisher:
-    def __init__(self) -> None:
-        self.sent: list[object] = []
-        self.fail = False
-
-    def _take(self, events: Sequence[object]) -> int:
-        if self.fail:
-            raise PublishError("down")
-        self.sent.extend(events)
-        return len(events)
-
-    def marks(self, marks: Sequence[AttendanceMarkRecorded]) -> int:
-        return self._take(marks)
-
-    def enrolments(self, enrolments: Sequence[EnrolmentRecorded]) -> int:
-        return self._take(enrolments)
-
-    def schools(self, schools: Sequence[SchoolRecorded]) -> int:
-        return self._take(schools)
-
-    def child_events(self, events: Sequence[ChildEvent]) -> int:
-        return self._take(events)
-
-    def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> int:
-        return self._take(outcomes)
+from .test_ingest_support import KEY, UPN, Ingest, make_ingest
 
 
 @pytest.fixture
-def publisher() -> ListPublisher:
-    return ListPublisher()
+def ingest(tmp_path: Path) -> Ingest:
+    return make_ingest(tmp_path)
 
 
-@pytest.fixture
-def client(publisher: ListPublisher) -> TestClient:
-    app = create_app(
-        publisher,
-        Pseudonymiser(b"k" * 32),
-        service_metrics("ingest"),
-        max_records=50,
-        clock=lambda: NOW,
-    )
-    return TestClient(app)
-
-
-def test_register_accepts_and_rejects_each_record_with_a_reason(
-    client: TestClient, publisher: ListPublisher
-) -> None:
+def test_register_accepts_and_rejects_each_record_with_a_reason(ingest: Ingest) -> None:
     bad_check = ("A" if UPN[0] != "A" else "B") + UPN[1:]
     marks = [
         {"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"},
@@ -76,11 +27,13 @@ def test_register_accepts_and_rejects_each_record_with_a_reason(
         {"upn": UPN, "date": "8/9/2025", "session": "PM", "code": "I"},
         {"upn": UPN, "date": "2025-10-08", "session": "PM", "code": "I"},
         {"date": "2025-09-08", "session": "PM", "code": "I"},
+        {"upn": 7, "date": "2025-09-08", "session": "PM", "code": "I"},
+        "not a record",
     ]
-    r = client.post("/v1/schools/100001/register", json={"marks": marks})
+    r = ingest.post("/v1/schools/100001/register", {"marks": marks})
     assert r.status_code == 202
     body = r.json()
-    assert (body["received"], body["accepted"], body["rejected"]) == (7, 1, 6)
+    assert (body["received"], body["accepted"], body["rejected"]) == (9, 1, 8)
     assert [(x["index"], x["reason"]) for x in body["rejections"]] == [
         (1, "invalid_upn_check_letter"),
         (2, "invalid_session"),
@@ -88,62 +41,49 @@ def test_register_accepts_and_rejects_each_record_with_a_reason(
         (4, "invalid_date"),
         (5, "date_in_future"),
         (6, "missing_field"),
+        (7, "malformed_record"),
+        (8, "malformed_record"),
     ]
     assert UPN not in r.text and bad_check not in r.text  # never echo identifiers
-    [event] = publisher.sent
+    [event] = ingest.sent()
     assert isinstance(event, AttendanceMarkRecorded)
-    assert event.child_key == Pseudonymiser(b"k" * 32)(UPN) and UPN not in repr(event)
+    assert event.child_key == KEY(UPN) and UPN not in repr(event)
     assert event.urn == "100001" and event.source == "mis:100001"
+    # Every rejection is a dead letter: reason, source, kind and a reference, no identifier.
+    letters = ingest.rows(dead=True)
+    assert len(letters) == 8
+    assert all(UPN.encode() not in r.value and bad_check.encode() not in r.value for r in letters)
+    assert f'"reference": "{body["upload_id"]}#1"'.encode() in letters[0].value
 
 
-def test_urn_in_the_path_is_validated(client: TestClient) -> None:
-    r = client.post(
+def test_urn_in_the_path_is_validated(ingest: Ingest) -> None:
+    r = ingest.post(
         "/v1/schools/12AB/register",
-        json={"marks": [{"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}]},
+        {"marks": [{"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}]},
     )
     assert r.json()["rejections"][0]["reason"] == "invalid_urn"
 
 
-def test_enrolments_and_schools(client: TestClient, publisher: ListPublisher) -> None:
-    r = client.post(
+def test_enrolments_and_schools(ingest: Ingest) -> None:
+    ok = {
+        "upn": UPN,
+        "urn": "100001",
+        "nc_year": 5,
+        "sex": "F",
+        "month_of_birth": "2015-03",
+        "joined_on": "2021-09-01",
+    }
+    r = ingest.post(
         "/v1/enrolments",
-        json={
-            "enrolments": [
-                {
-                    "upn": UPN,
-                    "urn": "100001",
-                    "nc_year": 5,
-                    "sex": "F",
-                    "month_of_birth": "2015-03",
-                    "joined_on": "2021-09-01",
-                },
-                {
-                    "upn": UPN,
-                    "urn": "100001",
-                    "nc_year": 22,
-                    "sex": "F",
-                    "month_of_birth": "2015-03",
-                    "joined_on": "2021-09-01",
-                },
-                {
-                    "upn": UPN,
-                    "urn": "100001",
-                    "nc_year": 5,
-                    "sex": "F",
-                    "month_of_birth": "2015-03",
-                    "joined_on": "2021-09-01",
-                    "left_on": "2020-01-01",
-                },
-            ]
-        },
+        {"enrolments": [ok, {**ok, "nc_year": 22}, {**ok, "left_on": "2020-01-01"}]},
     )
     assert [x["reason"] for x in r.json()["rejections"]] == [
         "invalid_nc_year",
         "left_before_joined",
     ]
-    r = client.post(
+    r = ingest.post(
         "/v1/schools",
-        json={
+        {
             "schools": [
                 {"urn": "100001", "name": "A", "phase": "primary", "pyramid": "P", "zone": "Z"},
                 {"urn": "100002", "name": "B", "phase": "college", "pyramid": "P", "zone": "Z"},
@@ -151,30 +91,40 @@ def test_enrolments_and_schools(client: TestClient, publisher: ListPublisher) ->
         },
     )
     assert r.json()["accepted"] == 1 and r.json()["rejections"][0]["reason"] == "invalid_phase"
-    assert [type(e).__name__ for e in publisher.sent] == ["EnrolmentRecorded", "SchoolRecorded"]
+    assert [type(e).__name__ for e in ingest.sent()] == ["EnrolmentRecorded", "SchoolRecorded"]
 
 
-def test_limits_and_broker_failure(client: TestClient, publisher: ListPublisher) -> None:
+def test_limits(ingest: Ingest) -> None:
     mark = {"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}
-    assert (
-        client.post("/v1/schools/100001/register", json={"marks": [mark] * 51}).status_code == 413
+    r = ingest.post("/v1/schools/100001/register", {"marks": [mark] * 51})
+    assert r.status_code == 413 and r.json()["reason"] == "too_many_records"
+    r = ingest.post("/v1/schools/100001/register", b'{"marks": []}' + b" " * 200_001)
+    assert r.status_code == 413 and r.json()["reason"] == "body_too_large"
+    r = ingest.post("/v1/schools/100001/register", b"{not json")
+    assert r.status_code == 400 and r.json()["reason"] == "malformed_json"
+    r = ingest.post(
+        "/v1/schools/100001/register", b"x", headers={"Content-Type": "application/xml"}
     )
-    publisher.fail = True
-    r = client.post("/v1/schools/100001/register", json={"marks": [mark]})
-    assert r.status_code == 503 and "broker_unavailable" in r.text
+    assert r.status_code == 415
+    assert ingest.rows() == [] and ingest.rows(dead=True) == []
 
 
-def test_metrics_count_rejections_by_reason(client: TestClient) -> None:
-    client.post(
+def test_metrics_count_rejections_by_reason(ingest: Ingest) -> None:
+    ingest.post(
         "/v1/schools/100001/register",
-        json={"marks": [{"upn": "X", "date": "2025-09-08", "session": "AM", "code": "/"}]},
+        {"marks": [{"upn": "X", "date": "2025-09-08", "session": "AM", "code": "/"}]},
     )
-    text = client.get("/metrics").text
+    text = ingest.client.get("/metrics").text
     assert 'flagstream_rejected_total{reason="invalid_upn_format"} 1.0' in text
     assert 'flagstream_events_in_total{kind="attendance_mark"} 1.0' in text
     assert "flagstream_processing_seconds_bucket" in text
 
 
-def test_openapi_documents_every_endpoint(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+def test_openapi_documents_every_endpoint_and_body_type(ingest: Ingest) -> None:
+    spec = ingest.client.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/v1/schools/{urn}/register", "/v1/enrolments", "/v1/schools"} <= set(paths)
+    content = paths["/v1/enrolments"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "text/csv", "application/vnd.apache.avro+binary"}
+    assert "EnrolmentsIn" in spec["components"]["schemas"]
+    assert "EnrolmentIn" in spec["components"]["schemas"]

@@ -3,11 +3,11 @@ notifications and professionals' outcomes; and the identity store written at the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from flagstream.domain.events import (
     AssessmentRecorded,
@@ -17,43 +17,17 @@ from flagstream.domain.events import (
     OutcomeRecorded,
     SenProvisionRecorded,
 )
-from flagstream.domain.upn import make_upn
-from flagstream.identity import Identity
-from flagstream.metrics import service_metrics
-from ingest.app import create_app
-from ingest.pseudonymise import Pseudonymiser
 
-from .test_ingest_api import NOW, UPN, ListPublisher
-
-KEY = Pseudonymiser(b"k" * 32)
-OTHER = make_upn(835, 2001, 2019, 2)
+from .test_ingest_support import KEY, OTHER, UPN, Ingest, make_ingest
 
 
 @pytest.fixture
-def publisher() -> ListPublisher:
-    return ListPublisher()
+def ingest(tmp_path: Path) -> Ingest:
+    return make_ingest(tmp_path)
 
 
-@pytest.fixture
-def people() -> list[Identity]:
-    return []
-
-
-@pytest.fixture
-def client(publisher: ListPublisher, people: list[Identity]) -> TestClient:
-    app = create_app(
-        publisher,
-        KEY,
-        service_metrics("ingest"),
-        max_records=50,
-        clock=lambda: NOW,
-        identities=people.extend,
-    )
-    return TestClient(app)
-
-
-def _post(client: TestClient, path: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    r = client.post(path, json={"records": records})
+def _post(ingest: Ingest, path: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    r = ingest.post(path, {"records": records})
     assert r.status_code == 202, r.text
     assert UPN not in r.text and OTHER not in r.text
     body: dict[str, Any] = r.json()
@@ -65,15 +39,15 @@ def _reasons(body: dict[str, Any]) -> list[str]:
     return [x["reason"] for x in body["rejections"]]
 
 
-def test_sen_provision(client: TestClient, publisher: ListPublisher) -> None:
+def test_sen_provision(ingest: Ingest) -> None:
     ok = {"upn": UPN, "urn": "100001", "provision": "k", "effective_on": "2025-09-01"}
     body = _post(
-        client,
+        ingest,
         "/v1/sen-provision",
         [ok, {**ok, "provision": "S"}, {**ok, "effective_on": "2026-01-01"}, {**ok, "urn": "1"}],
     )
     assert _reasons(body) == ["invalid_provision", "date_in_future", "invalid_urn"]
-    [event] = publisher.sent
+    [event] = ingest.sent()
     assert isinstance(event, SenProvisionRecorded)
     assert (event.child_key, event.provision, event.effective_on) == (
         KEY(UPN),
@@ -82,12 +56,10 @@ def test_sen_provision(client: TestClient, publisher: ListPublisher) -> None:
     )
 
 
-def test_fsm_eligibility_may_end_in_the_future(
-    client: TestClient, publisher: ListPublisher
-) -> None:
+def test_fsm_eligibility_may_end_in_the_future(ingest: Ingest) -> None:
     ok = {"upn": UPN, "eligible_from": "2025-04-01"}
     body = _post(
-        client,
+        ingest,
         "/v1/fsm-eligibility",
         [
             ok,
@@ -97,15 +69,15 @@ def test_fsm_eligibility_may_end_in_the_future(
         ],
     )
     assert _reasons(body) == ["ended_before_started", "invalid_date"]
-    assert [type(e) for e in publisher.sent] == [FsmEligibilityRecorded] * 2
-    assert publisher.sent[1].eligible_to == date(2026, 3, 31)  # type: ignore[attr-defined]
+    assert [type(e) for e in ingest.sent()] == [FsmEligibilityRecorded] * 2
+    assert ingest.sent()[1].eligible_to == date(2026, 3, 31)  # type: ignore[attr-defined]
 
 
-def test_assessments_check_kind_and_result(client: TestClient, publisher: ListPublisher) -> None:
+def test_assessments_check_kind_and_result(ingest: Ingest) -> None:
     ok = {"upn": UPN, "urn": "100001", "assessment": "KS2_READING", "result": "98"}
     ok["assessed_on"] = "2025-07-08"
     body = _post(
-        client,
+        ingest,
         "/v1/assessments",
         [
             ok,
@@ -122,17 +94,17 @@ def test_assessments_check_kind_and_result(client: TestClient, publisher: ListPu
         "invalid_result",
         "invalid_result",
     ]
-    assert [(e.assessment, e.result) for e in publisher.sent] == [  # type: ignore[attr-defined]
+    assert [(e.assessment, e.result) for e in ingest.sent()] == [  # type: ignore[attr-defined]
         ("KS2_READING", "98"),
         ("KS2_WRITING", "EXS"),
     ]
-    assert all(isinstance(e, AssessmentRecorded) for e in publisher.sent)
+    assert all(isinstance(e, AssessmentRecorded) for e in ingest.sent())
 
 
-def test_family_cases(client: TestClient, publisher: ListPublisher) -> None:
+def test_family_cases(ingest: Ingest) -> None:
     ok = {"upn": UPN, "case_id": "FS-1", "opened_on": "2025-06-01"}
     body = _post(
-        client,
+        ingest,
         "/v1/family-cases",
         [
             {**ok, "outcome_areas": ["education", "housing"]},
@@ -143,13 +115,13 @@ def test_family_cases(client: TestClient, publisher: ListPublisher) -> None:
         ],
     )
     assert _reasons(body) == ["unknown_outcome_area", "ended_before_started", "missing_field"]
-    first, closed = publisher.sent
+    first, closed = ingest.sent()
     assert isinstance(first, FamilyCaseRecorded) and first.outcome_areas == ["education", "housing"]
     assert isinstance(closed, FamilyCaseRecorded) and closed.closed_on == date(2025, 9, 1)
     assert closed.outcome_areas == ["crime", "finance"]
 
 
-def test_domestic_abuse_notifications(client: TestClient, publisher: ListPublisher) -> None:
+def test_domestic_abuse_notifications(ingest: Ingest) -> None:
     ok = {
         "upn": UPN,
         "urn": "100001",
@@ -159,16 +131,16 @@ def test_domestic_abuse_notifications(client: TestClient, publisher: ListPublish
         "circumstances": "Verbal argument; no injuries.",
     }
     body = _post(
-        client,
+        ingest,
         "/v1/domestic-abuse-notifications",
         [ok, {**ok, "child_present": "maybe"}, {**ok, "circumstances": "x" * 5000}],
     )
     assert _reasons(body) == ["invalid_boolean", "too_long"]
-    [event] = publisher.sent
+    [event] = ingest.sent()
     assert isinstance(event, DomesticAbuseNotified) and event.child_present and event.sensitive
 
 
-def test_outcomes(client: TestClient, publisher: ListPublisher) -> None:
+def test_outcomes(ingest: Ingest) -> None:
     ok = {
         "upn": UPN,
         "urn": "100001",
@@ -177,23 +149,21 @@ def test_outcomes(client: TestClient, publisher: ListPublisher) -> None:
         "recorded_by": "dsl-100001",
         "recorded_on": "2025-09-10",
     }
-    body = _post(client, "/v1/outcomes", [ok, {**ok, "upn": "A12345678901"}])
+    body = _post(ingest, "/v1/outcomes", [ok, {**ok, "upn": "A12345678901"}])
     assert _reasons(body) == ["invalid_upn_format"]
-    [event] = publisher.sent
+    [event] = ingest.sent()
     assert isinstance(event, OutcomeRecorded) and event.child_key == KEY(UPN)
 
 
-def test_partner_event_ids_are_kept(client: TestClient, publisher: ListPublisher) -> None:
+def test_partner_event_ids_are_kept(ingest: Ingest) -> None:
     eid = "6f1c1c55-8d4e-4a43-9a39-2c1c0f6c8d11"
     ok = {"upn": UPN, "urn": "100001", "provision": "E", "effective_on": "2025-09-01"}
-    body = _post(client, "/v1/sen-provision", [{**ok, "event_id": eid}, {**ok, "event_id": "7"}])
+    body = _post(ingest, "/v1/sen-provision", [{**ok, "event_id": eid}, {**ok, "event_id": "7"}])
     assert _reasons(body) == ["invalid_event_id"]
-    assert str(publisher.sent[0].event_id) == eid  # type: ignore[attr-defined]
+    assert str(ingest.sent()[0].event_id) == eid  # type: ignore[attr-defined]
 
 
-def test_enrolments_write_the_identity_store_only(
-    client: TestClient, publisher: ListPublisher, people: list[Identity]
-) -> None:
+def test_enrolments_write_the_identity_store_only(ingest: Ingest) -> None:
     ok = {
         "upn": UPN.lower(),
         "urn": "100001",
@@ -204,30 +174,28 @@ def test_enrolments_write_the_identity_store_only(
         "forename": " Ada ",
         "surname": "Lovelace",
     }
-    r = client.post(
+    r = ingest.post(
         "/v1/enrolments",
-        json={"enrolments": [ok, {**ok, "upn": OTHER, "forename": None, "surname": None}, {}]},
+        {"enrolments": [ok, {**ok, "upn": OTHER, "forename": None, "surname": None}, {}]},
     )
     assert r.json()["accepted"] == 2 and "Lovelace" not in r.text
-    assert [(p.child_key, p.upn, p.urn, p.forename, p.surname) for p in people] == [
+    assert [(p.child_key, p.upn, p.urn, p.forename, p.surname) for p in ingest.people] == [
         (KEY(UPN), UPN, "100001", "Ada", "Lovelace"),
         (KEY(OTHER), OTHER, "100001", None, None),
     ]
-    assert all("Lovelace" not in repr(e) and UPN not in repr(e) for e in publisher.sent)
+    assert all("Lovelace" not in repr(e) and UPN not in repr(e) for e in ingest.sent())
 
 
-def test_no_identity_written_when_the_broker_fails(
-    client: TestClient, publisher: ListPublisher, people: list[Identity]
-) -> None:
-    publisher.fail = True
-    ok = {"upn": UPN, "urn": "100001", "nc_year": 5, "sex": "F"}
+def test_identity_store_is_not_written_for_a_refused_request(ingest: Ingest) -> None:
+    ok = {"upn": UPN, "urn": "100002", "nc_year": 5, "sex": "F"}
     ok |= {"month_of_birth": "2015-03", "joined_on": "2021-09-01"}
-    assert client.post("/v1/enrolments", json={"enrolments": [ok]}).status_code == 503
-    assert people == []
+    r = ingest.post("/v1/enrolments", {"enrolments": [ok]}, scope="school")  # other school
+    assert r.status_code == 403
+    assert ingest.people == [] and ingest.sent() == []
 
 
-def test_openapi_documents_every_partner_endpoint(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_openapi_documents_every_partner_endpoint(ingest: Ingest) -> None:
+    spec = ingest.client.get("/openapi.json").json()
     paths = spec["paths"]
     for path in (
         "/v1/sen-provision",
@@ -241,21 +209,18 @@ def test_openapi_documents_every_partner_endpoint(client: TestClient) -> None:
     assert "OutcomeBatchIn" in spec["components"]["schemas"]
 
 
-def test_demo_sender_sends_a_whole_timeline_without_rejections(publisher: ListPublisher) -> None:
-    from datetime import UTC, datetime
-
+def test_demo_sender_sends_a_whole_timeline_without_rejections(tmp_path: Path) -> None:
     from flagstream.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
     from flagstream.generator import make_county, timeline
 
+    ingest = make_ingest(tmp_path, max_records=1000, now=datetime(2026, 1, 1, tzinfo=UTC))
     county = make_county("tiny", 3)
     items = list(timeline(county, date(2025, 9, 1), 30, 3))
     wanted = [i for i in items if type(i) in CHILD_EVENT_ENDPOINTS]
     assert {type(i) for i in wanted} == set(CHILD_EVENT_ENDPOINTS)  # every kind is exercised
-    app = create_app(
-        publisher, KEY, service_metrics("ingest"), clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)
-    )
+    ingest.client.headers.update(ingest.headers())
     sent: list[int] = []
-    accepted, rejected = send_child_events(TestClient(app), items, 50, sent.append)
+    accepted, rejected = send_child_events(ingest.client, items, 50, sent.append)
     assert (accepted, rejected) == (len(wanted), 0)
-    assert sum(sent) == len(wanted) and len(publisher.sent) == len(wanted)
-    assert {e.child_key for e in publisher.sent} <= {KEY(p.upn) for p in county.pupils}  # type: ignore[attr-defined]
+    assert sum(sent) == len(wanted) and len(ingest.sent()) == len(wanted)
+    assert {e.child_key for e in ingest.sent()} <= {KEY(p.upn) for p in county.pupils}

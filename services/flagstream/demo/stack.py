@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from ingest.db import make_engine
+from ingest.keys import create_key
+
 from ..broker import EmbeddedBroker, free_port, wait_for_port
 from ..lag import behind, end_offsets, group_offsets
 from ..topics import Topics, create_topics
@@ -30,11 +33,18 @@ class Stack:
         self.projector_metrics_port = free_port()
         self.services: dict[str, ServiceProcess] = {}
         self.pseudonym_key = secrets.token_hex(32)  # A fresh key per stack: in-memory broker.
+        self.api_key = ""  # created with the ingest database in start()
 
     @property
     def ingest_url(self) -> str:
-        """Base URL of the ingest API."""
-        return f"http://127.0.0.1:{self.ingest_port}"
+        """Base URL of the ingest API, with the demo partner's API key as the password
+        (HTTP Basic: httpx and curl send it from the URL)."""
+        return f"http://demo:{self.api_key}@127.0.0.1:{self.ingest_port}"
+
+    @property
+    def ingest_database_url(self) -> str:
+        """Ingest's own database: outbox, API keys, idempotency."""
+        return f"sqlite:///{self.workdir / 'ingest.db'}"
 
     def env(self) -> dict[str, str]:
         """FLAGSTREAM_* settings every service is started with."""
@@ -43,6 +53,7 @@ class Stack:
             "FLAGSTREAM_PARTITIONS": str(self.partitions),
             "FLAGSTREAM_DATABASE_URL": self.database_url,
             "FLAGSTREAM_IDENTITY_DATABASE_URL": f"sqlite:///{self.workdir / 'identity.db'}",
+            "FLAGSTREAM_INGEST_DATABASE_URL": self.ingest_database_url,
             "FLAGSTREAM_PSEUDONYM_KEY": self.pseudonym_key,
             "FLAGSTREAM_INGEST_PORT": str(self.ingest_port),
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.flagger_metrics_port),
@@ -55,6 +66,8 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.broker.start()
         create_topics(self.broker.bootstrap, self.topics, self.partitions)
+        # One key that may send every kind: the demo plays every partner.
+        self.api_key = create_key(make_engine(self.ingest_database_url), "demo", "all")
         for name in ("projector", "flagger", "ingest"):
             self.start_service(name)
         for name, port in (

@@ -1,0 +1,186 @@
+"""One upload, start to finish: validate each record, drop partner event ids seen before,
+and store accepted messages, dead letters, counts and the receipt in one transaction."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from flagstream.identity import Identity
+
+from . import fields as f
+from .kinds import Kind
+from .models import Receipt, Rejection
+from .routing import DeadLetter, Router
+from .store import Store, add_counts
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """What arrived: records of one kind from one partner."""
+
+    kind: Kind
+    records: Sequence[Any]
+    source: str
+    partner: str
+    urn: str | None = None  # from the path (registers)
+    idempotency_key: str | None = None
+    request_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer, and whether it is the stored answer to an earlier identical upload."""
+
+    status: int
+    receipt: dict[str, Any]
+    replayed: bool = False
+    accepted: Sequence[tuple[Any, Any]] = ()  # (record, event) pairs newly accepted
+
+
+class IdempotencyKeyReused(ValueError):
+    """The Idempotency-Key was used before for a different request."""
+
+
+def _model(kind: Kind, raw: Any) -> Any:
+    if not isinstance(raw, dict) or "__malformed__" in raw:
+        why = raw.get("__malformed__") if isinstance(raw, dict) else "not an object"
+        raise f.Reject("malformed_record", None, f"record is malformed: {why}")
+    try:
+        return kind.record.model_validate(raw)
+    except ValidationError as exc:
+        where = ".".join(str(x) for x in exc.errors()[0]["loc"]) or None
+        raise f.Reject("malformed_record", where, "a field has the wrong type") from None
+
+
+class Intake:
+    """Validates and stores uploads; the outbox drainer publishes them."""
+
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        pseudonymise: Callable[[str], str],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
+
+    @staticmethod
+    def utc_now() -> datetime:
+        """The default clock."""
+        return datetime.now(UTC)
+
+    def submit(self, upload: Upload) -> Outcome:
+        """Store the upload (or return the first answer to its Idempotency-Key)."""
+        try:
+            return self._submit(upload)
+        except IntegrityError:
+            # A concurrent upload with the same key or event ids committed first: answer
+            # as a retry would be answered.
+            return self._submit(upload)
+
+    def _submit(self, upload: Upload) -> Outcome:
+        kind = upload.kind
+        stamp = f.Stamp(source=upload.source, recorded_at=self._clock())
+        upload_id = uuid.uuid4().hex
+        with self._store.begin() as tx:
+            if upload.idempotency_key is not None:
+                prior = tx.prior(upload.partner, upload.idempotency_key)
+                if prior is not None:
+                    if prior.request_hash != upload.request_hash:
+                        raise IdempotencyKeyReused(upload.idempotency_key)
+                    return Outcome(prior.status, prior.receipt, replayed=True)
+
+            def one(raw: Any) -> tuple[Any, Any]:
+                record = _model(kind, raw)
+                return record, kind.build(record, upload.urn, self._key, stamp)
+
+            checked = [f.check(functools.partial(one, raw)) for raw in upload.records]
+            given = [
+                str(r[1].event_id)
+                for r in checked
+                if not isinstance(r, f.Invalid) and r[0].event_id
+            ]
+            seen = tx.seen(given)
+            accepted: list[tuple[Any, Any]] = []
+            rejections: list[Rejection] = []
+            fresh: list[str] = []
+            for index, result in enumerate(checked):
+                if not isinstance(result, f.Invalid) and result[0].event_id:
+                    eid = str(result[1].event_id)
+                    if eid in seen:
+                        result = f.Invalid("duplicate_event", "event_id", "already accepted")
+                    else:
+                        seen.add(eid)
+                        fresh.append(eid)
+                if isinstance(result, f.Invalid):
+                    rejections.append(
+                        Rejection(
+                            index=index,
+                            reason=result.reason,
+                            field=result.field,
+                            message=result.message,
+                        )
+                    )
+                else:
+                    accepted.append(result)
+            day = stamp.recorded_at.date()
+            tx.publish(
+                kind.route(self._router, [e for _, e in accepted]), stamp.source, day, kind.name
+            )
+            letters = [
+                self._router.dead_letter(
+                    DeadLetter(
+                        r.reason,
+                        r.field,
+                        stamp.source,
+                        kind.name,
+                        f"{upload_id}#{r.index}",
+                        stamp.recorded_at,
+                    )
+                )
+                for r in rejections
+            ]
+            tx.publish(letters, stamp.source, day, kind.name, dead=True)
+            tx.remember(fresh, stamp.recorded_at)
+            add_counts(
+                tx.conn,
+                stamp.source,
+                day,
+                kind.name,
+                received=len(upload.records),
+                accepted=len(accepted),
+                rejected=len(rejections),
+            )
+            receipt = Receipt(
+                upload_id=upload_id,
+                received=len(upload.records),
+                accepted=len(accepted),
+                rejected=len(rejections),
+                rejections=rejections,
+            ).model_dump()
+            if upload.idempotency_key is not None:
+                tx.save(upload.partner, upload.idempotency_key, upload.request_hash, 202, receipt)
+        return Outcome(202, receipt, accepted=accepted)
+
+
+def identities_of(accepted: Sequence[tuple[Any, Any]]) -> list[Identity]:
+    """Identity-store rows for accepted enrolments (the raw record still holds the UPN)."""
+    return [
+        Identity(
+            child_key=event.child_key,
+            urn=event.urn,
+            upn=f.upn(raw.upn),
+            forename=f.optional_text(raw.forename, "forename", 100),
+            surname=f.optional_text(raw.surname, "surname", 100),
+            updated_at=event.recorded_at,
+        )
+        for raw, event in accepted
+    ]

@@ -1,0 +1,136 @@
+"""Partner API keys, stored hashed, each with a scope: the kinds of record it may send and,
+for a school, the one URN it may send for. Keys look like `fsk_<id>.<secret>`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy import Boolean, Column, DateTime, Engine, String, Table, Text, select
+
+from .store import metadata
+
+# Record kinds (also the metric `kind` labels) and the scopes that name sets of them.
+KINDS: Final = (
+    "attendance_mark",
+    "enrolment",
+    "school",
+    "sen_provision",
+    "fsm_eligibility",
+    "assessment",
+    "family_case",
+    "domestic_abuse_notification",
+    "outcome",
+)
+SCOPES: Final[dict[str, tuple[str, ...]]] = {
+    "school": ("attendance_mark", "enrolment", "sen_provision", "assessment"),
+    "council": ("school", "enrolment", "sen_provision", "fsm_eligibility", "assessment"),
+    "family-support": ("family_case",),
+    "police": ("domestic_abuse_notification",),
+    "professional": ("outcome",),
+    "all": KINDS,
+}
+
+api_keys = Table(
+    "ingest_api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("secret_sha256", String(64), nullable=False, comment="SHA-256 of the secret, hex"),
+    Column("partner", String(100), nullable=False),
+    Column("scope", String(32), nullable=False),
+    Column("urn", String(6), comment="The only URN a school key may send for"),
+    Column("note", Text),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    comment="Partner API keys; the secret itself is never stored",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """Who sent a request, and what they may send."""
+
+    partner: str
+    scope: str
+    urn: str | None
+
+    def may_send(self, kind: str, urns: Iterable[str | None]) -> bool:
+        """True when the scope covers the kind and, for a URN-bound key, every URN given."""
+        if kind not in SCOPES.get(self.scope, ()):
+            return False
+        return self.urn is None or all(u is None or u == self.urn for u in urns)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None) -> str:
+    """Store a new key (hashed) and return it: shown once, never retrievable."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    if (scope == "school") != (urn is not None):
+        raise ValueError("a school key needs its URN (--urn), and only a school key has one")
+    metadata.create_all(engine, tables=[api_keys])
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(
+            api_keys.insert(),
+            [
+                {
+                    "key_id": key_id,
+                    "secret_sha256": _digest(secret),
+                    "partner": partner,
+                    "scope": scope,
+                    "urn": urn,
+                    "revoked": False,
+                    "created_at": datetime.now(UTC),
+                }
+            ],
+        )
+    return f"fsk_{key_id}.{secret}"
+
+
+def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key in `Authorization: Bearer KEY`, Basic (password = KEY) or `X-API-Key: KEY`."""
+    if x_api_key:
+        return x_api_key.strip()
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
+
+
+class KeyStore:
+    """Checks presented keys against the stored hashes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine, tables=[api_keys])
+
+    def authenticate(self, key: str | None) -> Partner | None:
+        """The partner a valid, unrevoked key belongs to, else None."""
+        if not key or not key.startswith("fsk_") or "." not in key:
+            return None
+        key_id, _, secret = key[4:].partition(".")
+        with self._engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id[:32])).first()
+        # Compare digests in constant time; an unknown id still costs one comparison.
+        expected = row.secret_sha256 if row is not None else "0" * 64
+        if not hmac.compare_digest(expected, _digest(secret)) or row is None or row.revoked:
+            return None
+        return Partner(row.partner, row.scope, row.urn)

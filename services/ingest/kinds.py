@@ -1,0 +1,151 @@
+"""Every record kind ingest accepts: its endpoint, record model, validator and where it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import validation as v
+from . import validation_partners as vp
+from .fields import Stamp
+from .models import EnrolmentIn, EnrolmentsIn, MarkIn, RegisterIn, SchoolIn, SchoolsIn
+from .models_partners import (
+    AssessmentBatchIn,
+    AssessmentIn,
+    FamilyCaseBatchIn,
+    FamilyCaseIn,
+    FsmBatchIn,
+    FsmIn,
+    NotificationBatchIn,
+    NotificationIn,
+    OutcomeBatchIn,
+    OutcomeIn,
+    SenBatchIn,
+    SenIn,
+)
+from .routing import Message, Router
+
+Key = Callable[[str], str]
+# (record, URN from the path or None, pseudonymiser, stamp) -> event; raises fields.Reject.
+Build = Callable[[Any, str | None, Key, Stamp], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One kind of partner record and how ingest handles it."""
+
+    name: str  # metric label and scope entry
+    path: str
+    batch: type[BaseModel]  # the JSON body, for OpenAPI
+    record: type[BaseModel]
+    records_field: str  # where the records are in the JSON body
+    default_source: str
+    build: Build
+    route: Callable[[Router, Sequence[Any]], list[Message]]
+    summary: str
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        "attendance_mark",
+        "/v1/schools/{urn}/register",
+        RegisterIn,
+        MarkIn,
+        "marks",
+        "mis",
+        lambda r, urn, k, s: v.mark(r, urn or "", k, s),
+        Router.marks,
+        "A school's register marks (a later mark for the same session replaces an earlier one)",
+    ),
+    Kind(
+        "enrolment",
+        "/v1/enrolments",
+        EnrolmentsIn,
+        EnrolmentIn,
+        "enrolments",
+        "census",
+        lambda r, _u, k, s: v.enrolment(r, k, s),
+        Router.enrolments,
+        "Pupil enrolments (joined, or left when left_on is given); names go to the identity store",
+    ),
+    Kind(
+        "school",
+        "/v1/schools",
+        SchoolsIn,
+        SchoolIn,
+        "schools",
+        "gias",
+        lambda r, _u, _k, s: v.school(r, s),
+        Router.schools,
+        "School reference data: URN, name, phase, pyramid and zone",
+    ),
+    *(
+        Kind(name, path, batch, record, "records", source, build, route, summary)
+        for name, path, batch, record, source, build, route, summary in (
+            (
+                "sen_provision",
+                "/v1/sen-provision",
+                SenBatchIn,
+                SenIn,
+                "census",
+                lambda r, _u, k, s: vp.sen(r, k, s),
+                Router.child_events,
+                "SEN provision (N, K, E) from a date",
+            ),
+            (
+                "fsm_eligibility",
+                "/v1/fsm-eligibility",
+                FsmBatchIn,
+                FsmIn,
+                "fsm-checks",
+                lambda r, _u, k, s: vp.fsm(r, k, s),
+                Router.child_events,
+                "Free-school-meals eligibility periods",
+            ),
+            (
+                "assessment",
+                "/v1/assessments",
+                AssessmentBatchIn,
+                AssessmentIn,
+                "assessments",
+                lambda r, _u, k, s: vp.assessment(r, k, s),
+                Router.child_events,
+                "Statutory assessment results (KS2, KS4)",
+            ),
+            (
+                "family_case",
+                "/v1/family-cases",
+                FamilyCaseBatchIn,
+                FamilyCaseIn,
+                "family-support",
+                lambda r, _u, k, s: vp.family_case(r, k, s),
+                Router.child_events,
+                "Family-support cases opened or closed",
+            ),
+            (
+                "domestic_abuse_notification",
+                "/v1/domestic-abuse-notifications",
+                NotificationBatchIn,
+                NotificationIn,
+                "police",
+                lambda r, _u, k, s: vp.notification(r, k, s),
+                Router.child_events,
+                "Operation Encompass domestic-abuse notifications (police)",
+            ),
+            (
+                "outcome",
+                "/v1/outcomes",
+                OutcomeBatchIn,
+                OutcomeIn,
+                "dashboard",
+                lambda r, _u, k, s: vp.outcome(r, k, s),
+                Router.outcomes,
+                "Professionals' outcomes (response and status); not a flagger input",
+            ),
+        )
+    ),
+)
+BY_NAME = {k.name: k for k in KINDS}

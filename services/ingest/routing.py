@@ -1,0 +1,126 @@
+"""Accepted events -> Kafka messages (topic, partition, key, value), as the outbox stores them.
+Marks are grouped into one message per partition; every other event is keyed by child_key."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flagstream.codec import Codec
+from flagstream.domain.events import (
+    AssessmentRecorded,
+    AttendanceMarkRecorded,
+    AttendanceMarksRecorded,
+    DomesticAbuseNotified,
+    EnrolmentRecorded,
+    FamilyCaseRecorded,
+    FsmEligibilityRecorded,
+    OutcomeRecorded,
+    SchoolRecorded,
+    SenProvisionRecorded,
+)
+from flagstream.topics import Topics, partition_for
+
+ChildEvent = (
+    SenProvisionRecorded
+    | FsmEligibilityRecorded
+    | AssessmentRecorded
+    | FamilyCaseRecorded
+    | DomesticAbuseNotified
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Kafka record to publish; `records` is how many partner records it carries."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes
+    records: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Why a record was refused, with no raw identifier: source, kind and a reference."""
+
+    reason: str
+    field: str | None
+    source: str
+    kind: str
+    reference: str
+    received_at: datetime
+
+    def to_json(self) -> bytes:
+        """The dead-letter topic's value."""
+        body: dict[str, Any] = {
+            "reason": self.reason,
+            "field": self.field,
+            "source": self.source,
+            "kind": self.kind,
+            "reference": self.reference,
+            "received_at": self.received_at.isoformat(),
+        }
+        return json.dumps(body, sort_keys=True).encode()
+
+
+class Router:
+    """Turns events into messages for the canonical topics, outcomes and dead letters."""
+
+    def __init__(self, topics: Topics, partitions: int, codec: Codec) -> None:
+        self.topics, self._partitions, self._codec = topics, partitions, codec
+
+    def _by_child(self, topic: str, events: Sequence[Any]) -> list[Message]:
+        return [
+            Message(
+                topic,
+                partition_for(e.child_key, self._partitions),
+                e.child_key.encode(),
+                self._codec.encode(e),
+            )
+            for e in events
+        ]
+
+    def marks(self, marks: Sequence[AttendanceMarkRecorded]) -> list[Message]:
+        """One message per partition, carrying every mark of the children it owns."""
+        by_partition: dict[int, list[AttendanceMarkRecorded]] = defaultdict(list)
+        for m in marks:
+            by_partition[partition_for(m.child_key, self._partitions)].append(m)
+        return [
+            Message(
+                self.topics.attendance,
+                p,
+                group[0].urn.encode(),
+                self._codec.encode(AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=group)),
+                len(group),
+            )
+            for p, group in sorted(by_partition.items())
+        ]
+
+    def enrolments(self, enrolments: Sequence[EnrolmentRecorded]) -> list[Message]:
+        """One message per enrolment, keyed by child_key."""
+        return self._by_child(self.topics.enrolments, enrolments)
+
+    def child_events(self, events: Sequence[ChildEvent]) -> list[Message]:
+        """SEN, FSM, assessment, family-case and notification events, keyed by child_key."""
+        return self._by_child(self.topics.child_events, events)
+
+    def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> list[Message]:
+        """Professionals' outcomes to their own topic, keyed by child_key."""
+        return self._by_child(self.topics.outcomes, outcomes)
+
+    def schools(self, schools: Sequence[SchoolRecorded]) -> list[Message]:
+        """One message per school, keyed by URN, in the single partition."""
+        return [
+            Message(self.topics.schools, 0, s.urn.encode(), self._codec.encode(s)) for s in schools
+        ]
+
+    def dead_letter(self, letter: DeadLetter) -> Message:
+        """A rejection for the dead-letter topic (one partition), keyed by source."""
+        return Message(self.topics.dead_letters, 0, letter.source.encode(), letter.to_json())

@@ -1,0 +1,84 @@
+"""Shared set-up for the ingest tests (no tests here): a real app on a SQLite ingest database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from flagstream.codec import Codec
+from flagstream.domain.events import AttendanceMarksRecorded
+from flagstream.domain.upn import make_upn
+from flagstream.identity import Identity
+from flagstream.metrics import service_metrics
+from flagstream.topics import Topics
+from ingest.app import Limits, create_app
+from ingest.db import make_engine
+from ingest.intake import Intake
+from ingest.keys import KeyStore, create_key
+from ingest.pseudonymise import Pseudonymiser
+from ingest.routing import Router
+from ingest.store import Store, outbox
+
+UPN = make_upn(835, 2001, 2019, 1)
+OTHER = make_upn(835, 2001, 2019, 2)
+NOW = datetime(2025, 9, 10, 12, tzinfo=UTC)
+KEY = Pseudonymiser(b"k" * 32)
+CODEC = Codec()
+
+
+@dataclass
+class Ingest:
+    """An app with its store, a key for every scope, and what it queued."""
+
+    store: Store
+    client: TestClient
+    keys: dict[str, str]
+    people: list[Identity] = field(default_factory=list)
+
+    def headers(self, scope: str = "all") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[scope]}"}
+
+    def post(self, path: str, body: Any, scope: str = "all", **kw: Any) -> Any:
+        headers = {**self.headers(scope), **kw.pop("headers", {})}
+        if isinstance(body, (bytes, str)):
+            return self.client.post(path, content=body, headers=headers, **kw)
+        return self.client.post(path, json=body, headers=headers, **kw)
+
+    def rows(self, dead: bool = False) -> list[Any]:
+        with self.store.engine.connect() as conn:
+            query = select(outbox).where(outbox.c.dead == dead).order_by(outbox.c.id)
+            return list(conn.execute(query))
+
+    def sent(self) -> list[Any]:
+        """Accepted events queued for the canonical topics, marks unpacked."""
+        out: list[Any] = []
+        for row in self.rows():
+            event = CODEC.decode(row.value)
+            out += event.marks if isinstance(event, AttendanceMarksRecorded) else [event]
+        return out
+
+
+def make_ingest(tmp: Path, max_records: int = 50, now: datetime = NOW) -> Ingest:
+    engine = make_engine(f"sqlite:///{tmp / 'ingest.db'}")
+    store = Store(engine)
+    intake = Intake(store, Router(Topics("t"), 3, CODEC), KEY, lambda: now)
+    keys = {
+        "all": create_key(engine, "demo", "all"),
+        "school": create_key(engine, "school-100001", "school", "100001"),
+        "police": create_key(engine, "police", "police"),
+        "council": create_key(engine, "council", "council"),
+    }
+    people: list[Identity] = []
+    app = create_app(
+        intake,
+        KeyStore(engine),
+        service_metrics("ingest"),
+        Limits(max_records=max_records, max_body_bytes=200_000),
+        identities=people.extend,
+    )
+    return Ingest(store, TestClient(app), keys, people)
