@@ -205,6 +205,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.runner import BenchOptions, run_bench
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _stop_on_sigterm()
+    run_bench(
+        BenchOptions(
+            preset=args.preset,
+            seed=args.seed,
+            rate=args.rate,
+            workdir=args.workdir,
+            json_path=args.json,
+            postgres_admin_url=args.postgres,
+            profile=args.profile,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI, also used by tests to check docker-compose commands."""
     parser = argparse.ArgumentParser(
@@ -304,6 +323,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--keep-running", action="store_true", help="leave the broker and services up until Ctrl-C"
+    )
+
+    bench = add(
+        "bench",
+        _cmd_bench,
+        "Measure every stage in one run on the embedded broker: raw aiokafka rates, a naive "
+        "Faust agent, the flagger, the projector (SQLite and PostgreSQL), end-to-end freshness "
+        "through ingest, a rebuild, and peak memory; prints a table and writes JSON.",
+    )
+    bench.add_argument(
+        "--preset",
+        choices=["tiny", "small", "dorset"],
+        default="small",
+        help="size: tiny (CI check, <1 min), small (~5,000 pupils, ~2-3 min), "
+        "dorset (~45,000 pupils, 70-day term, ~6.3M marks: an hour or more)",
+    )
+    bench.add_argument("--seed", type=int, default=7, help="random seed of the generated county")
+    bench.add_argument(
+        "--rate",
+        type=float,
+        default=2000.0,
+        help="offered load of the end-to-end stage, in marks/s (default 2000)",
+    )
+    bench.add_argument(
+        "--json", type=Path, default=Path("var/bench/bench.json"), help="where to write the figures"
+    )
+    bench.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("var/bench/run"),
+        help="scratch folder for databases and service logs (emptied first)",
+    )
+    bench.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="SQLAlchemy URL of a PostgreSQL database allowed to CREATE DATABASE; the bench "
+        "creates a fresh database beside it and drops it afterwards ('' skips PostgreSQL)",
+    )
+    bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile the flagger handler (in-process) into WORKDIR/profile/",
     )
     dash = add(
         "dashboard",
