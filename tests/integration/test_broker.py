@@ -21,10 +21,12 @@ def test_start_create_topics_round_trip_and_stop() -> None:
             *topics.canonical,
             topics.flag_changes,
             topics.child_flags,
+            topics.outcomes,
+            topics.dead_letters,
         }
         assert create_topics(broker.bootstrap, topics, partitions=4) == []  # idempotent
         probe = KafkaConsumer(bootstrap_servers=broker.bootstrap)
-        for name in (*topics.canonical, topics.flag_changes, topics.child_flags):
+        for name in (*topics.canonical, topics.flag_changes, topics.child_flags, topics.outcomes):
             assert probe.partitions_for_topic(name) == {0, 1, 2, 3}, name
         assert probe.partitions_for_topic(topics.schools) == {0}
         probe.close()
