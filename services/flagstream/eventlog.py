@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,22 @@ class EventLog:
     deployed: ev.RulesDeployed | None = None  # the last rules deployment in the log
     undecodable: int = 0
     read: dict[str, int] = field(default_factory=dict)  # topic -> records read
+    # (source, day recorded, ledger kind) -> records on the topics, marks counted one by one
+    on_topics: Counter[tuple[str, date, str]] = field(default_factory=Counter)
+
+
+# Event type -> the kind name ingest's ledger uses for its records.
+LEDGER_KINDS: dict[type[Any], str] = {
+    ev.SchoolRecorded: "school",
+    ev.EnrolmentRecorded: "enrolment",
+    ev.AttendanceMarkRecorded: "attendance_mark",
+    ev.SenProvisionRecorded: "sen_provision",
+    ev.FsmEligibilityRecorded: "fsm_eligibility",
+    ev.AssessmentRecorded: "assessment",
+    ev.FamilyCaseRecorded: "family_case",
+    ev.DomesticAbuseNotified: "domestic_abuse_notification",
+    ev.OutcomeRecorded: "outcome",
+}
 
 
 def from_file(path: Path, child_key: Callable[[str], str]) -> EventLog:
@@ -60,7 +77,7 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
         bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="flagstream-oracle"
     )
     try:
-        for topic in (topics.schools, *topics.canonical):
+        for topic in (topics.schools, *topics.canonical, topics.outcomes):
             partitions = sorted(consumer.partitions_for_topic(topic) or ())
             parts = [TopicPartition(topic, p) for p in partitions]
             for record in _read_to_end(consumer, parts):
@@ -77,7 +94,17 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
     return log
 
 
+def _count(log: EventLog, event: Any) -> None:
+    for e in event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]:
+        kind = LEDGER_KINDS.get(type(e))
+        if kind is not None:
+            log.on_topics[(e.source, e.recorded_at.date(), kind)] += 1
+
+
 def _note(log: EventLog, event: Any, days: dict[str, set[date]]) -> None:
+    _count(log, event)
+    if isinstance(event, ev.OutcomeRecorded):
+        return  # Counted for the ledger; the flagger does not read outcomes.
     if isinstance(event, ev.SchoolRecorded):
         log.zones[event.urn] = event.zone
     elif isinstance(event, ev.RulesDeployed):

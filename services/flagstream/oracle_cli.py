@@ -109,7 +109,37 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(render_zones(*counts, flags))
     diffs = differences(expected, projected)
     print(render_differences(diffs))
-    return 1 if diffs else 0
+    balanced = True
+    if args.log is None:  # The log is the topics: account for every record ingest took.
+        balanced = _ledger(log)
+    return 0 if not diffs and balanced else 1
+
+
+def _ledger(log: EventLog) -> bool:
+    """Ingest's ledger beside the topics, and whether the flagger consumed them all."""
+    from ingest.ledger import ingest_ledger
+    from projector.db import make_engine
+
+    from .demo.stack import FLAGGER_GROUP
+    from .lag import behind, end_offsets, group_offsets
+    from .reconcile import ledger_lines, render_ledger
+    from .settings import Settings
+    from .topics import Topics
+
+    settings = Settings()
+    lines = ledger_lines(ingest_ledger(make_engine(settings.ingest_database_url)), log.on_topics)
+    print("\nIngest ledger: received = accepted + rejected; accepted = on the topics (or queued)")
+    print(render_ledger(lines))
+    bootstrap = settings.require_kafka()
+    ends = end_offsets(bootstrap, Topics(settings.topic_prefix).canonical)
+    lag = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
+    total = sum(ends.values())
+    print(
+        f"flagger consumed all {total:,} records on the canonical topics"
+        if lag == 0
+        else f"flagger is {lag:,} of {total:,} records behind on the canonical topics"
+    )
+    return lag == 0 and all(line.ok for line in lines)
 
 
 def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], Any]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
@@ -117,3 +119,63 @@ def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
     if len(diffs) > limit:
         lines.append(f"  ... and {len(diffs) - limit:,} more")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One source, day and kind: ingest's counts beside the records found on the topics."""
+
+    source: str
+    day: date
+    kind: str
+    received: int
+    accepted: int
+    rejected: int
+    refused: int
+    queued: int
+    on_topics: int
+
+    @property
+    def ok(self) -> bool:
+        """received = accepted + rejected, and every accepted record not queued is on a topic."""
+        return (
+            self.received == self.accepted + self.rejected
+            and self.accepted - self.queued == self.on_topics
+        )
+
+
+def ledger_lines(
+    rows: Sequence[Any], on_topics: Mapping[tuple[str, date, str], int]
+) -> list[LedgerLine]:
+    """Join ingest's ledger rows (ingest.ledger.LedgerRow) with counts read off the topics."""
+    lines = []
+    seen = set()
+    for r in rows:
+        key = (r.source, r.day, r.kind)
+        seen.add(key)
+        lines.append(
+            LedgerLine(
+                r.source, r.day, r.kind, r.received, r.accepted, r.rejected,
+                getattr(r, "refused", 0), r.queued, on_topics.get(key, 0),
+            )
+        )  # fmt: skip
+    for (source, day, kind), n in sorted(on_topics.items()):
+        if (source, day, kind) not in seen:  # On a topic but never received: invented.
+            lines.append(LedgerLine(source, day, kind, 0, 0, 0, 0, 0, n))
+    return sorted(lines, key=lambda line: (line.day, line.source, line.kind))
+
+
+def render_ledger(lines: Sequence[LedgerLine]) -> str:
+    """received = accepted + rejected, and accepted = on the topics, per source, day and kind."""
+    header = (
+        f"{'day':<10} {'source':<24} {'kind':<28} {'received':>9} {'accepted':>9} "
+        f"{'rejected':>9} {'refused':>8} {'queued':>7} {'on topics':>10}  ok"
+    )
+    out = [header, "-" * len(header)]
+    for x in lines:
+        out.append(
+            f"{x.day.isoformat():<10} {x.source[:24]:<24} {x.kind[:28]:<28} {x.received:>9,} "
+            f"{x.accepted:>9,} {x.rejected:>9,} {x.refused:>8,} {x.queued:>7,} "
+            f"{x.on_topics:>10,}  {'yes' if x.ok else 'NO'}"
+        )
+    return "\n".join(out)

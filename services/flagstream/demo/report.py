@@ -20,7 +20,9 @@ from ..reconcile import (
     differences,
     from_oracle,
     from_read_model,
+    ledger_lines,
     render_differences,
+    render_ledger,
     render_zones,
 )
 
@@ -48,6 +50,15 @@ def reconcile(engine: Engine, log: EventLog, rules: RuleConfig, as_of: date) -> 
         by_zone(projected, log.zones, flags), by_zone(expected, log.zones, flags), flags
     )
     return Reconciled(table, differences(expected, projected), len(projected))
+
+
+def ledger(ingest_database_url: str, log: EventLog) -> tuple[str, bool]:
+    """Ingest's ledger beside the records read off the topics; True when all reconcile."""
+    from ingest.ledger import ingest_ledger
+    from projector.db import make_engine
+
+    lines = ledger_lines(ingest_ledger(make_engine(ingest_database_url)), log.on_topics)
+    return render_ledger(lines), all(line.ok for line in lines)
 
 
 def trend(engine: Engine, width: int = 40) -> str:

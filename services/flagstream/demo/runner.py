@@ -29,7 +29,7 @@ from ..generator import (
     write_timeline,
 )
 from ..settings import Settings
-from .report import reconcile, trend
+from .report import ledger, reconcile, trend
 from .sender import send_child_events, send_reference, send_registers
 from .stack import Stack
 
@@ -149,10 +149,17 @@ def run_demo(options: DemoOptions) -> int:
             "(a cell shows projected/oracle where they differ):"
         )
         _say(result.render())
+        ledger_table, balanced = ledger(stack.ingest_database_url, log)
+        _say("\nIngest ledger - received = accepted + rejected; accepted = on the topics:")
+        _say(ledger_table)
         _say("\nCounty trend - children with any flag, per simulated school day:")
         _say(trend(engine))
-        same = not result.differences
-        verdict = "every child's projected flags equal the batch oracle's" if same else "MISMATCH"
+        same = not result.differences and balanced
+        verdict = (
+            "every record reconciles and every child's projected flags equal the batch oracle's"
+            if same
+            else "MISMATCH"
+        )
         _say(f"\n{verdict} - demo took {time.monotonic() - began:.0f}s")
         _say(f"read model (SQLite): {workdir / 'flagstream.db'}")
         _say(f"  try: sqlite3 {workdir / 'flagstream.db'} 'select * from school_summary'")
