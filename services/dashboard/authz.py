@@ -53,7 +53,7 @@ class Principal:
         return self.role == "dsl"
 
     def can_record_outcome(self) -> bool:
-        return self.role in ("school", "dsl", "zone")
+        return self.role in ("school", "dsl", "zone", "manager")
 
     def can_read_audit(self) -> bool:
         return self.role == "admin"

@@ -26,6 +26,11 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def flag_label(flag: str) -> str:
+    """ATTEND -> Attend, fsm -> FSM: the council's spelling of each flag."""
+    return flag.upper() if flag.upper() in ("FSM", "SEN") else flag.title()
+
+
 class NotSignedIn(Exception):
     """Raised by `principal` so pages redirect to the login form."""
 
@@ -45,6 +50,9 @@ class Context:
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )
+
+    def __post_init__(self) -> None:
+        self.templates.env.filters["flag"] = flag_label
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

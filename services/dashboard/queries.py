@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from projector import queries as council
 from projector.tables import (
     FLAGS,
     children,
@@ -80,14 +81,17 @@ def _summed() -> list[Any]:
 
 
 def zone_counts(conn: Connection) -> list[Counts]:
-    """One row per zone (county screen)."""
-    stmt = (
-        select(schools.c.zone, *_summed())
-        .select_from(schools.outerjoin(school_summary, school_summary.c.urn == schools.c.urn))
-        .group_by(schools.c.zone)
-        .order_by(schools.c.zone)
-    )
-    return [_counts(r, r.zone, r.zone) for r in conn.execute(stmt)]
+    """One row per zone (county screen), from the projector's council query."""
+    return [
+        Counts(
+            label=r.zone,
+            key=r.zone,
+            children=int(r.children or 0),
+            flagged={f: int(getattr(r, f) or 0) for f in FLAG_COLUMNS},
+            any_flagged=int(r.any_flag or 0),
+        )
+        for r in council.county_totals_by_zone(conn)
+    ]
 
 
 def school_counts(conn: Connection, zone: str) -> list[Counts]:
@@ -208,24 +212,12 @@ def latest_register_day(conn: Connection) -> date | None:
 
 def late_schools(
     conn: Connection, today: date | None, zone: str | None = None
-) -> list[tuple[School, date | None]]:
-    """Schools whose register for `today` has not arrived (older, or none at all)."""
+) -> list[tuple[str, str, str, date | None]]:
+    """(urn, name, zone, register as of) of schools whose register for `today` has not arrived."""
     if today is None:
         return []
-    fresh = (
-        select(freshness.c.urn, freshness.c.data_as_of)
-        .where(freshness.c.source == REGISTER)
-        .subquery()
-    )
-    stmt = (
-        select(schools, fresh.c.data_as_of)
-        .select_from(schools.outerjoin(fresh, fresh.c.urn == schools.c.urn))
-        .where((fresh.c.data_as_of < today) | fresh.c.data_as_of.is_(None))
-        .order_by(schools.c.zone, schools.c.name)
-    )
-    if zone is not None:
-        stmt = stmt.where(schools.c.zone == zone)
     return [
-        (School(r.urn, r.name, r.phase, r.pyramid, r.zone), r.data_as_of)
-        for r in conn.execute(stmt)
+        (r.urn, r.name, r.zone, r.data_as_of)
+        for r in council.register_not_received(conn, today)
+        if zone is None or r.zone == zone
     ]

@@ -189,6 +189,36 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from .settings import Settings
+
+    settings = Settings()
+    if args.action == "add-user":
+        import getpass
+
+        from dashboard.users import UsersFileError, add_user
+
+        if not args.username or not args.role:
+            print("add-user needs a user name and --role", file=sys.stderr)
+            return 2
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+        if len(password) < 10:
+            print("use a password of at least 10 characters", file=sys.stderr)
+            return 2
+        try:
+            add_user(settings.dashboard_users_file, args.username, args.role, args.scope, password)
+        except UsersFileError as exc:
+            print(f"not added: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.username} ({args.role}) written to {settings.dashboard_users_file}")
+        return 0
+    from dashboard.main import run
+
+    _stop_on_sigterm()
+    run(settings)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo.runner import DemoOptions, run_demo
 
@@ -365,6 +395,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         action="store_true",
         help="also cProfile the flagger handler (in-process) into WORKDIR/profile/",
+    )
+    dash = add(
+        "dashboard",
+        _cmd_dashboard,
+        "Run the dashboard web app (FLAGSTREAM_DASHBOARD_*), or add a user to its users file.",
+    )
+    dash.add_argument(
+        "action",
+        nargs="?",
+        choices=["serve", "add-user"],
+        default="serve",
+        help="serve (default): run the web app; add-user: add or replace a login "
+        "(password asked for, or read from stdin with --password-stdin)",
+    )
+    dash.add_argument("username", nargs="?", help="add-user: the login name")
+    dash.add_argument(
+        "--role",
+        choices=["school", "dsl", "zone", "manager", "admin"],
+        help="add-user: school staff, designated safeguarding lead, zone staff, manager, admin",
+    )
+    dash.add_argument("--scope", help="add-user: school URN (school, dsl) or zone name (zone)")
+    dash.add_argument(
+        "--password-stdin", action="store_true", help="add-user: read the password from stdin"
     )
     dash = add(
         "dashboard",
