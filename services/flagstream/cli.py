@@ -189,34 +189,10 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from .settings import Settings
+def _cmd_schools(args: argparse.Namespace) -> int:
+    from projector.gias import main as import_gias
 
-    settings = Settings()
-    if args.action == "add-user":
-        import getpass
-
-        from dashboard.users import UsersFileError, add_user
-
-        if not args.username or not args.role:
-            print("add-user needs a user name and --role", file=sys.stderr)
-            return 2
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-        if len(password) < 10:
-            print("use a password of at least 10 characters", file=sys.stderr)
-            return 2
-        try:
-            add_user(settings.dashboard_users_file, args.username, args.role, args.scope, password)
-        except UsersFileError as exc:
-            print(f"not added: {exc}", file=sys.stderr)
-            return 2
-        print(f"{args.username} ({args.role}) written to {settings.dashboard_users_file}")
-        return 0
-    from dashboard.main import run
-
-    _stop_on_sigterm()
-    run(settings)
-    return 0
+    return import_gias([str(args.file)])
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -309,6 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
 
+    schools = add(
+        "schools", _cmd_schools, "Import real schools from a GIAS-style CSV to the schools topic."
+    )
+    schools.add_argument("action", choices=["import"], help="import: validate and publish")
+    schools.add_argument(
+        "file",
+        type=Path,
+        help="GIAS extract with URN, EstablishmentName, PhaseOfEducation (name), Pyramid, Zone",
+    )
+
     tick = add("tick", _cmd_tick, "Publish a day-end tick so time-dependent flags update.")
     tick.add_argument(
         "--day",
@@ -395,29 +381,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         action="store_true",
         help="also cProfile the flagger handler (in-process) into WORKDIR/profile/",
-    )
-    dash = add(
-        "dashboard",
-        _cmd_dashboard,
-        "Run the dashboard web app (FLAGSTREAM_DASHBOARD_*), or add a user to its users file.",
-    )
-    dash.add_argument(
-        "action",
-        nargs="?",
-        choices=["serve", "add-user"],
-        default="serve",
-        help="serve (default): run the web app; add-user: add or replace a login "
-        "(password asked for, or read from stdin with --password-stdin)",
-    )
-    dash.add_argument("username", nargs="?", help="add-user: the login name")
-    dash.add_argument(
-        "--role",
-        choices=["school", "dsl", "zone", "manager", "admin"],
-        help="add-user: school staff, designated safeguarding lead, zone staff, manager, admin",
-    )
-    dash.add_argument("--scope", help="add-user: school URN (school, dsl) or zone name (zone)")
-    dash.add_argument(
-        "--password-stdin", action="store_true", help="add-user: read the password from stdin"
     )
     dash = add(
         "dashboard",
