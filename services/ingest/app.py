@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from .keys import KeyStore, Partner, key_from_headers
 from .kinds import BY_NAME, KINDS, Kind
 from .models import Receipt
 
+log = logging.getLogger("flagstream.ingest")
+_URN = re.compile(r"[0-9]{6}")
 Clock = Callable[[], datetime]
 IdentityWriter = Callable[[list[Identity]], None]
 
@@ -88,8 +92,9 @@ def create_app(
             return bodies.parse_avro(body, schemas[kind.name], limits.max_records, registry)
         return bodies.parse_json(body, kind.records_field, limits.max_records)
 
-    def handle(kind: Kind, request: Request, body: bytes, urn: str | None) -> Response:
-        partner = authenticate(request)
+    def handle(
+        kind: Kind, request: Request, body: bytes, urn: str | None, partner: Partner
+    ) -> Response:
         parsed = parse(kind, request, body)
         authorise(partner, kind, [urn] if urn is not None else [_urn_of(r) for r in parsed.records])
         source = parsed.source or request.query_params.get("source") or kind.default_source
@@ -127,9 +132,22 @@ def create_app(
             identities(identities_of(outcome.accepted))
         return JSONResponse(outcome.receipt, outcome.status)
 
+    def refuse(kind: Kind, request: Request, urn: str | None, exc: Refused) -> Response:
+        # Counted per source and day; before authentication the client's own words (source,
+        # URN) are not trusted, so those all count under one source.
+        source = "unauthenticated"
+        if exc.status != 401:
+            source = _refusal_source(kind, request.query_params.get("source"), urn)
+        try:
+            intake.refused(source, kind.name, exc.reason)
+        except Exception:  # counting must not turn a refusal into a 500
+            log.exception("could not count a refused request in the ledger")
+        return _refusal(metrics, exc.status, exc.reason, exc.message)
+
     async def receive(kind: Kind, request: Request, urn: str | None) -> Response:
         started = time.perf_counter()
         try:
+            partner = await run_in_threadpool(authenticate, request)
             declared = int(request.headers.get("content-length") or 0)
             if declared > limits.max_body_bytes:
                 raise Refused(413, "body_too_large", f"at most {limits.max_body_bytes} bytes")
@@ -138,12 +156,14 @@ def create_app(
                 body += chunk
                 if len(body) > limits.max_body_bytes:
                     raise Refused(413, "body_too_large", f"at most {limits.max_body_bytes} bytes")
-            return await run_in_threadpool(handle, kind, request, bytes(body), urn)
+            return await run_in_threadpool(handle, kind, request, bytes(body), urn, partner)
         except bodies.BodyError as exc:
             status = {"too_many_records": 413, "unsupported_media_type": 415}.get(exc.reason, 400)
-            return _refusal(metrics, status, exc.reason, str(exc).partition(": ")[2])
+            message = str(exc).partition(": ")[2]
+            refused = Refused(status, exc.reason, message)
+            return await run_in_threadpool(refuse, kind, request, urn, refused)
         except Refused as exc:
-            return _refusal(metrics, exc.status, exc.reason, exc.message)
+            return await run_in_threadpool(refuse, kind, request, urn, exc)
         finally:
             metrics.latency.labels(kind.name).observe(time.perf_counter() - started)
 
@@ -239,6 +259,14 @@ def _request_body(kind: Kind) -> dict[str, Any]:
 def _urn_of(record: Any) -> str | None:
     value = record.get("urn") if isinstance(record, dict) else None
     return value.strip() if isinstance(value, str) else None
+
+
+def _refusal_source(kind: Kind, given: str | None, urn: str | None) -> str:
+    """The ledger source of a refused request, as an accepted one would be counted."""
+    source = given if given and len(given) <= 100 else kind.default_source
+    if urn is None:
+        return source
+    return f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"
 
 
 def _refusal(metrics: ServiceMetrics, status: int, reason: str, message: str) -> Response:

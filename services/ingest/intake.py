@@ -19,7 +19,7 @@ from . import fields as f
 from .kinds import Kind
 from .models import Receipt, Rejection
 from .routing import DeadLetter, Router
-from .store import Store, add_counts
+from .store import Store, Transaction, add_counts, add_refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,78 +97,111 @@ class Intake:
                     if prior.request_hash != upload.request_hash:
                         raise IdempotencyKeyReused(upload.idempotency_key)
                     return Outcome(prior.status, prior.receipt, replayed=True)
-
-            def one(raw: Any) -> tuple[Any, Any]:
-                record = _model(kind, raw)
-                return record, kind.build(record, upload.urn, self._key, stamp)
-
-            checked = [f.check(functools.partial(one, raw)) for raw in upload.records]
-            given = [
-                str(r[1].event_id)
-                for r in checked
-                if not isinstance(r, f.Invalid) and r[0].event_id
-            ]
-            seen = tx.seen(given)
-            accepted: list[tuple[Any, Any]] = []
-            rejections: list[Rejection] = []
-            fresh: list[str] = []
-            for index, result in enumerate(checked):
-                if not isinstance(result, f.Invalid) and result[0].event_id:
-                    eid = str(result[1].event_id)
-                    if eid in seen:
-                        result = f.Invalid("duplicate_event", "event_id", "already accepted")
-                    else:
-                        seen.add(eid)
-                        fresh.append(eid)
-                if isinstance(result, f.Invalid):
-                    rejections.append(
-                        Rejection(
-                            index=index,
-                            reason=result.reason,
-                            field=result.field,
-                            message=result.message,
-                        )
-                    )
-                else:
-                    accepted.append(result)
-            day = stamp.recorded_at.date()
-            tx.publish(
-                kind.route(self._router, [e for _, e in accepted]), stamp.source, day, kind.name
-            )
-            letters = [
-                self._router.dead_letter(
-                    DeadLetter(
-                        r.reason,
-                        r.field,
-                        stamp.source,
-                        kind.name,
-                        f"{upload_id}#{r.index}",
-                        stamp.recorded_at,
-                    )
-                )
-                for r in rejections
-            ]
-            tx.publish(letters, stamp.source, day, kind.name, dead=True)
-            tx.remember(fresh, stamp.recorded_at)
-            add_counts(
-                tx.conn,
-                stamp.source,
-                day,
-                kind.name,
-                received=len(upload.records),
-                accepted=len(accepted),
-                rejected=len(rejections),
-            )
+            checked = check_records(tx, kind, upload.records, upload.urn, self._key, stamp)
+            queue_checked(tx, self._router, kind, stamp, checked, lambda i: f"{upload_id}#{i}")
             receipt = Receipt(
                 upload_id=upload_id,
                 received=len(upload.records),
-                accepted=len(accepted),
-                rejected=len(rejections),
-                rejections=rejections,
+                accepted=len(checked.accepted),
+                rejected=len(checked.rejections),
+                rejections=checked.rejections,
             ).model_dump()
             if upload.idempotency_key is not None:
                 tx.save(upload.partner, upload.idempotency_key, upload.request_hash, 202, receipt)
-        return Outcome(202, receipt, accepted=accepted)
+        return Outcome(202, receipt, accepted=checked.accepted)
+
+    def refused(self, source: str, kind: str, reason: str) -> None:
+        """Count a request refused whole (401, 403, 413, ...) in the ledger."""
+        with self._store.begin() as tx:
+            add_refusal(tx.conn, source[:200], self._clock().date(), kind, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A batch after validation: (record, event) pairs accepted, rejections by index, and the
+    partner event ids newly seen."""
+
+    received: int
+    accepted: list[tuple[Any, Any]]
+    rejections: list[Rejection]
+    fresh: list[str]
+
+
+def check_records(
+    tx: Transaction,
+    kind: Kind,
+    records: Sequence[Any],
+    urn: str | None,
+    key: Callable[[str], str],
+    stamp: f.Stamp,
+) -> Checked:
+    """Validate and pseudonymise each record on its own (HTTP and Kafka alike), and reject
+    partner event ids accepted before. A record given as an `Invalid` (it could not even be
+    decoded) is rejected as it is."""
+
+    def one(raw: Any) -> tuple[Any, Any]:
+        record = _model(kind, raw)
+        return record, kind.build(record, urn, key, stamp)
+
+    checked = [
+        raw if isinstance(raw, f.Invalid) else f.check(functools.partial(one, raw))
+        for raw in records
+    ]
+    given = [str(r[1].event_id) for r in checked if not isinstance(r, f.Invalid) and r[0].event_id]
+    seen = tx.seen(given)
+    accepted: list[tuple[Any, Any]] = []
+    rejections: list[Rejection] = []
+    fresh: list[str] = []
+    for index, result in enumerate(checked):
+        if not isinstance(result, f.Invalid) and result[0].event_id:
+            eid = str(result[1].event_id)
+            if eid in seen:
+                result = f.Invalid("duplicate_event", "event_id", "already accepted")
+            else:
+                seen.add(eid)
+                fresh.append(eid)
+        if isinstance(result, f.Invalid):
+            rejections.append(
+                Rejection(
+                    index=index, reason=result.reason, field=result.field, message=result.message
+                )
+            )
+        else:
+            accepted.append(result)
+    return Checked(len(records), accepted, rejections, fresh)
+
+
+def queue_checked(
+    tx: Transaction,
+    router: Router,
+    kind: Kind,
+    stamp: f.Stamp,
+    checked: Checked,
+    reference: Callable[[int], str],
+) -> None:
+    """Queue accepted events and dead letters in the outbox, remember new event ids and count
+    the batch in the ledger - all in the caller's transaction."""
+    day = stamp.recorded_at.date()
+    tx.publish(kind.route(router, [e for _, e in checked.accepted]), stamp.source, day, kind.name)
+    letters = [
+        router.dead_letter(
+            DeadLetter(
+                r.reason, r.field, stamp.source, kind.name, reference(r.index), stamp.recorded_at
+            )
+        )
+        for r in checked.rejections
+    ]
+    tx.publish(letters, stamp.source, day, kind.name, dead=True)
+    tx.remember(checked.fresh, stamp.recorded_at)
+    add_counts(
+        tx.conn,
+        stamp.source,
+        day,
+        kind.name,
+        received=checked.received,
+        accepted=len(checked.accepted),
+        rejected=len(checked.rejections),
+    )
 
 
 def identities_of(accepted: Sequence[tuple[Any, Any]]) -> list[Identity]:

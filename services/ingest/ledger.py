@@ -1,14 +1,17 @@
-"""Per source and day: received = accepted + rejected, and how many accepted records the
-outbox has published. `flagstream reconcile` prints these beside what the flagger consumed."""
+"""Per source and day: received = accepted + rejected, how many accepted records the outbox
+has published, and how many requests were refused whole (401, 403, 413, ...: their records
+were never read, so they are not in received). `flagstream reconcile` prints these beside
+what the flagger consumed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, Select, select
 
-from .store import ledger
+from .store import ledger, metadata, refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,8 @@ class LedgerRow:
     accepted: int
     rejected: int
     published: int
+    refused: int = 0  # requests refused whole, not records
+    refusals: tuple[tuple[str, int], ...] = ()  # (reason, requests), e.g. ("out_of_scope", 2)
 
     @property
     def balanced(self) -> bool:
@@ -34,18 +39,46 @@ class LedgerRow:
         return self.accepted - self.published
 
 
+def _between(
+    query: Select[Any], column: ColumnElement[date], since: date | None, until: date | None
+) -> Select[Any]:
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column <= until)
+    return query
+
+
 def ingest_ledger(
     engine: Engine, since: date | None = None, until: date | None = None
 ) -> list[LedgerRow]:
-    """The ledger of ingest's database (FLAGSTREAM_INGEST_DATABASE_URL), by day, source, kind."""
-    query = select(ledger).order_by(ledger.c.day, ledger.c.source, ledger.c.kind)
-    if since is not None:
-        query = query.where(ledger.c.day >= since)
-    if until is not None:
-        query = query.where(ledger.c.day <= until)
-    ledger.metadata.create_all(engine, tables=[ledger])
+    """The ledger of ingest's database (FLAGSTREAM_INGEST_DATABASE_URL), by day, source, kind.
+    A source whose requests were all refused (e.g. `unauthenticated`) has a row with only
+    `refused` set."""
+    metadata.create_all(engine, tables=[ledger, refusals])
+    counts: dict[tuple[date, str, str], list[int]] = {}
+    refused: dict[tuple[date, str, str], list[tuple[str, int]]] = {}
     with engine.connect() as conn:
-        return [
-            LedgerRow(r.source, r.day, r.kind, r.received, r.accepted, r.rejected, r.published)
-            for r in conn.execute(query)
-        ]
+        for r in conn.execute(_between(select(ledger), ledger.c.day, since, until)):
+            counts[(r.day, r.source, r.kind)] = [r.received, r.accepted, r.rejected, r.published]
+        query = select(refusals).order_by(refusals.c.reason)
+        for r in conn.execute(_between(query, refusals.c.day, since, until)):
+            refused.setdefault((r.day, r.source, r.kind), []).append((r.reason, r.requests))
+    rows = []
+    for day, source, kind in sorted(counts.keys() | refused.keys()):
+        received, accepted, rejected, published = counts.get((day, source, kind), [0, 0, 0, 0])
+        reasons = tuple(refused.get((day, source, kind), []))
+        rows.append(
+            LedgerRow(
+                source,
+                day,
+                kind,
+                received,
+                accepted,
+                rejected,
+                published,
+                refused=sum(n for _, n in reasons),
+                refusals=reasons,
+            )
+        )
+    return rows

@@ -34,21 +34,54 @@ from .routing import Message
 
 metadata = MetaData()
 
-outbox = Table(
-    "ingest_outbox",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("topic", String(255), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("key", LargeBinary, nullable=False),
-    Column("value", LargeBinary, nullable=False),
-    Column("records", Integer, nullable=False, comment="Partner records the message carries"),
-    Column("source", String(200), nullable=False),
-    Column("day", Date, nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("dead", Boolean, nullable=False, comment="A dead letter, not an accepted record"),
-    comment="Accepted records and dead letters waiting to be published, in order",
+
+def _outbox(name: str, comment: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("topic", String(255), nullable=False),
+        Column("partition", Integer, nullable=False),
+        Column("key", LargeBinary, nullable=False),
+        Column("value", LargeBinary, nullable=False),
+        Column("records", Integer, nullable=False, comment="Partner records the message carries"),
+        Column("source", String(200), nullable=False),
+        Column("day", Date, nullable=False),
+        Column("kind", String(64), nullable=False),
+        Column("dead", Boolean, nullable=False, comment="A dead letter, not an accepted record"),
+        comment=comment,
+    )
+
+
+outbox = _outbox(
+    "ingest_outbox", "Accepted records and dead letters waiting to be published, in order"
 )
+# The validator's own outbox: one drainer per table, so ingest and the validator never both
+# publish (and so duplicate) the same row.
+raw_outbox = _outbox(
+    "ingest_raw_outbox",
+    "What the validator accepted or dead-lettered from partners' raw topics, in order",
+)
+raw_offsets = Table(
+    "ingest_raw_offsets",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger, nullable=False),
+    comment="Next offset of each raw-topic partition, committed with what it produced",
+)
+refusals = Table(
+    "ingest_refusals",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    Column("reason", String(64), primary_key=True),
+    Column("requests", BigInteger, nullable=False, default=0),
+    comment="Requests refused whole (401, 403, 413, ...): nothing from them was counted as "
+    "received",
+)
+
 uploads = Table(
     "ingest_uploads",
     metadata,
@@ -98,6 +131,18 @@ def add_counts(conn: Connection, source: str, day: date, kind: str, **counts: in
     conn.execute(stmt, [row])
 
 
+def add_refusal(conn: Connection, source: str, day: date, kind: str, reason: str) -> None:
+    """Count one refused request."""
+    stmt = _insert(conn, refusals)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "day", "kind", "reason"],
+        set_={"requests": refusals.c.requests + 1},
+    )
+    conn.execute(
+        stmt, [{"source": source, "day": day, "kind": kind, "reason": reason, "requests": 1}]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Prior:
     """The stored first answer to an upload."""
@@ -110,8 +155,8 @@ class Prior:
 class Transaction:
     """Everything one upload writes, in one database transaction."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, queue: Table = outbox) -> None:
+        self.conn, self._outbox = conn, queue
 
     def prior(self, partner: str, key: str) -> Prior | None:
         """The first answer to this Idempotency-Key, if there was one."""
@@ -156,7 +201,7 @@ class Transaction:
             for m in messages
         ]
         if rows:
-            self.conn.execute(outbox.insert(), rows)
+            self.conn.execute(self._outbox.insert(), rows)
 
     def save(
         self, partner: str, key: str, request_hash: str, status: int, receipt: dict[str, Any]
@@ -178,34 +223,36 @@ class Transaction:
 
 
 class Store:
-    """The ingest database; creates its tables if missing."""
+    """The ingest database; creates its tables if missing. `queue` is the outbox table this
+    store's writer fills and its drainer empties (ingest's, or the validator's)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, queue: Table = outbox) -> None:
+        self.engine, self.queue = engine, queue
         metadata.create_all(engine)
 
     @contextmanager
     def begin(self) -> Iterator[Transaction]:
         """One upload's transaction: committed on exit, rolled back on error."""
         with self.engine.begin() as conn:
-            yield Transaction(conn)
+            yield Transaction(conn, self.queue)
 
     def pending(self) -> int:
         """Messages in the outbox not yet acknowledged by the broker."""
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(outbox)) or 0)
+            return int(conn.scalar(select(func.count()).select_from(self.queue)) or 0)
 
     def next_batch(self, limit: int) -> list[Any]:
         """The oldest queued messages."""
+        query = select(self.queue).order_by(self.queue.c.id).limit(limit)
         with self.engine.connect() as conn:
-            return list(conn.execute(select(outbox).order_by(outbox.c.id).limit(limit)))
+            return list(conn.execute(query))
 
     def published(self, rows: Sequence[Any]) -> None:
         """Remove acknowledged messages and count their accepted records as published."""
         if not rows:
             return
         with self.engine.begin() as conn:
-            conn.execute(delete(outbox).where(outbox.c.id.in_([r.id for r in rows])))
+            conn.execute(delete(self.queue).where(self.queue.c.id.in_([r.id for r in rows])))
             totals: dict[tuple[str, date, str], int] = {}
             for r in rows:
                 if not r.dead:
