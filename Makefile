@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration clean
+.PHONY: demo bench test lint unit integration clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## make bench: measure every stage (flagstream bench; BENCH_ARGS e.g. --preset tiny).
+bench: $(STAMP)
+	$(BIN)/flagstream bench $(BENCH_ARGS)
+
 ## make demo: run the whole pipeline on the embedded broker and SQLite (~1-2 minutes).
 demo: $(STAMP)
 	$(BIN)/flagstream demo $(DEMO_ARGS)
 
+## Debian's chromium for the Playwright browser tests (`playwright install` cannot download
+## browsers here); without root or apt they are skipped with a message saying so.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
+	  || echo "chromium not installed: the dashboard browser tests will be skipped"
+
 ## make test: lint, type-check, then every test (unit, then integration on the real broker
 ## and on this machine's PostgreSQL).
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check services tests
 	$(BIN)/ruff format --check services tests
 	$(BIN)/mypy

@@ -81,7 +81,9 @@ def table(f: dict[str, Any]) -> str:
     naive = f.get("naive_faust_events_per_s") or 0.0
 
     def share(v: float | None, of: float, what: str) -> str:
-        return f"{v / of:,.2f}x {what}" if v and of else ""
+        if not v or not of:
+            return ""
+        return f"{v / of:,.2f}x {what}" if v >= of else f"{100 * v / of:,.1f}% of {what}"
 
     lines = [
         f"{'figure':<38} {'value':>14} {'unit':<10} ratio / target",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.db import make_engine as make_ingest_engine
 from ingest.keys import create_key
@@ -93,7 +94,8 @@ def _workload(options: BenchOptions, codec: Codec, key: str) -> Workload:
         f"generating {len(county.schools)} schools, {len(county.pupils):,} pupils, {days} school "
         f"days from {TERM_START} ({size.preload_days} preloaded, {size.e2e_days} end to end)"
     )
-    progress = Progress("  generating and encoding", days * len(county.pupils) * 2, "marks")
+    # Marks: two a pupil a day, plus about 3% resent (repeated registers, corrections).
+    progress = Progress("  generating and encoding", int(days * len(county.pupils) * 2.06), "marks")
     work = build(
         county,
         gen.timeline(county, TERM_START, days, options.seed),
@@ -108,6 +110,22 @@ def _workload(options: BenchOptions, codec: Codec, key: str) -> Workload:
     mix = ", ".join(f"{kind} {n:,}" for kind, n in work.kinds.most_common())
     _say(f"  {work.events:,} events in {len(work.canonical):,} messages: {mix}")
     return work
+
+
+def _check_postgres(admin_url: str) -> None:
+    """Fail before minutes of work, not at the PostgreSQL stage."""
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        raise SystemExit(
+            f"PostgreSQL is not reachable at {admin_url} ({type(exc).__name__}). Start it "
+            "(`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), "
+            "point --postgres at a server, or pass --postgres '' to skip that stage."
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def _pg_database(admin_url: str) -> tuple[str, str]:
@@ -134,6 +152,8 @@ def _drop_pg(admin_url: str, name: str) -> None:
 def run_bench(options: BenchOptions) -> dict[str, Any]:
     """Run every stage; print the table; write and return the figures."""
     began = time.monotonic()
+    if options.postgres_admin_url:
+        _check_postgres(options.postgres_admin_url)
     size = SIZES[options.preset]
     workdir = options.workdir.resolve()
     if workdir.exists():

@@ -58,7 +58,8 @@ def produce(bootstrap: str, messages: Sequence[Message], label: str) -> float:
             if i % 2000 == 0:
                 progress.advance(2000)
         producer.flush(timeout=600)
-        progress.advance(len(messages) % 2000)
+        if len(messages) % 2000:
+            progress.advance(len(messages) % 2000)
     finally:
         producer.close()
         progress.close()
