@@ -92,6 +92,47 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validator(args: argparse.Namespace) -> int:
+    from ingest.validator_main import run
+
+    from .settings import Settings
+
+    run(Settings())
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from ingest.db import make_engine
+    from ingest.keys import create_key, list_keys
+
+    from .settings import Settings
+
+    engine = make_engine(Settings().ingest_database_url)
+    if args.action == "list":
+        print(f"{'key id':<14}{'partner':<32}{'scope':<16}{'urn':<8}{'created (UTC)':<22}revoked")
+        for k in list_keys(engine):
+            print(
+                f"{k.key_id:<14}{k.partner[:30]:<32}{k.scope:<16}{k.urn or '-':<8}"
+                f"{k.created_at:%Y-%m-%d %H:%M:%S}   {'yes' if k.revoked else 'no'}"
+            )
+        return 0
+    if not args.partner or not args.scope:
+        print("keys create needs --partner and --scope", file=sys.stderr)
+        return 2
+    try:
+        key = create_key(engine, args.partner, args.scope, args.urn)
+    except ValueError as exc:
+        print(f"no key created: {exc}", file=sys.stderr)
+        return 2
+    print(key)
+    print(
+        f"API key for {args.partner} (scope {args.scope}{f', URN {args.urn}' if args.urn else ''})"
+        " - shown once: only its hash is stored. Give it to the partner over a secure channel.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_flagger(args: argparse.Namespace) -> int:
     from flagger.main import run
 
@@ -276,6 +317,27 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=["create"], help="create: create any missing topic")
 
     add("ingest", _cmd_ingest, "Run the ingest HTTP API.")
+    add(
+        "validator",
+        _cmd_validator,
+        "Validate partners' Avro records on the raw topics (<prefix>.raw.<kind>) into the "
+        "canonical topics or the dead-letter topic, as the HTTP API would.",
+    )
+    keys = add(
+        "keys",
+        _cmd_keys,
+        "Create a partner API key (printed once, stored hashed) or list the keys, in "
+        "FLAGSTREAM_INGEST_DATABASE_URL.",
+    )
+    keys.add_argument("action", choices=["create", "list"], help="create a key, or list keys")
+    keys.add_argument("--partner", help="create: who the key is for, e.g. 'Acme MIS - 100001'")
+    keys.add_argument(
+        "--scope",
+        help="create: school (registers, enrolments, SEN, assessments for one --urn), council "
+        "(schools, enrolments, SEN, FSM, assessments), family-support, police, professional "
+        "(outcomes) or all",
+    )
+    keys.add_argument("--urn", help="create: the school's 6-digit URN (school scope only)")
     flagger = add("flagger", _cmd_flagger, "Run the Faust flagger worker.")
     flagger.add_argument(
         "--loglevel",

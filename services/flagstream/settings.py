@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     )
     flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")
     projector_metrics_port: int = Field(9102, description="Port of the projector's /metrics")
+    validator_metrics_port: int = Field(
+        9103, description="Port of the raw-topic validator's /metrics"
+    )
     flagger_store: str = Field(
         "memory://", description="Faust table store (rocksdb:// is not wired up yet)"
     )

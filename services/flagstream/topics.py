@@ -62,6 +62,11 @@ class Topics:
         """Rejected records: reason, source and a reference, never a raw identifier."""
         return f"{self.prefix}.dead-letters"
 
+    def raw(self, kind: str) -> str:
+        """Partners' own Avro records of one kind (e.g. attendance_mark), published straight
+        to Kafka; `flagstream validator` checks them into the canonical topics."""
+        return f"{self.prefix}.raw.{kind}"
+
     @property
     def canonical(self) -> tuple[str, ...]:
         """Topics the flagger consumes, co-partitioned by child_key."""

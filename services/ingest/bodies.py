@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from .avro_bodies import CONFLUENT, AvroBodyError, PartnerSchema
+from .avro_bodies import CONFLUENT, SINGLE_OBJECT, AvroBodyError, PartnerSchema
 
 JSON: Final = "application/json"
 CSV: Final = "text/csv"
@@ -101,6 +101,22 @@ def parse_avro(
         return Parsed(schema.decode_body(body, most), None)
     except AvroBodyError as exc:
         raise BodyError(exc.reason, str(exc).partition(": ")[2]) from None
+
+
+def parse_avro_record(
+    value: bytes, schema: PartnerSchema, registry: RegistryLookup | None
+) -> dict[str, Any]:
+    """One record as a Kafka message value: single-object encoded, or Confluent-framed when a
+    registry is configured. Raises AvroBodyError (trailing_bytes for a second record)."""
+    if value[:1] == CONFLUENT and registry is not None:
+        return _confluent(value, schema, registry)
+    if not value or not SINGLE_OBJECT.startswith(value[:2]):
+        raise AvroBodyError("malformed_avro", "the value lacks the C3 01 single-object header")
+    if len(value) < len(schema.header):
+        raise AvroBodyError("truncated_avro", "the single-object header is cut short")
+    if value[: len(schema.header)] != schema.header:
+        raise AvroBodyError("unknown_schema", "not this topic's record schema")
+    return schema.decode_one(value[len(schema.header) :])
 
 
 def _confluent(body: bytes, schema: PartnerSchema, registry: RegistryLookup) -> dict[str, Any]:

@@ -36,6 +36,12 @@ Reason = Literal[
     "invalid_event_id",
     "too_long",
     "duplicate_event",
+    # A record on a partner's raw Kafka topic that cannot be decoded (over HTTP these refuse
+    # the whole body instead).
+    "malformed_avro",
+    "truncated_avro",
+    "trailing_bytes",
+    "unknown_schema",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones differ; a day later is an error

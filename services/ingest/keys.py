@@ -78,6 +78,10 @@ def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None)
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     if (scope == "school") != (urn is not None):
         raise ValueError("a school key needs its URN (--urn), and only a school key has one")
+    if urn is not None and not (len(urn) == 6 and urn.isascii() and urn.isdigit()):
+        raise ValueError(f"URN must be 6 digits, not {urn!r}")
+    if not 0 < len(partner.strip()) <= 100:
+        raise ValueError("the partner name must be 1-100 characters")
     metadata.create_all(engine, tables=[api_keys])
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with engine.begin() as conn:
@@ -96,6 +100,29 @@ def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None)
             ],
         )
     return f"fsk_{key_id}.{secret}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A stored key without its secret."""
+
+    key_id: str
+    partner: str
+    scope: str
+    urn: str | None
+    revoked: bool
+    created_at: datetime
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    """Every stored key, oldest first; the secrets are not stored, so not shown."""
+    metadata.create_all(engine, tables=[api_keys])
+    query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+    with engine.connect() as conn:
+        return [
+            KeyInfo(r.key_id, r.partner, r.scope, r.urn, r.revoked, r.created_at)
+            for r in conn.execute(query)
+        ]
 
 
 def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:

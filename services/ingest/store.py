@@ -115,7 +115,7 @@ ledger = Table(
 COUNTS = ("received", "accepted", "rejected", "published")
 
 
-def _insert(conn: Connection, table: Table) -> Any:
+def dialect_insert(conn: Connection, table: Table) -> Any:
     inserts = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
     return inserts[conn.dialect.name](table)
 
@@ -123,7 +123,7 @@ def _insert(conn: Connection, table: Table) -> Any:
 def add_counts(conn: Connection, source: str, day: date, kind: str, **counts: int) -> None:
     """Add to one ledger row, creating it if needed."""
     row = {"source": source, "day": day, "kind": kind, **dict.fromkeys(COUNTS, 0), **counts}
-    stmt = _insert(conn, ledger)
+    stmt = dialect_insert(conn, ledger)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "day", "kind"],
         set_={name: ledger.c[name] + stmt.excluded[name] for name in counts},
@@ -133,7 +133,7 @@ def add_counts(conn: Connection, source: str, day: date, kind: str, **counts: in
 
 def add_refusal(conn: Connection, source: str, day: date, kind: str, reason: str) -> None:
     """Count one refused request."""
-    stmt = _insert(conn, refusals)
+    stmt = dialect_insert(conn, refusals)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "day", "kind", "reason"],
         set_={"requests": refusals.c.requests + 1},

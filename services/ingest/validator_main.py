@@ -1,0 +1,163 @@
+"""Composition root of `flagstream validator`: read partners' raw topics from the offsets kept
+in ingest's database (explicit assignment, no consumer group), validate each batch into the
+validator's outbox with the next offsets, and drain that outbox to Kafka."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from flagstream.codec import Codec
+from flagstream.metrics import serve, service_metrics
+from flagstream.settings import Settings
+from flagstream.topics import Topics
+
+from .db import identity_writer, make_engine
+from .intake import Intake
+from .kinds import KINDS
+from .main import pseudonymiser, registry_lookup
+from .outbox import Drainer, kafka_producer
+from .routing import Router
+from .store import Store, raw_outbox
+from .validator import RawRecord, Validator
+
+log = logging.getLogger("flagstream.validator")
+
+
+def create_raw_topics(
+    bootstrap: str, topics: Topics, partitions: int, replication: int
+) -> list[str]:
+    """Create any missing `<prefix>.raw.<kind>` topic; returns the names created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="flagstream-validator")
+    try:
+        existing = set(admin.list_topics())
+        missing = [topics.raw(k.name) for k in KINDS if topics.raw(k.name) not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process was first
+                admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
+        return missing
+    finally:
+        admin.close()
+
+
+class RawConsumer:
+    """Feeds the validator from every partition of the raw topics."""
+
+    def __init__(self, bootstrap: str, validator: Validator, batch: int = 1000) -> None:
+        self._validator, self._batch = validator, batch
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id="flagstream-validator",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        self._tps: list[TopicPartition] = []
+        self.totals = [0, 0, 0]  # received, accepted, rejected
+
+    def assign(self, timeout: float = 60.0) -> None:
+        """Take every partition of every raw topic and seek to the stored offsets."""
+        deadline = time.monotonic() + timeout
+        self._tps = []
+        for topic in sorted(self._validator.kinds):
+            while not (parts := self._consumer.partitions_for_topic(topic)):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"raw topic {topic} not found; is the broker reachable?")
+                time.sleep(0.2)
+            self._tps += [TopicPartition(topic, p) for p in sorted(parts)]
+        self._consumer.assign(self._tps)
+        self.rewind()
+
+    def rewind(self) -> None:
+        """Back to the last committed offsets (after a batch that failed to store)."""
+        stored = self._validator.offsets()
+        for tp in self._tps:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, offset)
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Validate one polled batch; returns records consumed."""
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch)
+        records = [
+            RawRecord(tp.topic, tp.partition, r.offset, r.key, r.value, list(r.headers or ()))
+            for tp, batch in polled.items()
+            for r in batch
+        ]
+        if not records:
+            return 0
+        summary = self._validator.process(records)
+        for i, n in enumerate((summary.received, summary.accepted, summary.rejected)):
+            self.totals[i] += n
+        return len(records)
+
+    def run(self, stop: threading.Event, retry: float = 2.0) -> None:
+        """Consume until stop is set; a batch that cannot be stored is read again later."""
+        shown = time.monotonic()
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # registry or database away: nothing was committed
+                log.exception("batch not stored; reading it again in %gs", retry)
+                stop.wait(retry)
+                self.rewind()
+            if time.monotonic() - shown > 10:
+                shown = time.monotonic()
+                received, accepted, rejected = self.totals
+                log.info(
+                    "validated %d raw records: %d accepted, %d rejected",
+                    received,
+                    accepted,
+                    rejected,
+                )
+        self._consumer.close()
+
+
+def run(settings: Settings) -> None:
+    """Validate partners' raw topics until SIGTERM/SIGINT; /metrics on its own port."""
+    key = pseudonymiser(settings)
+    bootstrap = settings.require_kafka()
+    topics = Topics(settings.topic_prefix)
+    created = create_raw_topics(bootstrap, topics, settings.partitions, settings.replication_factor)
+    if created:
+        log.info("created raw topics: %s", ", ".join(created))
+    store = Store(make_engine(settings.ingest_database_url), raw_outbox)
+    metrics = service_metrics("validator")
+    serve(metrics, settings.validator_metrics_port)
+    validator = Validator(
+        store,
+        Router(topics, settings.partitions, Codec(settings.schemas_dir)),
+        key,
+        Intake.utc_now,
+        topics,
+        registry=registry_lookup(settings.schema_registry_url)
+        if settings.schema_registry_url
+        else None,
+        identities=identity_writer(make_engine(settings.identity_database_url)),
+        metrics=metrics,
+    )
+    consumer = RawConsumer(bootstrap, validator)
+    consumer.assign()
+    drainer, drain_stop = Drainer(store, lambda: kafka_producer(bootstrap)).start()
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("validating %s", ", ".join(sorted(validator.kinds)))
+    try:
+        consumer.run(stop)
+    finally:
+        drain_stop.set()
+        drainer.join(timeout=30)
