@@ -24,6 +24,7 @@ from .domain.state import Case, ChildState, Result
 class _Facts:
     marks: dict[tuple[date, str], str] = field(default_factory=dict)
     urn: str = ""
+    enrolled: bool = False  # once an enrolment is known, marks no longer set the school
     sen: dict[date, str] = field(default_factory=dict)
     fsm: dict[date, date | None] = field(default_factory=dict)
     results: dict[tuple[str, date], str] = field(default_factory=dict)
@@ -44,7 +45,8 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
             if isinstance(e, ev.AttendanceMarkRecorded):
                 if year <= e.date <= as_of:
                     f.marks[(e.date, e.session)] = e.code
-                f.urn = e.urn
+                if not f.enrolled:
+                    f.urn = e.urn
             elif isinstance(e, ev.SenProvisionRecorded):
                 f.sen[e.effective_on] = e.provision
             elif isinstance(e, ev.FsmEligibilityRecorded):
@@ -55,8 +57,10 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 f.cases[e.case_id] = (e.opened_on, e.closed_on)
             elif isinstance(e, ev.DomesticAbuseNotified):
                 f.notifications.add(e.incident_on)
-            elif isinstance(e, ev.EnrolmentRecorded) and (e.left_on is None or not f.urn):
-                f.urn = e.urn
+            elif isinstance(e, ev.EnrolmentRecorded):
+                # The latest enrolment wins; leaving another school changes nothing.
+                if e.left_on is None or not f.enrolled or e.urn == f.urn:
+                    f.urn, f.enrolled = e.urn, True
             elif type(e) in STREAMS:
                 o = STREAMS[type(e)].observe(e)
                 f.observed[(o.stream, o.ref)] = o

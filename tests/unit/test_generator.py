@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -17,6 +17,7 @@ from flagstream.generator import (
     Register,
     final_marks,
     make_county,
+    plan_moves,
     read_avro,
     read_jsonl,
     read_run,
@@ -122,14 +123,23 @@ def test_registers_cover_every_pupil_on_weekdays(tiny: County, tiny_regs: list[R
     assert days[0] == date(2025, 9, 8)
     assert all(d.weekday() < 5 for d in days)
     assert sorted({r.day for r in tiny_regs}) == days
-    roll: dict[str, set[str]] = defaultdict(set)
-    for p in tiny.pupils:
-        roll[p.urn].add(p.upn)
+    moves = plan_moves(tiny, days, seed=3)
+    assert moves, "no mover in this run: the test would not see marks follow a pupil"
+
+    def school_on(upn: str, urn: str, i: int) -> str | None:
+        """The school marking the pupil on school day i: None once they left the county."""
+        move = moves.get(upn)
+        if move is None or move.kind == "regrouped" or i < move.day:
+            return urn
+        return move.to if move.kind == "moved" else None
+
     seen = set()
     for reg in tiny_regs:
         seen.add((reg.urn, reg.day))
+        i = days.index(reg.day)
+        roll = {p.upn for p in tiny.pupils if school_on(p.upn, p.urn, i) == reg.urn}
         today = [(m.upn, m.session) for m in reg.marks if m.date == reg.day]
-        assert {(u, s) for u in roll[reg.urn] for s in ("AM", "PM")} == set(today)
+        assert {(u, s) for u in roll for s in ("AM", "PM")} == set(today)
         assert all(m.code in CATEGORY_OF for m in reg.marks)
     assert seen == {(s.urn, d) for s in tiny.schools for d in days}
 

@@ -80,14 +80,19 @@ def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
         register = SessionRegister(year)
     return replace(
         state,
-        urn=mark.urn,
+        # A school is the child's by enrolment; marks place a child only until one arrives,
+        # so a mover's late correction from the old school does not move them back.
+        urn=mark.urn if state.nc_year is None else state.urn,
         as_of=_later(state.as_of, mark.date),
         register=register.with_mark(mark.date, mark.session, mark.code),
     )
 
 
 def _on_enrolment(state: ChildState, enrolment: EnrolmentRecorded) -> ChildState:
-    if enrolment.left_on is not None and enrolment.urn != state.urn and state.urn:
+    # The latest enrolment wins (nc_year is set once one has); a leaver stays at the school
+    # they left. The urn therefore depends only on enrolments, in their topic's order.
+    enrolled = state.nc_year is not None
+    if enrolment.left_on is not None and enrolled and enrolment.urn != state.urn:
         return state  # Leaving an earlier school does not move the child back to it.
     return replace(state, urn=enrolment.urn, nc_year=enrolment.nc_year, sex=enrolment.sex)
 

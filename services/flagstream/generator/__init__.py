@@ -1,7 +1,8 @@
 """Synthetic county generator and load generator: fictional schools, pupils and partner sources.
 
 make_county builds the county; registers yields its schools' register submissions; timeline
-adds every other partner source (SEN, FSM, assessments, family cases, Operation Encompass).
+adds every other partner source (mid-year moves and leavers, SEN, FSM, assessments, family
+cases, Operation Encompass).
 """
 
 from .county import LA_CODE, SCHOOL_YEAR, make_county
@@ -23,6 +24,7 @@ from .model import (
     County,
     DayEnded,
     DomesticAbuseNotified,
+    EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
     Item,
@@ -34,6 +36,7 @@ from .model import (
     SenProvision,
     SenRecorded,
 )
+from .moves import Move, enrolment_changes, plan_moves
 from .sources import timeline
 
 __all__ = [
@@ -45,9 +48,11 @@ __all__ = [
     "County",
     "DayEnded",
     "DomesticAbuseNotified",
+    "EnrolmentChanged",
     "FamilyCaseRecorded",
     "FsmRecorded",
     "Item",
+    "Move",
     "Preset",
     "Pupil",
     "RawMark",
@@ -56,8 +61,10 @@ __all__ = [
     "SenProvision",
     "SenRecorded",
     "absence_propensity",
+    "enrolment_changes",
     "final_marks",
     "make_county",
+    "plan_moves",
     "read_avro",
     "read_jsonl",
     "read_run",

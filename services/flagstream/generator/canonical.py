@@ -93,6 +93,12 @@ _CONVERT: dict[type[Any], Callable[[Any, Callable[[str], str]], Any]] = {
         circumstances=x.circumstances,
     ),
     m.DayEnded: lambda x, _k: ev.DayEnded(**_env("day-ended", x.day), day=x.day),
+    m.EnrolmentChanged: lambda x, k: ev.EnrolmentRecorded(
+        **_env("enrolment-change", x.left_on or x.joined_on, x.upn, x.urn, x.nc_year,
+               x.joined_on, x.left_on),
+        child_key=k(x.upn), urn=x.urn, nc_year=x.nc_year, sex=x.sex,
+        month_of_birth=x.month_of_birth, joined_on=x.joined_on, left_on=x.left_on,
+    ),
 }  # fmt: skip
 
 

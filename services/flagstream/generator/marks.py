@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -11,6 +12,7 @@ from typing import Final
 from flagstream.domain.events import Session
 
 from .model import County, RawMark, Register
+from .moves import Move, plan_moves
 
 # (share of pupils, session absence rate range, unauthorised share of absences) per profile.
 _TYPICAL: Final = (0.80, (0.03, 0.05), 0.12)
@@ -72,6 +74,8 @@ class _Child:
     switch: int  # school-day index from which `after` applies
     off: bool = False
     reason: str = "I"
+    moves_on: int = 1 << 30  # school-day index from which the marks go to `to` (never)
+    to: str | None = None  # the school the pupil moved to; None once left the county
 
 
 def school_days(start: date, days: int) -> list[date]:
@@ -160,16 +164,35 @@ def absence_propensity(county: County, days: int, seed: int) -> dict[str, float]
     return out
 
 
-def registers(county: County, start: date, days: int, seed: int) -> Iterator[Register]:
-    """Registers for `days` school days from start: per day, one per school in county order."""
+def registers(
+    county: County,
+    start: date,
+    days: int,
+    seed: int,
+    moves: Mapping[str, Move] | None = None,
+) -> Iterator[Register]:
+    """Registers for `days` school days from start: per day, one per school in county order.
+
+    Pupils who move (moves, by default the seed's plan_moves) are marked in their new
+    school's register from the day they join it; a leaver's marks stop. Everyone else's
+    marks are exactly those of a run without moves.
+    """
     if days < 0:
         raise ValueError("days must not be negative")
     rng = random.Random(seed)
     rnd = rng.random
     rolls = _children(county, rng, days)
+    dates = school_days(start, days)
+    _apply(rolls, plan_moves(county, dates, seed) if moves is None else moves)
     pending: dict[str, list[RawMark]] = {}
-    for i, day in enumerate(school_days(start, days)):
+    for i, day in enumerate(dates):
         last = i == days - 1
+        # A mover is simulated in their first school's place, so every other pupil sees
+        # the same random draws as without moves; their marks go to the new school's
+        # register, so the day's registers are sent once every school's marks are known.
+        own: list[tuple[str, list[RawMark], list[RawMark], bool]] = []
+        guests: dict[str, list[RawMark]] = defaultdict(list)
+        guest_fixes: dict[str, list[RawMark]] = defaultdict(list)
         for school in county.schools:
             roll = rolls[school.urn]
             trip = roll[int(rnd() * len(roll))].nc_year if roll and rnd() < _TRIP else -1
@@ -177,27 +200,49 @@ def registers(county: County, start: date, days: int, seed: int) -> Iterator[Reg
             fixes: list[RawMark] = []
             for child in roll:
                 am, pm, absent = _codes(rnd, child, i, trip)
-                if absent and rnd() < _CORRECTION:
+                corrected = absent and rnd() < _CORRECTION
+                into, into_fixes = marks, fixes
+                if i >= child.moves_on:
+                    if child.to is None:
+                        continue  # left the county
+                    into, into_fixes = guests[child.to], guest_fixes[child.to]
+                    if am == "V" and child.nc_year == trip:
+                        am, pm = "/", "\\"  # the old school's trip is not theirs
+                if corrected:
                     # The MIS sends N until the reason is known, then resends the session.
                     sessions: tuple[tuple[Session, str], ...] = (("AM", am), ("PM", pm))
                     for session, code in sessions:
                         if code in ("/", "\\"):
-                            marks.append(RawMark(child.upn, day, session, code))
+                            into.append(RawMark(child.upn, day, session, code))
                         else:
-                            marks.append(RawMark(child.upn, day, session, "N"))
-                            fixes.append(RawMark(child.upn, day, session, code))
+                            into.append(RawMark(child.upn, day, session, "N"))
+                            into_fixes.append(RawMark(child.upn, day, session, code))
                     continue
-                marks.append(RawMark(child.upn, day, "AM", am))
-                marks.append(RawMark(child.upn, day, "PM", pm))
-            marks.extend(pending.pop(school.urn, ()))
+                into.append(RawMark(child.upn, day, "AM", am))
+                into.append(RawMark(child.upn, day, "PM", pm))
+            own.append((school.urn, marks, fixes, rnd() < _DUPLICATE))
+        for urn, marks, fixes, twice in own:
+            marks.extend(guests.pop(urn, ()))
+            marks.extend(pending.pop(urn, ()))
+            fixes.extend(guest_fixes.pop(urn, ()))
             if last:
                 marks.extend(fixes)  # no next register, so the fix follows in this one
             elif fixes:
-                pending[school.urn] = fixes
-            register = Register(school.urn, day, tuple(marks))
+                pending[urn] = fixes
+            register = Register(urn, day, tuple(marks))
             yield register
-            if rnd() < _DUPLICATE:
+            if twice:
                 yield register
+
+
+def _apply(rolls: dict[str, list[_Child]], moves: Mapping[str, Move]) -> None:
+    """Mark each mover's simulated child with the day they go and where to."""
+    for roll in rolls.values():
+        for child in roll:
+            move = moves.get(child.upn)
+            if move is not None and move.kind != "regrouped":
+                child.moves_on = move.day
+                child.to = move.to if move.kind == "moved" else None
 
 
 def final_marks(regs: Iterable[Register]) -> dict[tuple[str, date, Session], str]:

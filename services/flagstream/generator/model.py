@@ -175,6 +175,23 @@ class DomesticAbuseNotified:
 
 
 @dataclass(frozen=True, slots=True)
+class EnrolmentChanged:
+    """A pupil's enrolment at a school as the MIS sends it after a mid-year change.
+
+    left_on set: the pupil left urn (moved school, or left the county); left_on None: the
+    pupil joined urn on joined_on, or (same urn and joined_on as before) changed year group.
+    """
+
+    upn: str
+    urn: str
+    nc_year: int
+    sex: Sex
+    month_of_birth: str
+    joined_on: dt.date
+    left_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnded:
     """Marker: every source has sent what it will send for this school day."""
 
@@ -188,5 +205,6 @@ Item: TypeAlias = (
     | AssessmentRecorded
     | FamilyCaseRecorded
     | DomesticAbuseNotified
+    | EnrolmentChanged
     | DayEnded
 )

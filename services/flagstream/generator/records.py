@@ -13,6 +13,7 @@ from .model import (
     County,
     DayEnded,
     DomesticAbuseNotified,
+    EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
     Item,
@@ -36,7 +37,7 @@ def _enum(name: str, literal: Any) -> dict[str, Any]:
 
 
 # Avro type for each annotation the model's dataclasses use (model.py postpones annotations,
-# so they arrive as strings); enum names are defined once, so each Literal appears once.
+# so they arrive as strings); _once defines each enum at its first use.
 _AVRO: Final[dict[str, Any]] = {
     "str": "string",
     "int": "int",
@@ -53,9 +54,21 @@ _CHECKS: Final = {k: set(v["symbols"]) for k, v in _AVRO.items() if k[0].isupper
 SESSIONS: Final[dict[str, Session]] = {s: s for s in get_args(Session)}
 
 
+_DEFINED: set[str] = set()  # enums already written into SCHEMA, which is built once
+
+
+def _once(avro: Any) -> Any:
+    """An enum's definition the first time SCHEMA uses it, its full name after that."""
+    if isinstance(avro, dict) and avro.get("type") == "enum":
+        if avro["name"] in _DEFINED:
+            return f"{_NS}.{avro['name']}"  # Avro refuses a named type defined twice
+        _DEFINED.add(avro["name"])
+    return avro
+
+
 def _record(cls: type[Any]) -> dict[str, Any]:
     """An Avro record schema with one field per dataclass field."""
-    fs = [{"name": f.name, "type": _AVRO[str(f.type)]} for f in fields(cls)]
+    fs = [{"name": f.name, "type": _once(_AVRO[str(f.type)])} for f in fields(cls)]
     return {"type": "record", "name": cls.__name__, "fields": fs}
 
 
@@ -85,6 +98,7 @@ _SOURCES: Final[dict[str, type[Any]]] = {
     "family_case": FamilyCaseRecorded,
     "domestic_abuse": DomesticAbuseNotified,
     "day_ended": DayEnded,
+    "enrolment_changed": EnrolmentChanged,
 }
 _KIND_OF_CLASS: Final = {cls: kind for kind, cls in _SOURCES.items()}
 

@@ -1,4 +1,4 @@
-"""Every partner source as one day-by-day timeline: registers plus SEN, FSM, results, cases, DA."""
+"""Every partner source as one day-by-day timeline: registers, moves, SEN, FSM, results, cases."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from .model import (
     County,
     DayEnded,
     DomesticAbuseNotified,
+    FamilyCaseRecorded,
     FsmRecorded,
     Item,
     SenProvision,
     SenRecorded,
 )
+from .moves import Move, enrolment_changes, plan_moves
 from .partners import FSM_FACTOR, Partners, PupilState
 
 # Chances per pupil per school day unless noted; FSM pupils' DA and case chances are
@@ -61,25 +63,47 @@ def timeline(county: County, start: date, days: int, seed: int) -> Iterator[Item
 
     First the baseline as at the start (SEN, FSM, past assessment results, open family
     cases); then for each school day its registers, exactly as registers(county, start, days,
-    seed) yields them, that day's other partner records, and DayEnded(day).
+    seed) yields them, that day's enrolment changes (plan_moves: a mover's leaving record
+    then their joining record, a leaver's, a year-group change), that day's other partner
+    records, and DayEnded(day). Pupils who left the county get no records after they left.
     """
     if days < 0:
         raise ValueError("days must not be negative")
     rng = random.Random(f"flagstream.generator.sources/{seed}")
     partners = Partners(county, start, absence_propensity(county, days, seed), rng)
     yield from partners.baseline()
-    regs = registers(county, start, days, seed)
+    dates = school_days(start, days)
+    moves = plan_moves(county, dates, seed)
+    due: dict[int, list[Move]] = defaultdict(list)  # school-day index -> moves, pupil order
+    for move in moves.values():
+        due[move.day].append(move)
+    states = {s.pupil.upn: s for s in partners.states}
+    gone: set[str] = set()  # left the county
+    regs = registers(county, start, days, seed, moves)
     pending = next(regs, None)
     cases_due: dict[int, list[PupilState]] = defaultdict(list)  # school-day index -> pupils
     previous: date | None = None
-    for i, day in enumerate(school_days(start, days)):
+    for i, day in enumerate(dates):
         while pending is not None and pending.day == day:
             yield pending
             pending = next(regs, None)
-        yield from _results(partners, day)
-        yield from _day(partners, i, day, _since(day, previous), cases_due)
+        for move in due.pop(i, ()):
+            yield from enrolment_changes(move)
+            _follow(states[move.pupil.upn], move, gone)
+        # Other sources keep drawing for leavers, so nobody else's records change.
+        yield from (x for x in _results(partners, day) if x.upn not in gone)
+        changes = _day(partners, i, day, _since(day, previous), cases_due)
+        yield from (x for x in changes if x.upn not in gone)
         yield DayEnded(day)
         previous = day
+
+
+def _follow(state: PupilState, move: Move, gone: set[str]) -> None:
+    """Later partner records carry the pupil's new school or year group."""
+    if move.kind == "left":
+        gone.add(move.pupil.upn)
+    else:
+        state.pupil = replace(state.pupil, urn=move.to, nc_year=move.nc_year)
 
 
 def _results(partners: Partners, day: date) -> Iterator[AssessmentRecorded]:
@@ -98,7 +122,7 @@ def _day(
     day: date,
     incident_days: list[date],
     cases_due: dict[int, list[PupilState]],
-) -> Iterator[Item]:
+) -> Iterator[DomesticAbuseNotified | FsmRecorded | SenRecorded | FamilyCaseRecorded]:
     """One school day's changes, pupil by pupil; one draw per pupil on almost every day."""
     rnd = partners.rng.random
     da_chance = _DA * len(incident_days)
