@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import httpx
@@ -27,16 +26,24 @@ log = logging.getLogger("flagstream.ingest")
 
 
 def registry_lookup(url: str) -> RegistryLookup:
-    """Schema id -> schema text from a Confluent schema registry, cached."""
+    """Schema id -> schema text from a Confluent schema registry. Found schemas are cached
+    (an id's schema never changes); an unknown id is asked again next time, as it may be
+    registered later."""
+    found: dict[int, str] = {}
 
-    @functools.lru_cache(maxsize=256)
     def lookup(schema_id: int) -> str | None:
+        if schema_id in found:
+            return found[schema_id]
         response = httpx.get(f"{url.rstrip('/')}/schemas/ids/{schema_id}", timeout=5.0)
         if response.status_code == 404:
             return None
         response.raise_for_status()
         text = response.json().get("schema")
-        return text if isinstance(text, str) else None
+        if not isinstance(text, str):
+            return None
+        if len(found) < 1024:
+            found[schema_id] = text
+        return text
 
     return lookup
 
