@@ -10,12 +10,17 @@ from types import TracebackType
 
 from ingest.db import make_engine
 from ingest.keys import create_key
+from ingest.kinds import KINDS
+from ingest.store import Store, raw_outbox
+from ingest.validator import stored_offsets as validated_offsets
+from projector.consumer import source_topics
 
 from ..broker import EmbeddedBroker, free_port, wait_for_port
 from ..lag import behind, end_offsets, group_offsets
 from ..topics import Topics, create_topics
 from .processes import ServiceProcess
 
+KIND_NAMES = tuple(k.name for k in KINDS)
 FLAGGER_GROUP = "flagstream-flagger"  # Faust's group id is its app id (flagger.app.APP_ID).
 
 
@@ -31,15 +36,28 @@ class Stack:
         self.ingest_port = free_port()
         self.flagger_metrics_port = free_port()
         self.projector_metrics_port = free_port()
+        self.validator_metrics_port = free_port()
         self.services: dict[str, ServiceProcess] = {}
         self.pseudonym_key = secrets.token_hex(32)  # A fresh key per stack: in-memory broker.
         self.api_key = ""  # created with the ingest database in start()
+        self._outboxes: tuple[Store, Store] | None = None  # ingest's and the validator's
 
     @property
     def ingest_url(self) -> str:
-        """Base URL of the ingest API, with the demo partner's API key as the password
-        (HTTP Basic: httpx and curl send it from the URL)."""
+        """Base URL of the ingest API for clients, with the demo partner's API key as the
+        password (HTTP Basic: httpx and curl send it from the URL). Never print it: print
+        `ingest_address` and point at `api_key_file`."""
         return f"http://demo:{self.api_key}@127.0.0.1:{self.ingest_port}"
+
+    @property
+    def ingest_address(self) -> str:
+        """Base URL of the ingest API without the key, to show people."""
+        return f"http://127.0.0.1:{self.ingest_port}"
+
+    @property
+    def api_key_file(self) -> Path:
+        """The demo partner's API key (readable by its owner only)."""
+        return self.workdir / "ingest-api-key"
 
     @property
     def ingest_database_url(self) -> str:
@@ -58,6 +76,7 @@ class Stack:
             "FLAGSTREAM_INGEST_PORT": str(self.ingest_port),
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.flagger_metrics_port),
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.projector_metrics_port),
+            "FLAGSTREAM_VALIDATOR_METRICS_PORT": str(self.validator_metrics_port),
             "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
         }
 
@@ -66,14 +85,21 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.broker.start()
         create_topics(self.broker.bootstrap, self.topics, self.partitions)
+        engine = make_engine(self.ingest_database_url)
+        # Every ingest table, before ingest and the validator both start.
+        self._outboxes = (Store(engine), Store(engine, raw_outbox))
         # One key that may send every kind: the demo plays every partner.
-        self.api_key = create_key(make_engine(self.ingest_database_url), "demo", "all")
-        for name in ("projector", "flagger", "ingest"):
+        self.api_key = create_key(engine, "demo", "all")
+        self.api_key_file.touch(mode=0o600)
+        self.api_key_file.chmod(0o600)
+        self.api_key_file.write_text(self.api_key + "\n")
+        for name in ("projector", "flagger", "ingest", "validator"):
             self.start_service(name)
         for name, port in (
             ("ingest", self.ingest_port),
             ("flagger", self.flagger_metrics_port),
             ("projector", self.projector_metrics_port),
+            ("validator", self.validator_metrics_port),
         ):
             try:
                 wait_for_port("127.0.0.1", port, timeout, name)
@@ -93,13 +119,23 @@ class Stack:
                 raise RuntimeError(f"{name} exited; last lines of {proc.log_path}:\n{proc.tail()}")
 
     def backlog(self, projected: Callable[[], dict[tuple[str, int], int]]) -> tuple[int, int]:
-        """(records the flagger has not committed, records the projector has not stored)."""
+        """(records not yet through the flagger, records the projector has not stored).
+        The first counts what is still upstream of it too - messages waiting in ingest's and
+        the validator's outboxes, and raw records the validator has not read - so a pause
+        in publishing does not look like being caught up."""
         bootstrap = self.broker.bootstrap
         ends = end_offsets(bootstrap, self.topics.canonical)
         flagger = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
-        out_topics = [self.topics.schools, self.topics.flag_changes, self.topics.child_flags]
-        projector = behind(end_offsets(bootstrap, out_topics), projected())
-        return flagger, projector
+        if self._outboxes is None:
+            raise RuntimeError("the stack is not started")
+        http, kafka = self._outboxes
+        queued = http.pending() + kafka.pending()
+        with kafka.engine.connect() as conn:
+            validated = validated_offsets(conn)
+        raw = [self.topics.raw(kind) for kind in KIND_NAMES]
+        unvalidated = behind(end_offsets(bootstrap, raw), validated)
+        projector = behind(end_offsets(bootstrap, source_topics(self.topics)), projected())
+        return flagger + queued + unvalidated, projector
 
     def wait_caught_up(
         self,
