@@ -102,7 +102,7 @@ class RawConsumer:
 
     def run(self, stop: threading.Event, retry: float = 2.0) -> None:
         """Consume until stop is set; a batch that cannot be stored is read again later."""
-        shown = time.monotonic()
+        shown, last = time.monotonic(), list(self.totals)
         while not stop.is_set():
             try:
                 self.poll_once()
@@ -110,9 +110,9 @@ class RawConsumer:
                 log.exception("batch not stored; reading it again in %gs", retry)
                 stop.wait(retry)
                 self.rewind()
-            if time.monotonic() - shown > 10:
-                shown = time.monotonic()
-                received, accepted, rejected = self.totals
+            if time.monotonic() - shown > 10 and self.totals != last:  # progress, not noise
+                shown, last = time.monotonic(), list(self.totals)
+                received, accepted, rejected = last
                 log.info(
                     "validated %d raw records: %d accepted, %d rejected",
                     received,
