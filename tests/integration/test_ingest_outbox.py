@@ -193,7 +193,12 @@ def test_outbox_survives_a_broker_outage_exactly_once(database_url: str) -> None
     with engine.connect() as conn:
         rows = conn.execute(select(identities).order_by(identities.c.surname)).all()
     assert [(r.child_key, r.upn) for r in rows] == [(PSEUDONYM(u), u) for u in UPNS]
-    [mis] = [row for row in ingest_ledger(engine) if row.kind == "attendance_mark"]
+    rows = {r.source: r for r in ingest_ledger(engine) if r.kind == "attendance_mark"}
+    mis = rows["mis:100001"]
+    # The refused requests are counted too: who (or "unauthenticated"), why, never as records.
+    assert dict(rows["unauthenticated"].refusals) == {"unauthenticated": 2}
+    assert dict(rows["mis:100002"].refusals) == {"out_of_scope": 1}
+    assert dict(mis.refusals) == {"out_of_scope": 1, "idempotency_key_reused": 1}
     # 8 uploads + the refused-by-event-id resend; the replay and the 409 count nothing.
     assert (mis.received, mis.accepted, mis.rejected, mis.published) == (117, 96, 21, 96)
     assert mis.received == mis.accepted + mis.rejected
