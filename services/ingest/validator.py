@@ -22,7 +22,7 @@ from . import fields as f
 from .avro_bodies import AvroBodyError, PartnerSchema
 from .bodies import RegistryLookup, parse_avro_record
 from .intake import check_records, identities_of, queue_checked
-from .kinds import KINDS, Kind
+from .kinds import BY_NAME, KINDS, Kind
 from .routing import Router
 from .store import Store, dialect_insert, raw_offsets
 
@@ -140,7 +140,7 @@ class Validator:
         summary = Summary()
         with self._store.begin() as tx:
             for (name, source, urn), group in groups.items():
-                kind = next(k for k in KINDS if k.name == name)
+                kind = BY_NAME[name]
                 stamp = f.Stamp(source=source, recorded_at=now)
                 checked = check_records(tx, kind, [d for _, d in group], urn, self._key, stamp)
                 refs = [r.reference for r, _ in group]
