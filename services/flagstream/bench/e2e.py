@@ -2,10 +2,11 @@
 timed from each 202 to the moment the committed read model shows the day for each child.
 
 A register for day D moves each of its children's `as_of` in the `children` table to D
-(the flagger evaluates as of the latest event date), and no row reaches D before its first
-register for D is sent, so `as_of >= D` marks the committed effect of that register exactly;
-the poll interval (POLL_S) bounds the error. Repeated registers (the MIS resending one) are
-sent but not timed: their effect is already there.
+(the flagger evaluates as of the latest event date), and no child's row reaches D before
+the first register with its mark for D is sent, so `as_of >= D` marks the committed effect
+of that register exactly; the poll interval (POLL_S) bounds the error. Children are
+followed by child_key (a pupil who moves school that day appears in two registers: the
+first one sent starts the clock). Repeated registers are sent but start no clock.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from projector.tables import children
 
@@ -30,13 +30,7 @@ from .observe import Line
 POLL_S = 0.05
 
 
-@dataclass(slots=True)
-class _Tracked:
-    """One (school, day): when its 202 came back, how many children it moves, how many have."""
-
-    expected: int
-    sent_at: float | None = None
-    seen: int = 0
+CHUNK = 5_000  # child keys per query (well under SQLite's bound-parameter limit)
 
 
 @dataclass(slots=True)
@@ -61,7 +55,8 @@ def _send(
     api_key: str,
     regs: Sequence[Register],
     rate: float,
-    tracked: dict[tuple[str, date], _Tracked],
+    waiting: dict[tuple[str, date], list[str]],
+    sent: dict[date, dict[str, float]],
     lock: threading.Lock,
     result: Freshness,
     errors: list[BaseException],
@@ -84,9 +79,9 @@ def _send(
                     )
                 marks += len(reg.marks)
                 with lock:
-                    t = tracked.get((reg.urn, reg.day))
-                    if t is not None and t.sent_at is None:
-                        t.sent_at = now
+                    clocks = sent.setdefault(reg.day, {})
+                    for child in waiting.pop((reg.urn, reg.day), ()):
+                        clocks.setdefault(child, now)
             result.marks = marks
             result.offered_per_s = marks / max(time.monotonic() - started, 1e-9)
     except BaseException as exc:  # handed to the main thread
@@ -94,19 +89,32 @@ def _send(
 
 
 def measure(
-    url: str, api_key: str, engine: Engine, regs: Sequence[Register], rate: float, timeout: float
+    url: str,
+    api_key: str,
+    engine: Engine,
+    regs: Sequence[Register],
+    rate: float,
+    timeout: float,
+    child_key: Callable[[str], str],
 ) -> Freshness:
-    """Send regs at `rate` marks/s from a thread; poll the read model until every row is fresh."""
-    tracked: dict[tuple[str, date], _Tracked] = {}
+    """Send regs at `rate` marks/s from a thread; poll the read model until every child's
+    row shows its day (or timeout after the last send)."""
+    waiting: dict[tuple[str, date], list[str]] = {}
+    expected: set[tuple[str, date]] = set()
     for reg in regs:
-        if (reg.urn, reg.day) not in tracked:
-            fresh = {m.upn for m in reg.marks if m.date == reg.day}
-            tracked[(reg.urn, reg.day)] = _Tracked(len(fresh))
-    total = sum(t.expected for t in tracked.values())
+        if (reg.urn, reg.day) in waiting:
+            continue  # a repeated register
+        keys = {child_key(m.upn) for m in reg.marks if m.date == reg.day}
+        waiting[(reg.urn, reg.day)] = sorted(keys)
+        expected |= {(k, reg.day) for k in keys}
+    total = len(expected)
+    sent: dict[date, dict[str, float]] = {}
     result, lock = Freshness(), threading.Lock()
     errors: list[BaseException] = []
     sender = threading.Thread(
-        target=_send, args=(url, api_key, regs, rate, tracked, lock, result, errors), daemon=True
+        target=_send,
+        args=(url, api_key, regs, rate, waiting, sent, lock, result, errors),
+        daemon=True,
     )
     line = Line(f"end to end at {rate:,.0f} marks/s")
     sender.start()
@@ -120,32 +128,23 @@ def measure(
                 result.missing = total - done
                 break
             with lock:
-                pending = {
-                    k: t
-                    for k, t in tracked.items()
-                    if t.sent_at is not None and t.seen < t.expected
-                }
-            by_day: dict[date, list[str]] = defaultdict(list)
-            for urn, day in pending:
-                by_day[day].append(urn)
+                pending = {day: dict(clocks) for day, clocks in sent.items() if clocks}
+            fresh: list[tuple[date, str]] = []
             with engine.connect() as conn:
-                counts = {
-                    (urn, day): int(n)
-                    for day, urns in by_day.items()
-                    for urn, n in conn.execute(
-                        select(children.c.urn, func.count())
-                        .where(children.c.as_of >= day, children.c.urn.in_(urns))
-                        .group_by(children.c.urn)
-                    )
-                }
+                for day, clocks in pending.items():
+                    ids = list(clocks)
+                    for i in range(0, len(ids), CHUNK):
+                        query = select(children.c.child_key).where(
+                            children.c.as_of >= day, children.c.child_key.in_(ids[i : i + CHUNK])
+                        )
+                        fresh += [(day, k) for k in conn.scalars(query)]
             now = time.monotonic()
-            for key, t in pending.items():
-                n = min(counts.get(key, 0), t.expected)
-                if n > t.seen:
-                    assert t.sent_at is not None
-                    result.samples_ms += [(now - t.sent_at) * 1000.0] * (n - t.seen)
-                    done += n - t.seen
-                    t.seen = n
+            with lock:
+                for day, key in fresh:
+                    started = sent[day].pop(key, None)
+                    if started is not None:
+                        result.samples_ms.append((now - started) * 1000.0)
+                        done += 1
             line.show(done, total, "rows fresh")
             time.sleep(POLL_S)
     finally:

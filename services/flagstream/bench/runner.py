@@ -245,6 +245,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
                 work.later,
                 options.rate,
                 size.timeout_s,
+                Pseudonymiser(key.encode()),
             )
         finally:
             engine.dispose()
