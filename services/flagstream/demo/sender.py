@@ -13,6 +13,7 @@ from ..generator import (
     AssessmentRecorded,
     County,
     DomesticAbuseNotified,
+    EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
     Item,
@@ -115,14 +116,23 @@ def _json(record: Any) -> dict[str, Any]:
     return out
 
 
+def _enrolment_json(record: EnrolmentChanged) -> dict[str, Any]:
+    """A mid-year enrolment change as the MIS sends it, names included as at the start."""
+    names = dict(zip(("forename", "surname"), pupil_name(record.upn, record.sex), strict=True))
+    return {**_json(record), **names}
+
+
 # Generator record type -> (endpoint, source name) of the partner that sends it.
 CHILD_EVENT_ENDPOINTS: Final[dict[type[Any], tuple[str, str]]] = {
+    EnrolmentChanged: ("/v1/enrolments", "demo-mis"),
     SenRecorded: ("/v1/sen-provision", "demo-census"),
     FsmRecorded: ("/v1/fsm-eligibility", "demo-fsm-checks"),
     AssessmentRecorded: ("/v1/assessments", "demo-assessments"),
     FamilyCaseRecorded: ("/v1/family-cases", "demo-family-support"),
     DomesticAbuseNotified: ("/v1/domestic-abuse-notifications", "demo-police"),
 }
+# The census-style enrolments endpoint names its list; the partner endpoints say "records".
+_LIST_KEY: Final = {"/v1/enrolments": "enrolments"}
 
 
 def send_child_events(
@@ -131,9 +141,10 @@ def send_child_events(
     batch_size: int = 5000,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """SEN, FSM, assessment, family-case and notification records of a generator timeline, in
-    order per kind, batched per endpoint; registers and DayEnded items are skipped (send
-    registers with send_registers, ticks with flagstream.clock). Returns (accepted, rejected)."""
+    """Enrolment changes (movers, leavers), SEN, FSM, assessment, family-case and notification
+    records of a generator timeline, in timeline order per kind, batched per endpoint;
+    registers and DayEnded items are skipped (send registers with send_registers, ticks with
+    flagstream.clock). Returns (accepted, rejected)."""
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sources: dict[str, str] = {}
     accepted = rejected = 0
@@ -142,7 +153,8 @@ def send_child_events(
         nonlocal accepted, rejected
         records = pending.pop(path, [])
         if records:
-            receipt = _post(client, path, {"source": sources[path], "records": records})
+            body = {"source": sources[path], _LIST_KEY.get(path, "records"): records}
+            receipt = _post(client, path, body)
             accepted += receipt["accepted"]
             rejected += receipt["rejected"]
             if on_progress is not None:
@@ -153,7 +165,8 @@ def send_child_events(
         if endpoint is None:
             continue
         path, sources[path] = endpoint
-        pending[path].append(_json(item))
+        record = _enrolment_json(item) if isinstance(item, EnrolmentChanged) else _json(item)
+        pending[path].append(record)
         if len(pending[path]) >= batch_size:
             flush(path)
     for path in list(pending):
