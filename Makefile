@@ -20,7 +20,7 @@ bench: $(STAMP)
 
 ## make demo: run the whole pipeline on the embedded broker and SQLite (~1-2 minutes).
 demo: $(STAMP)
-	$(BIN)/flagstream demo $(DEMO_ARGS)
+	$(BIN)/flagstream demo --keep-running $(DEMO_ARGS)
 
 ## Debian's chromium for the Playwright browser tests (`playwright install` cannot download
 ## browsers here); without root or apt they are skipped with a message saying so.

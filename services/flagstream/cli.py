@@ -248,6 +248,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             start=args.start,
             workdir=args.workdir,
             keep_running=args.keep_running,
+            live_days=args.live_days,
+            day_seconds=args.day_seconds,
         )
     )
 
@@ -400,7 +402,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the database, logs and generated run go",
     )
     demo.add_argument(
-        "--keep-running", action="store_true", help="leave the broker and services up until Ctrl-C"
+        "--keep-running",
+        action="store_true",
+        help="then serve the dashboard (URL and a login per role printed), stream more "
+        "simulated school days, and keep everything up until Ctrl-C",
+    )
+    demo.add_argument(
+        "--live-days", type=int, default=40, help="with --keep-running: days streamed live"
+    )
+    demo.add_argument(
+        "--day-seconds",
+        type=float,
+        default=20.0,
+        help="with --keep-running: seconds between live simulated days",
     )
 
     bench = add(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
 from projector.db import make_engine
 from projector.writer import stored_offsets
@@ -29,6 +32,7 @@ from ..generator import (
     write_timeline,
 )
 from ..settings import Settings
+from .live import start_dashboard, stream
 from .report import ledger, reconcile, trend
 from .sender import send_child_events, send_reference, send_registers
 from .stack import Stack
@@ -44,13 +48,18 @@ class DemoOptions:
     start: date
     workdir: Path
     keep_running: bool
+    live_days: int = 40
+    day_seconds: float = 20.0
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _days(items: list[Item]) -> Iterator[tuple[date | None, list[Register], list[Item]]]:
+Day = tuple[date | None, list[Register], list[Item]]
+
+
+def _days(items: list[Item]) -> Iterator[Day]:
     """The timeline cut at each DayEnded: (day, registers, other partner records)."""
     regs: list[Register] = []
     others: list[Item] = []
@@ -66,95 +75,145 @@ def _days(items: list[Item]) -> Iterator[tuple[date | None, list[Register], list
         yield None, regs, others
 
 
-def _send(stack: Stack, county: County, items: list[Item], caught_up: Callable[[], None]) -> None:
-    """Reference data, then each school day: registers, partner records, the day-end tick,
-    and a wait until the pipeline has caught up - as a live day would - so each day's
-    flags and trend rows are as of that day."""
-    codec = Codec()
-    with httpx.Client(base_url=stack.ingest_url, timeout=60.0) as c:
-        accepted, rejected = send_reference(c, county)
-        _say(f"reference data: {accepted:,} accepted, {rejected:,} rejected")
-        totals = [0, 0, 0]
-        for n, (day, regs, others) in enumerate(_days(items), 1):
-            marks = send_registers(c, regs) if regs else (0, 0)
-            records = send_child_events(c, others) if others else (0, 0)
-            totals[0] += marks[0]
-            totals[1] += records[0]
-            totals[2] += marks[1] + records[1]
-            if day is not None:
-                publish_day_ended(
-                    stack.broker.bootstrap, stack.topics, stack.partitions, day, codec
-                )
-            caught_up()
-            _say(
-                f"day {n}: {day or 'baseline'}  {marks[0]:,} marks, {records[0]:,} partner "
-                f"records{', day-end tick' if day else ''}"
+@dataclass(slots=True)
+class _Sender:
+    """Sends a school day through ingest as partners would, then its day-end tick, and waits
+    until the pipeline has caught up - as a live day would - so each day's flags and trend
+    rows are as of that day."""
+
+    stack: Stack
+    client: httpx.Client
+    caught_up: Callable[[], None]
+    codec: Codec = field(default_factory=Codec)
+    marks: int = 0
+    records: int = 0
+    rejected: int = 0
+
+    def day(self, day: date | None, regs: list[Register], others: list[Item]) -> str:
+        marks = send_registers(self.client, regs) if regs else (0, 0)
+        records = send_child_events(self.client, others) if others else (0, 0)
+        self.marks, self.records = self.marks + marks[0], self.records + records[0]
+        self.rejected += marks[1] + records[1]
+        if day is not None:
+            stack = self.stack
+            publish_day_ended(
+                stack.broker.bootstrap, stack.topics, stack.partitions, day, self.codec
             )
+        self.caught_up()
+        return (
+            f"{day or 'baseline'}  {marks[0]:,} marks, {records[0]:,} partner records"
+            f"{', day-end tick' if day else ''}"
+        )
+
+
+def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], Path]:
+    live = options.live_days if options.keep_running else 0
+    county = make_county(options.preset, options.seed)
+    items = list(timeline(county, options.start, options.days + live, options.seed))
+    run_file = workdir / "timeline.jsonl"
+    write_timeline(run_file, county, items)
     _say(
-        f"sent {totals[0]:,} marks and {totals[1]:,} partner records through ingest; "
-        f"{totals[2]:,} rejected"
+        f"generated {len(county.schools)} schools in {len(county.zones())} zones, "
+        f"{len(county.pupils):,} pupils, {options.days + live} school days from "
+        f"{options.start}: {sum(len(i.marks) for i in items if isinstance(i, Register)):,} "
+        f"marks (corrections and repeats included) and "
+        f"{sum(not isinstance(i, Register | DayEnded) for i in items):,} SEN, FSM, assessment, "
+        f"family-case and police records -> {run_file}"
+        + (f"\n  {options.days} days are sent now, {live} more stream in live" if live else "")
     )
+    return county, items, run_file
+
+
+def _show_backlog(flagger: int, projector: int) -> None:
+    tty = sys.stderr.isatty()
+    line = (
+        f"waiting for the pipeline: flagger backlog {flagger:,} messages, "
+        f"projector backlog {projector:,} records"
+    )
+    sys.stderr.write(f"\r{line}   " if tty else f"{line}\n")
+    sys.stderr.flush()
+
+
+def _check(stack: Stack, engine: Engine, as_of_default: date) -> bool:
+    """The batch oracle over the topics against the read model, the ledger and the trend."""
+    _say("\nreading the canonical topics back for the batch oracle ...")
+    log = from_topics(stack.broker.bootstrap, stack.topics, Codec())
+    as_of = log.last_day or as_of_default
+    result = reconcile(engine, log, Settings().rules(), as_of)
+    _say(
+        f"\nChildren flagged as of {as_of}, by zone and flag - projected read model "
+        "(a cell shows projected/oracle where they differ):"
+    )
+    _say(result.render())
+    ledger_table, balanced = ledger(stack.ingest_database_url, log)
+    _say("\nIngest ledger - received = accepted + rejected; accepted = on the topics:")
+    _say(ledger_table)
+    _say("\nCounty trend - children with any flag, per simulated school day:")
+    _say(trend(engine))
+    return not result.differences and balanced
+
+
+def _live(
+    stack: Stack, county: County, workdir: Path, sender: _Sender, later: list[Day], seconds: float
+) -> None:
+    dashboard = start_dashboard(stack, county, workdir)
+    _say(
+        f"\nservices left running (Ctrl-C stops them):\n"
+        f"  FLAGSTREAM_KAFKA_BOOTSTRAP={stack.broker.bootstrap}\n"
+        f"  ingest API   {stack.ingest_address}/docs (API key in {stack.api_key_file})\n"
+        f"  metrics      {stack.ingest_address}/metrics, "
+        f"http://127.0.0.1:{stack.flagger_metrics_port}/metrics, "
+        f"http://127.0.0.1:{stack.projector_metrics_port}/metrics, "
+        f"http://127.0.0.1:{stack.validator_metrics_port}/metrics\n"
+        f"  partners may also publish Avro to {stack.topics.prefix}.raw.<kind> topics\n"
+        f"{dashboard.describe()}\n"
+        f"  a new simulated school day arrives every {seconds:g}s"
+    )
+    try:
+        stream([functools.partial(sender.day, *d) for d in later], seconds, _say)
+        while True:
+            time.sleep(3600)
+    finally:
+        dashboard.process.stop()
 
 
 def run_demo(options: DemoOptions) -> int:
-    """Run the pipeline end to end; 0 when every projected child's flags equal the oracle's."""
+    """Run the pipeline end to end; 0 when every record reconciles and every projected
+    child's flags equal the batch oracle's. With keep_running, then serve the dashboard
+    and stream more simulated days until Ctrl-C."""
     began = time.monotonic()
     workdir = options.workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)  # Each demo starts from nothing: the broker is in-memory too.
     workdir.mkdir(parents=True)
-    county = make_county(options.preset, options.seed)
-    items = list(timeline(county, options.start, options.days, options.seed))
-    run_file = workdir / "timeline.jsonl"
-    write_timeline(run_file, county, items)
-    _say(
-        f"generated {len(county.schools)} schools in {len(county.zones())} zones, "
-        f"{len(county.pupils):,} pupils, {options.days} school days from {options.start}: "
-        f"{sum(len(i.marks) for i in items if isinstance(i, Register)):,} marks (corrections "
-        f"and repeats included) and {sum(not isinstance(i, Register | DayEnded) for i in items):,}"
-        f" SEN, FSM, assessment, family-case and police records -> {run_file}"
-    )
+    county, items, run_file = _generate(options, workdir)
     stack = Stack(workdir)
     _say("starting embedded broker, ingest, flagger and projector ...")
     try:
         stack.start()
         engine = make_engine(stack.database_url)
-        _say(f"  broker {stack.broker.bootstrap}  ingest {stack.ingest_url}/docs")
+        _say(
+            f"  broker {stack.broker.bootstrap}  ingest {stack.ingest_address}/docs "
+            f"(API key in {stack.api_key_file})"
+        )
 
         def projected() -> dict[tuple[str, int], int]:
             with engine.connect() as conn:
                 return stored_offsets(conn)
 
-        _send(stack, county, items, lambda: stack.wait_caught_up(projected, timeout=300.0))
-
-        tty = sys.stderr.isatty()
-
-        def show(flagger: int, projector: int) -> None:
-            line = (
-                f"waiting for the pipeline: flagger backlog {flagger:,} messages, "
-                f"projector backlog {projector:,} records"
-            )
-            sys.stderr.write(f"\r{line}   " if tty else f"{line}\n")
-            sys.stderr.flush()
-
-        stack.wait_caught_up(projected, timeout=300.0, on_poll=show)
-        if tty:
-            sys.stderr.write("\n")
-        _say("\nreading the canonical topics back for the batch oracle ...")
-        log = from_topics(stack.broker.bootstrap, stack.topics, Codec())
-        as_of = log.last_day or options.start
-        result = reconcile(engine, log, Settings().rules(), as_of)
+        client = httpx.Client(base_url=stack.ingest_url, timeout=60.0)
+        sender = _Sender(stack, client, lambda: stack.wait_caught_up(projected, timeout=300.0))
+        accepted, rejected = send_reference(client, county)
+        _say(f"reference data: {accepted:,} accepted, {rejected:,} rejected")
+        days = list(_days(items))
+        for n, day in enumerate(days[: options.days], 1):
+            _say(f"day {n}: {sender.day(*day)}")
         _say(
-            f"\nChildren flagged as of {as_of}, by zone and flag - projected read model "
-            "(a cell shows projected/oracle where they differ):"
+            f"sent {sender.marks:,} marks and {sender.records:,} partner records through ingest; "
+            f"{sender.rejected:,} rejected"
         )
-        _say(result.render())
-        ledger_table, balanced = ledger(stack.ingest_database_url, log)
-        _say("\nIngest ledger - received = accepted + rejected; accepted = on the topics:")
-        _say(ledger_table)
-        _say("\nCounty trend - children with any flag, per simulated school day:")
-        _say(trend(engine))
-        same = not result.differences and balanced
+        stack.wait_caught_up(projected, timeout=300.0, on_poll=_show_backlog)
+        same = _check(stack, engine, options.start)
         verdict = (
             "every record reconciles and every child's projected flags equal the batch oracle's"
             if same
@@ -166,19 +225,9 @@ def run_demo(options: DemoOptions) -> int:
         _say(f"timeline file: {run_file} (flagstream recompute --log {run_file})")
         _say(f"logs: {workdir / 'logs'}")
         if options.keep_running:
-            _say(
-                f"\nservices left running (Ctrl-C stops them):\n"
-                f"  FLAGSTREAM_KAFKA_BOOTSTRAP={stack.broker.bootstrap}\n"
-                f"  ingest API   {stack.ingest_url}/docs\n"
-                f"  metrics      {stack.ingest_url}/metrics, "
-                f"http://127.0.0.1:{stack.flagger_metrics_port}/metrics, "
-                f"http://127.0.0.1:{stack.projector_metrics_port}/metrics"
-            )
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            with contextlib.suppress(KeyboardInterrupt):
+                _live(stack, county, workdir, sender, days[options.days :], options.day_seconds)
+        client.close()
         return 0 if same else 1
     finally:
         stack.stop()
