@@ -18,6 +18,7 @@ from flagstream.generator import (
     County,
     DayEnded,
     DomesticAbuseNotified,
+    EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
     Item,
@@ -105,14 +106,22 @@ def test_day_ended_once_per_school_day_after_its_registers(demo_items: list[Item
 
 def test_upns_belong_to_county_pupils(demo: County, demo_items: list[Item]) -> None:
     pupils = {p.upn: p for p in demo.pupils}
+    school = {p.upn: p.urn for p in demo.pupils}  # as the enrolment changes go
     urns = {s.urn for s in demo.schools}
+    left: set[str] = set()
     for x in demo_items:
         if isinstance(x, Register):
-            assert all(m.upn in pupils for m in x.marks)
+            assert all(m.upn in pupils and m.upn not in left for m in x.marks)
+        elif isinstance(x, EnrolmentChanged):
+            if x.left_on is None:
+                school[x.upn] = x.urn
+                left.discard(x.upn)  # a mover: the joining record follows the leaving one
+            else:
+                left.add(x.upn)
         elif not isinstance(x, DayEnded):
-            assert x.upn in pupils, x
+            assert x.upn in pupils and x.upn not in left, x
             if isinstance(x, SenRecorded | DomesticAbuseNotified):
-                assert x.urn == pupils[x.upn].urn
+                assert x.urn == school[x.upn]
             if isinstance(x, AssessmentRecorded):
                 assert x.urn in urns
 

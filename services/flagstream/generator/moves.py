@@ -28,7 +28,8 @@ MoveKind = Literal["moved", "left", "regrouped"]
 class Move:
     """One pupil's mid-year change, in force from school day index `day` (1 or later).
 
-    moved: off urn's roll after day-1, on `to`'s from day; left: off the roll (and out of
+    moved: off urn's roll after day-1, on `to`'s (another school of the kind - mainstream
+    or special - that teaches the year group) from day; left: off the roll (and out of
     the county) after day-1; regrouped: in year group nc_year from day, same school.
     """
 
@@ -67,7 +68,7 @@ def plan_moves(county: County, dates: Sequence[date], seed: int) -> dict[str, Mo
         if kind == "moved":
             found = _new_school(rng, county, pupil, taught)
             if found is None:
-                continue  # no other school of the phase teaches the year group
+                continue  # no other school of the kind teaches the year group
             to = found
         elif kind == "regrouped":
             years = [y for y in (year - 1, year + 1) if (to, y) in taught]
@@ -82,10 +83,16 @@ def _new_school(
     rng: random.Random, county: County, pupil: Pupil, taught: set[tuple[str, int]]
 ) -> str | None:
     here = county.school(pupil.urn)
+    special = here.phase == "SPECIAL"
+    # Any school of the kind that teaches the year group: in a three-tier area a Year 5
+    # pupil may move from a middle school to a primary, or a Year 9 from an upper school
+    # to a secondary; special-school pupils move to another special school.
     others = [
         s
         for s in county.schools
-        if s.phase == here.phase and s.urn != here.urn and (s.urn, pupil.nc_year) in taught
+        if (s.phase == "SPECIAL") == special
+        and s.urn != here.urn
+        and (s.urn, pupil.nc_year) in taught
     ]
     local = [s for s in others if s.zone == here.zone]
     pool = local if local and rng.random() < _LOCAL else others
