@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--registers-only",
         action="store_true",
         help="only schools, pupils and registers (default: every partner source and day-end "
-        "ticks: SEN, FSM, assessments, family cases, notifications)",
+        "ticks: mid-year moves and leavers, SEN, FSM, assessments, family cases, notifications)",
     )
 
     broker = add("broker", _cmd_broker, "Run the embedded in-memory Kafka broker and its topics.")
