@@ -7,16 +7,10 @@ import secrets
 import shutil
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
-
-from ingest.db import make_engine as make_ingest_engine
-from ingest.keys import create_key
 from ingest.pseudonymise import Pseudonymiser
 from projector.db import make_engine
 
@@ -31,9 +25,8 @@ from .handler_only import handler_rate
 from .presets import SIZES, TERM_START, BenchPreset
 from .procs import Proc, peak_rss_mb
 from .report import machine, table, write_json
+from .resources import PARTITIONS, ServiceEnv, check_postgres, create_database, drop_database
 from .workload import Message, Workload, build
-
-PARTITIONS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,34 +44,6 @@ class BenchOptions:
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-class _Env:
-    """FLAGSTREAM_* settings for the services of one broker, one database per projector."""
-
-    def __init__(self, workdir: Path, bootstrap: str, key: str) -> None:
-        self.workdir, self.bootstrap, self.key = workdir, bootstrap, key
-        self.ports = {n: free_port() for n in ("ingest", "flagger", "projector")}
-        self.ingest_db = f"sqlite:///{workdir / 'ingest.db'}"
-
-    def api_key(self) -> str:
-        """A new ingest API key that may send every kind (the bench plays every partner)."""
-        return create_key(make_ingest_engine(self.ingest_db), "bench", "all")
-
-    def __call__(self, database_url: str = "", **extra: str) -> dict[str, str]:
-        return {
-            "FLAGSTREAM_KAFKA_BOOTSTRAP": self.bootstrap,
-            "FLAGSTREAM_PARTITIONS": str(PARTITIONS),
-            "FLAGSTREAM_DATABASE_URL": database_url or f"sqlite:///{self.workdir / 'read.db'}",
-            "FLAGSTREAM_IDENTITY_DATABASE_URL": f"sqlite:///{self.workdir / 'identity.db'}",
-            "FLAGSTREAM_INGEST_DATABASE_URL": self.ingest_db,
-            "FLAGSTREAM_PSEUDONYM_KEY": self.key,
-            "FLAGSTREAM_INGEST_PORT": str(self.ports["ingest"]),
-            "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.ports["flagger"]),
-            "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.ports["projector"]),
-            "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
-            **extra,
-        }
 
 
 def _broker_peak(broker: EmbeddedBroker) -> float | None:
@@ -112,48 +77,11 @@ def _workload(options: BenchOptions, codec: Codec, key: str) -> Workload:
     return work
 
 
-def _check_postgres(admin_url: str) -> None:
-    """Fail before minutes of work, not at the PostgreSQL stage."""
-    engine = create_engine(admin_url)
-    try:
-        with engine.connect():
-            pass
-    except SQLAlchemyError as exc:
-        raise SystemExit(
-            f"PostgreSQL is not reachable at {admin_url} ({type(exc).__name__}). Start it "
-            "(`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`), "
-            "point --postgres at a server, or pass --postgres '' to skip that stage."
-        ) from None
-    finally:
-        engine.dispose()
-
-
-def _pg_database(admin_url: str) -> tuple[str, str]:
-    name = f"flagstream_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    base = admin_url.rsplit("/", 1)[0]
-    return name, f"{base}/{name}"
-
-
-def _drop_pg(admin_url: str, name: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def run_bench(options: BenchOptions) -> dict[str, Any]:
     """Run every stage; print the table; write and return the figures."""
     began = time.monotonic()
     if options.postgres_admin_url:
-        _check_postgres(options.postgres_admin_url)
+        check_postgres(options.postgres_admin_url)
     size = SIZES[options.preset]
     workdir = options.workdir.resolve()
     if workdir.exists():
@@ -176,7 +104,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     broker = EmbeddedBroker(log_path=logs / "broker.log").start()
     try:
         create_topics(broker.bootstrap, topics, PARTITIONS)
-        env = _Env(workdir, broker.bootstrap, key)
+        env = ServiceEnv(workdir, broker.bootstrap, key)
         _say(f"[1/7] raw aiokafka rates on the embedded broker {broker.bootstrap}")
         singles = [m for m in work.canonical if m.events == 1][:5000]
         batches = [m for m in work.canonical if m.kind == "attendance_mark"]
@@ -267,7 +195,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
 
         _say("[6/7] projector on PostgreSQL (fresh database, dropped afterwards)")
         if options.postgres_admin_url:
-            pg_name, pg_url = _pg_database(options.postgres_admin_url)
+            pg_name, pg_url = create_database(options.postgres_admin_url)
             env.ports["projector"] = free_port()
             procs["projector-pg"] = Proc.flagstream(
                 "projector", env(pg_url), logs, "projector-pg"
@@ -290,7 +218,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             f[names[name]] = proc.stop()
         broker.stop()
         if pg_name:
-            _drop_pg(options.postgres_admin_url, pg_name)
+            drop_database(options.postgres_admin_url, pg_name)
 
     _say("[7/7] rebuild: fresh flagger and projector on a fresh broker holding the same topics")
     f |= _rebuild(work, workdir / "rebuild", key, size.timeout_s)
@@ -307,7 +235,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
 
 
 def _project(
-    db: str, proc: Proc, env: _Env, bootstrap: str, timeout: float, url: str = ""
+    db: str, proc: Proc, env: ServiceEnv, bootstrap: str, timeout: float, url: str = ""
 ) -> dict[str, Any]:
     """Run one projector over everything on its topics; its figures under the db's name."""
     ends = stages.projector_input(bootstrap, Topics())
@@ -334,7 +262,7 @@ def _rebuild(work: Workload, workdir: Path, key: str, timeout: float) -> dict[st
     try:
         create_topics(broker.bootstrap, topics, PARTITIONS)
         stages.produce(broker.bootstrap, work.messages, "refilling canonical topics")
-        env = _Env(workdir, broker.bootstrap, key)
+        env = ServiceEnv(workdir, broker.bootstrap, key)
         started = time.monotonic()
         flagger = Proc.flagstream("flagger", env(), logs).start()
         projector = Proc.flagstream("projector", env(), logs).start()
