@@ -18,12 +18,13 @@ from flagstream.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "deploy/Dockerfile"
-FLAGSTREAM_SERVICES = {"topics", "ingest", "flagger", "projector"}
+FLAGSTREAM_SERVICES = {"topics", "ingest", "validator", "flagger", "projector", "dashboard"}
 # Prometheus job -> the Settings field holding the port that job's /metrics is served on.
 METRICS_PORT_FIELDS = {
     "ingest": "ingest_port",
     "flagger": "flagger_metrics_port",
     "projector": "projector_metrics_port",
+    "validator": "validator_metrics_port",
 }
 
 
