@@ -255,9 +255,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    # Before the imports: alembic logs its plugins at INFO as it is imported, and
+    # kafka-python warns when its pure-Python CRC blocks its loop while preloading topics.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     from .bench.runner import BenchOptions, run_bench
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     _stop_on_sigterm()
     run_bench(
         BenchOptions(
