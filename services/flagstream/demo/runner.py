@@ -118,7 +118,7 @@ def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], 
         f"{options.start}: {sum(len(i.marks) for i in items if isinstance(i, Register)):,} "
         f"marks (corrections and repeats included) and "
         f"{sum(not isinstance(i, Register | DayEnded) for i in items):,} SEN, FSM, assessment, "
-        f"family-case and police records -> {run_file}"
+        f"family-case, police and enrolment-change records -> {run_file}"
         + (f"\n  {options.days} days are sent now, {live} more stream in live" if live else "")
     )
     return county, items, run_file
