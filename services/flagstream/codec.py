@@ -38,6 +38,7 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.DayEnded: "DayEnded",
     ev.FlagChanged: "FlagChanged",
     ev.ChildFlagsSnapshot: "ChildFlagsSnapshot",
+    ev.ChildFlagsSnapshots: "ChildFlagsSnapshots",
     ev.OutcomeRecorded: "OutcomeRecorded",
     ev.RulesDeployed: "RulesDeployed",
 }

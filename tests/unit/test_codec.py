@@ -12,6 +12,7 @@ from flagstream.domain.events import (
     AssessmentRecorded,
     AttendanceMarksRecorded,
     ChildFlagsSnapshot,
+    ChildFlagsSnapshots,
     DayEnded,
     DomesticAbuseNotified,
     FamilyCaseRecorded,
@@ -69,6 +70,23 @@ EXAMPLES = [
         child_present=False,
         police_reference="OE/2025/000001",
         circumstances="verbal argument",
+    ),
+    ChildFlagsSnapshots(
+        batch_id=uuid.uuid4(),
+        snapshots=[
+            ChildFlagsSnapshot(
+                **ENV,
+                child_key="c2",
+                urn="100001",
+                nc_year=3,
+                sex="M",
+                as_of=date(2025, 9, 30),
+                possible_sessions=40,
+                absent_sessions=2,
+                flags=[],
+                rule_version="v1",
+            )
+        ],
     ),
     DayEnded(**ENV, day=date(2025, 10, 3)),
     OutcomeRecorded(

@@ -176,6 +176,14 @@ class ChildFlagsSnapshot(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChildFlagsSnapshots:
+    """The snapshots one input message produced, sent as one message (see DESIGN throughput)."""
+
+    batch_id: uuid.UUID
+    snapshots: list[ChildFlagsSnapshot]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutcomeRecorded(Event):
     """A professional recorded the response agreed for a child and its status."""
 
