@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, case, delete, func, select, update
 
 from flagstream.upsert import upsert
 
+from . import bulk
 from .progress import current_progress, overall_progress
-from .rows import SourceFact
+from .rows import SourceFact, at, day
 from .tables import (
     FLAGS,
     SOURCES,
@@ -23,9 +24,11 @@ from .tables import (
     schools,
     zones,
 )
-from .upserts import upsert_max
 
 CHUNK = 5000  # Keys per IN (...) list: well under SQLite's and PostgreSQL's bind limits.
+
+
+SourceTimes = tuple[int, int]  # (received, Avro timestamp-millis; data as of, Avro date)
 
 
 def chunks(keys: Sequence[str]) -> Iterator[list[str]]:
@@ -34,34 +37,32 @@ def chunks(keys: Sequence[str]) -> Iterator[list[str]]:
         yield list(keys[i : i + CHUNK])
 
 
-def record_sources(conn: Connection, facts: Sequence[SourceFact]) -> set[str]:
-    """MAX-merge child_sources and freshness; returns the children touched."""
-    per_child: dict[tuple[str, str], dict[str, Any]] = {}
-    per_school: dict[tuple[str, str], dict[str, Any]] = {}
+def record_sources(
+    conn: Connection, facts: Iterable[SourceFact]
+) -> dict[str, dict[str, SourceTimes]]:
+    """MAX-merge child_sources and freshness; returns each child's sources in this batch."""
+    per_child: dict[tuple[str, str], list[int]] = {}
+    per_school: dict[tuple[str, str], list[int]] = {}
     for f in facts:
-        for table, key, base in (
-            (per_child, (f.child_key, f.source), {"child_key": f.child_key}),
-            (per_school, (f.urn, f.source), {"urn": f.urn}),
-        ):
-            row = table.get(key)
-            if row is None:
-                table[key] = {
-                    **base,
-                    "source": f.source,
-                    "last_received_at": f.received_at,
-                    "data_as_of": f.data_as_of,
-                }
+        for merged, key in ((per_child, (f.child_key, f.source)), (per_school, (f.urn, f.source))):
+            times = merged.get(key)
+            if times is None:
+                merged[key] = [f.received_ms, f.data_day]
             else:
-                row["last_received_at"] = max(row["last_received_at"], f.received_at)
-                row["data_as_of"] = max(row["data_as_of"], f.data_as_of)
-    cols = ("last_received_at", "data_as_of")
-    upsert_max(conn, child_sources, sorted(per_child.values(), key=_key), cols)
-    upsert_max(conn, freshness, sorted(per_school.values(), key=_key), cols)
-    return {k[0] for k in per_child}
-
-
-def _key(row: dict[str, Any]) -> tuple[str, str]:
-    return (row.get("child_key") or row["urn"], row["source"])
+                times[0], times[1] = max(times[0], f.received_ms), max(times[1], f.data_day)
+    for table, merged, name in (
+        (child_sources, per_child, "child_key"),
+        (freshness, per_school, "urn"),
+    ):
+        rows = [
+            {name: k, "source": src, "last_received_at": at(ms), "data_as_of": day(d)}
+            for (k, src), (ms, d) in sorted(merged.items())
+        ]
+        bulk.write(conn, table, rows, "max")
+    seen: dict[str, dict[str, SourceTimes]] = {}
+    for (child_key, source), (ms, data_day) in per_child.items():
+        seen.setdefault(child_key, {})[source] = (ms, data_day)
+    return seen
 
 
 def _source_values() -> dict[str, Any]:
@@ -79,16 +80,43 @@ def _source_values() -> dict[str, Any]:
     return values
 
 
-def refresh_children(conn: Connection, keys: set[str]) -> None:
-    """Copy source times and outcome progress into these children's rows."""
-    ordered = sorted(keys)
-    for part in chunks(ordered):
+def _copy_sources(conn: Connection, keys: set[str]) -> None:
+    """Copy every source time of these children from child_sources (for new rows)."""
+    for part in chunks(sorted(keys)):
         conn.execute(
             update(children).where(children.c.child_key.in_(part)).values(**_source_values())
         )
+
+
+def _raise_sources(conn: Connection, seen: Mapping[str, Mapping[str, SourceTimes]]) -> None:
+    """Raise the source columns of existing rows to this batch's times.
+
+    A row's source columns equal child_sources' once it exists (copied when the row is new,
+    raised with every batch after), so the batch's own MAX is all a row needs."""
+    columns: dict[str, dict[str, Any]] = {}
+    for key, sources in seen.items():
+        for source, (ms, data_day) in sources.items():
+            columns.setdefault(f"last_{source}_at", {})[key] = at(ms)
+            if source == "assessment":
+                columns.setdefault("last_assessment_on", {})[key] = day(data_day)
+    for column, values in sorted(columns.items()):
+        if column in children.c:
+            bulk.raise_to(conn, children, "child_key", column, dict(sorted(values.items())))
+
+
+def refresh_children(
+    conn: Connection,
+    new: set[str],
+    seen: Mapping[str, Mapping[str, SourceTimes]],
+    outcome_keys: set[str],
+) -> None:
+    """Bring these children's source times and outcome progress up to date: every source for
+    rows new in this batch, only the sources seen for the others."""
+    _copy_sources(conn, new)
+    _raise_sources(conn, {k: v for k, v in seen.items() if k not in new})
     o = outcomes.c
     sequences: dict[str, list[Any]] = {}
-    for part in chunks(ordered):
+    for part in chunks(sorted(outcome_keys)):
         query = (
             select(o.child_key, o.response, o.status, o.recorded_on)
             .where(o.child_key.in_(part))

@@ -1,27 +1,68 @@
-"""Pure conversions from decoded events to read-model rows and source facts."""
+"""Pure conversions from plain Avro records (Codec.decode_plain) to read-model rows and facts.
+
+A plain record keeps Avro's stored values: timestamps in epoch milliseconds, dates in epoch
+days, UUIDs as strings. Converting only the fields a row needs is what keeps the projector
+cheap per record; `plain` turns a domain event into the same shape for callers holding events.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from flagstream.domain.events import (
-    AssessmentRecorded,
-    AttendanceMarksRecorded,
-    ChildFlagsSnapshot,
-    DomesticAbuseNotified,
-    EnrolmentRecorded,
-    FamilyCaseRecorded,
-    FlagChanged,
-    FsmEligibilityRecorded,
-    OutcomeRecorded,
-    SchoolRecorded,
-    SenProvisionRecorded,
-)
-
 from .tables import FLAGS
+
+Record = dict[str, Any]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=4096)
+def day(days: int) -> date:
+    """An Avro date (days since 1970-01-01)."""
+    return date.fromordinal(_EPOCH_DAY + days)
+
+
+def opt_day(days: int | None) -> date | None:
+    """An optional Avro date."""
+    return None if days is None else day(days)
+
+
+def at(millis: int) -> datetime:
+    """An Avro timestamp-millis, in UTC."""
+    return _EPOCH + timedelta(milliseconds=millis)
+
+
+def _plain_value(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, datetime):
+        return (value - _EPOCH) // timedelta(milliseconds=1)
+    if isinstance(value, date):
+        return value.toordinal() - _EPOCH_DAY
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Plain:
+    """A decoded record: its schema name and plain values (Codec.decode_plain)."""
+
+    name: str
+    record: Record
+
+
+def plain(event: Any) -> Plain:
+    """A domain event as the plain record decode_plain would give for its encoding."""
+    return Plain(type(event).__name__, _plain_value(event))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,113 +72,138 @@ class SourceFact:
     child_key: str
     urn: str  # '' when the source is council-wide (FSM, family support)
     source: str
-    received_at: datetime
-    data_as_of: date
+    received_ms: int  # Avro timestamp-millis
+    data_day: int  # Avro date: the day the data is about
 
 
-def school_row(e: SchoolRecorded) -> dict[str, Any]:
+def school_row(r: Record) -> Record:
     """schools row."""
     return {
-        "urn": e.urn,
-        "name": e.name,
-        "phase": e.phase,
-        "pyramid": e.pyramid,
-        "zone": e.zone,
-        "updated_at": e.recorded_at,
+        "urn": r["urn"],
+        "name": r["name"],
+        "phase": r["phase"],
+        "pyramid": r["pyramid"],
+        "zone": r["zone"],
+        "updated_at": at(r["recorded_at"]),
     }
 
 
-def _flag_values(e: ChildFlagsSnapshot) -> dict[str, Any]:
-    active = {f.flag: f for f in e.flags}
-    row: dict[str, Any] = {}
+def _flag_values(flags: list[Record]) -> Record:
+    active = {f["flag"]: f for f in flags}
+    row: Record = {}
     for flag in FLAGS:
         name, f = flag.lower(), active.get(flag)
         row[name] = f is not None
-        row[f"{name}_reason"] = f.reason if f else None
-        row[f"{name}_tier"] = f.tier if f else None
-        row[f"{name}_since"] = f.raised_on if f else None
+        row[f"{name}_reason"] = f["reason"] if f else None
+        row[f"{name}_tier"] = f["tier"] if f else None
+        row[f"{name}_since"] = day(f["raised_on"]) if f else None
     return row
 
 
-def child_row(e: ChildFlagsSnapshot) -> dict[str, Any]:
-    """The snapshot's columns of a children row (outcome and source columns come elsewhere)."""
-    possible = e.possible_sessions
+def child_row(r: Record) -> Record:
+    """A ChildFlagsSnapshot's columns of a children row (outcome and source columns come
+    elsewhere)."""
+    possible, absent, flags = r["possible_sessions"], r["absent_sessions"], r["flags"]
     return {
-        "child_key": e.child_key,
-        "urn": e.urn,
-        "nc_year": e.nc_year,
-        "sex": e.sex,
-        "as_of": e.as_of,
+        "child_key": r["child_key"],
+        "urn": r["urn"],
+        "nc_year": r["nc_year"],
+        "sex": r["sex"],
+        "as_of": day(r["as_of"]),
         "possible_sessions": possible,
-        "absent_sessions": e.absent_sessions,
-        "attendance_pct": round(100.0 * (possible - e.absent_sessions) / possible, 2)
-        if possible
-        else None,
-        **_flag_values(e),
-        "indicators": len(e.flags),
-        "flags": ",".join(sorted(f.flag for f in e.flags)),
-        "rule_version": e.rule_version,
-        "updated_at": e.recorded_at,
+        "absent_sessions": absent,
+        "attendance_pct": round(100.0 * (possible - absent) / possible, 2) if possible else None,
+        **_flag_values(flags),
+        "indicators": len(flags),
+        "flags": ",".join(sorted(f["flag"] for f in flags)),
+        "rule_version": r["rule_version"],
+        "updated_at": at(r["recorded_at"]),
     }
 
 
-def change_row(e: FlagChanged, partition: int, offset: int) -> dict[str, Any]:
+def change_row(r: Record, partition: int, offset: int) -> Record:
     """flag_changes row; partition and offset keep the flagger's order per child."""
     return {
-        "event_id": str(e.event_id),
-        "child_key": e.child_key,
-        "urn": e.urn,
-        "flag": e.flag,
-        "change": e.change,
-        "reason": e.reason,
-        "rule_version": e.rule_version,
-        "as_of": e.as_of,
-        "recorded_at": e.recorded_at,
+        "event_id": r["event_id"],
+        "child_key": r["child_key"],
+        "urn": r["urn"],
+        "flag": r["flag"],
+        "change": r["change"],
+        "reason": r["reason"],
+        "rule_version": r["rule_version"],
+        "as_of": day(r["as_of"]),
+        "recorded_at": at(r["recorded_at"]),
         "kafka_partition": partition,
         "kafka_offset": offset,
     }
 
 
-def outcome_row(e: OutcomeRecorded) -> dict[str, Any]:
+def outcome_row(r: Record) -> Record:
     """outcomes row."""
     return {
-        "event_id": str(e.event_id),
-        "child_key": e.child_key,
-        "urn": e.urn,
-        "response": e.response,
-        "status": e.status,
-        "recorded_by": e.recorded_by,
-        "recorded_on": e.recorded_on,
-        "recorded_at": e.recorded_at,
+        "event_id": r["event_id"],
+        "child_key": r["child_key"],
+        "urn": r["urn"],
+        "response": r["response"],
+        "status": r["status"],
+        "recorded_by": r["recorded_by"],
+        "recorded_on": day(r["recorded_on"]),
+        "recorded_at": at(r["recorded_at"]),
     }
 
 
-def roll_row(e: EnrolmentRecorded) -> dict[str, Any]:
+def roll_row(r: Record) -> Record:
     """rolls row: one enrolment spell."""
-    return {"child_key": e.child_key, "urn": e.urn, "joined_on": e.joined_on, "left_on": e.left_on}
+    return {
+        "child_key": r["child_key"],
+        "urn": r["urn"],
+        "joined_on": day(r["joined_on"]),
+        "left_on": opt_day(r["left_on"]),
+    }
 
 
-def _fact(e: Any, urn: str, source: str, day: date) -> SourceFact:
-    return SourceFact(e.child_key, urn, source, e.recorded_at, day)
+def _fact(r: Record, urn: str, source: str, data_day: int) -> SourceFact:
+    return SourceFact(r["child_key"], urn, source, r["recorded_at"], data_day)
 
 
-_FACTS: dict[type[Any], Callable[[Any], SourceFact]] = {
-    EnrolmentRecorded: lambda e: _fact(e, e.urn, "enrolment", e.left_on or e.joined_on),
-    SenProvisionRecorded: lambda e: _fact(e, e.urn, "sen", e.effective_on),
-    FsmEligibilityRecorded: lambda e: _fact(e, "", "fsm", e.eligible_to or e.eligible_from),
-    AssessmentRecorded: lambda e: _fact(e, e.urn, "assessment", e.assessed_on),
-    FamilyCaseRecorded: lambda e: _fact(e, "", "family", e.closed_on or e.opened_on),
-    DomesticAbuseNotified: lambda e: _fact(e, e.urn, "police", e.incident_on),
-    OutcomeRecorded: lambda e: _fact(e, e.urn, "outcome", e.recorded_on),
+def _or(later: int | None, first: int) -> int:
+    return first if later is None else later
+
+
+_FACTS: dict[str, Callable[[Record], SourceFact]] = {
+    "EnrolmentRecorded": lambda r: _fact(
+        r, r["urn"], "enrolment", _or(r["left_on"], r["joined_on"])
+    ),
+    "SenProvisionRecorded": lambda r: _fact(r, r["urn"], "sen", r["effective_on"]),
+    "FsmEligibilityRecorded": lambda r: _fact(
+        r, "", "fsm", _or(r["eligible_to"], r["eligible_from"])
+    ),
+    "AssessmentRecorded": lambda r: _fact(r, r["urn"], "assessment", r["assessed_on"]),
+    "FamilyCaseRecorded": lambda r: _fact(r, "", "family", _or(r["closed_on"], r["opened_on"])),
+    "DomesticAbuseNotified": lambda r: _fact(r, r["urn"], "police", r["incident_on"]),
+    "OutcomeRecorded": lambda r: _fact(r, r["urn"], "outcome", r["recorded_on"]),
 }
 
 
-def source_facts(event: Any) -> Iterator[SourceFact]:
-    """The partner events a message carries (a register batch carries many marks)."""
-    if isinstance(event, AttendanceMarksRecorded):
-        for m in event.marks:
-            yield SourceFact(m.child_key, m.urn, "register", m.recorded_at, m.date)
+def register_facts(marks: Iterable[Record]) -> Iterator[SourceFact]:
+    """One register fact per child in a batch of marks (the latest time and day among them)."""
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for m in marks:
+        key = (m["child_key"], m["urn"])
+        seen = latest.get(key)
+        received, data_day = m["recorded_at"], m["date"]
+        if seen is not None:
+            received, data_day = max(received, seen[0]), max(data_day, seen[1])
+        latest[key] = (received, data_day)
+    for (child_key, urn), (received, data_day) in latest.items():
+        yield SourceFact(child_key, urn, "register", received, data_day)
+
+
+def source_facts(name: str, r: Record) -> Iterator[SourceFact]:
+    """The partner events a record carries (a register batch carries many marks)."""
+    if name == "AttendanceMarksRecorded":
+        yield from register_facts(r["marks"])
         return
-    to_fact = _FACTS.get(type(event))
+    to_fact = _FACTS.get(name)
     if to_fact is not None:
-        yield to_fact(event)
+        yield to_fact(r)

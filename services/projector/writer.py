@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from flagstream.domain.events import (
-    AttendanceMarksRecorded,
-    ChildFlagsSnapshot,
-    DayEnded,
-    EnrolmentRecorded,
-    FlagChanged,
-    OutcomeRecorded,
-    SchoolRecorded,
-)
 from flagstream.upsert import insert_new, upsert
 
-from . import daily, derived, history
-from .rows import change_row, child_row, outcome_row, roll_row, school_row, source_facts
+from . import bulk, daily, derived, history
+from .rows import (
+    Plain,
+    Record,
+    SourceFact,
+    change_row,
+    child_row,
+    day,
+    outcome_row,
+    plain,
+    roll_row,
+    school_row,
+    source_facts,
+)
 from .tables import children, flag_changes, outcomes, projector_offsets, rolls, school_days, schools
-from .upserts import upsert_columns
 
 
 @dataclass(frozen=True, slots=True)
 class Consumed:
-    """One Kafka record: where it came from and the event it carried (None if undecodable)."""
+    """One Kafka record: where it came from and what it carried, as a Plain record (the
+    consumer's cheap decode) or a domain event; None if undecodable."""
 
     topic: str
     partition: int
@@ -40,34 +43,71 @@ class Consumed:
 class _Batch:
     """A batch sorted into rows per table; within a batch the latest row per key wins."""
 
-    schools: dict[str, dict[str, Any]]
-    children: dict[str, dict[str, Any]]
-    changes: dict[str, dict[str, Any]]
-    outcomes: dict[str, dict[str, Any]]
-    rolls: dict[tuple[str, str, date], dict[str, Any]]
-    days: set[date]
-    facts: list[Any]
+    schools: dict[str, Record] = field(default_factory=dict)
+    snapshots: dict[str, Record] = field(default_factory=dict)  # plain, converted once
+    changes: dict[str, Record] = field(default_factory=dict)
+    outcomes: dict[str, Record] = field(default_factory=dict)
+    rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
+    days: set[date] = field(default_factory=set)
+    facts: list[SourceFact] = field(default_factory=list)
+
+
+def _snapshot(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.snapshots[r["child_key"]] = r
+
+
+def _snapshots(b: _Batch, r: Record, _c: Consumed) -> None:
+    for s in r["snapshots"]:  # in order: the latest per child wins
+        b.snapshots[s["child_key"]] = s
+
+
+def _change(b: _Batch, r: Record, c: Consumed) -> None:
+    b.changes.setdefault(r["event_id"], change_row(r, c.partition, c.offset))
+
+
+def _school(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.schools[r["urn"]] = school_row(r)
+
+
+def _outcome(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.outcomes.setdefault(r["event_id"], outcome_row(r))
+
+
+def _enrolment(b: _Batch, r: Record, _c: Consumed) -> None:
+    row = roll_row(r)
+    b.rolls[(row["child_key"], row["urn"], row["joined_on"])] = row
+
+
+def _day_ended(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.days.add(day(r["day"]))  # from the clock topic or a partition of the attendance topic
+
+
+def _marks(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.days.update(day(d) for d in {m["date"] for m in r["marks"]})
+
+
+_SORT = {
+    "ChildFlagsSnapshot": _snapshot,
+    "ChildFlagsSnapshots": _snapshots,
+    "FlagChanged": _change,
+    "SchoolRecorded": _school,
+    "OutcomeRecorded": _outcome,
+    "EnrolmentRecorded": _enrolment,
+    "DayEnded": _day_ended,
+    "AttendanceMarksRecorded": _marks,
+}
 
 
 def _sort(batch: Sequence[Consumed]) -> _Batch:
-    b = _Batch({}, {}, {}, {}, {}, set(), [])
+    b = _Batch()
     for record in batch:
-        e = record.event
-        b.facts.extend(source_facts(e))
-        if isinstance(e, ChildFlagsSnapshot):
-            b.children[e.child_key] = child_row(e)
-        elif isinstance(e, FlagChanged):
-            b.changes.setdefault(str(e.event_id), change_row(e, record.partition, record.offset))
-        elif isinstance(e, SchoolRecorded):
-            b.schools[e.urn] = school_row(e)
-        elif isinstance(e, OutcomeRecorded):
-            b.outcomes.setdefault(str(e.event_id), outcome_row(e))
-        elif isinstance(e, EnrolmentRecorded):
-            b.rolls[(e.child_key, e.urn, e.joined_on)] = roll_row(e)
-        elif isinstance(e, DayEnded):
-            b.days.add(e.day)
-        elif isinstance(e, AttendanceMarksRecorded):
-            b.days.update(m.date for m in e.marks)
+        if record.event is None:
+            continue
+        p = record.event if isinstance(record.event, Plain) else plain(record.event)
+        b.facts.extend(source_facts(p.name, p.record))
+        sort = _SORT.get(p.name)
+        if sort is not None:
+            sort(b, p.record, record)
     return b
 
 
@@ -99,25 +139,29 @@ def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
     """Write the batch's rows and the next offsets; returns rows written per table."""
     b = _sort(batch)
     known = daily.known_urns(conn)
-    child_rows = list(b.children.values())
+    child_rows = [child_row(r) for r in b.snapshots.values()]
     urns = {r["urn"] for r in child_rows}
     new_children: set[str] = set()
     if child_rows:
         keys = [r["child_key"] for r in child_rows]
-        query = select(children.c.child_key, children.c.urn).where(children.c.child_key.in_(keys))
-        existing: dict[str, str] = {k: u for k, u in conn.execute(query)}
+        existing: dict[str, str] = {}
+        for part in derived.chunks(keys):
+            query = select(children.c.child_key, children.c.urn).where(
+                children.c.child_key.in_(part)
+            )
+            existing.update((k, u) for k, u in conn.execute(query))
         urns |= set(existing.values())
         new_children = set(keys) - set(existing)
     if b.schools:
         upsert(conn, schools, list(b.schools.values()))
         derived.refresh_zones(conn)
-    upsert_columns(conn, children, child_rows)
-    insert_new(conn, flag_changes, list(b.changes.values()))
+    bulk.write(conn, children, child_rows, "replace")
+    bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
     insert_new(conn, outcomes, list(b.outcomes.values()))
     upsert(conn, rolls, list(b.rolls.values()))
-    touched = derived.record_sources(conn, b.facts)
+    seen = derived.record_sources(conn, b.facts)
     derived.refresh_children(
-        conn, new_children | touched | {o["child_key"] for o in b.outcomes.values()}
+        conn, new_children, seen, {o["child_key"] for o in b.outcomes.values()}
     )
     derived.refresh_summaries(conn, urns)
     history.rebuild(conn, sorted({c["child_key"] for c in b.changes.values()}))

@@ -157,7 +157,7 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_run(
 ) -> None:
     topics = Topics(f"kill{uuid.uuid4().hex[:8]}")
     create_topics(broker.bootstrap, topics, partitions=PARTITIONS)
-    publish(broker.bootstrap, topics, stream(seed=11))
+    publish(broker.bootstrap, topics, stream(seed=11, days=40))
     rng = random.Random()
     engine = make_engine(database_url)
     create_schema(engine)
