@@ -116,7 +116,7 @@ def refresh_children(
     _raise_sources(conn, {k: v for k, v in seen.items() if k not in new})
     o = outcomes.c
     sequences: dict[str, list[Any]] = {}
-    for part in chunks(sorted(outcome_keys)):
+    for part in chunks(sorted(new | outcome_keys)):  # a new row needs its outcomes too
         query = (
             select(o.child_key, o.response, o.status, o.recorded_on)
             .where(o.child_key.in_(part))
