@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from flagstream.domain.events import (
     AttendanceMarkRecorded,
     AttendanceMarksRecorded,
     ChildFlagsSnapshot,
+    ChildFlagsSnapshots,
     DayEnded,
     DomesticAbuseNotified,
     EnrolmentRecorded,
@@ -28,11 +30,12 @@ from flagstream.domain.events import (
 from flagstream.domain.flagging import StepResult, reevaluate, step
 from flagstream.domain.observations import STREAMS
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
-from flagstream.domain.state import ChildState
 from flagstream.rules_file import RulesFileError, parse_rules
-from flagstream.topics import partition_for
 
 from .state_codec import StateCodec
+from .store import ChildStates, DurableTable, MappingTable, control_key
+
+_BATCHES = uuid.UUID("3d6c1f0e-8a7b-4c2d-9e51-0b7a6f3c2d18")
 
 # Message type -> the per-child events it carries.
 SINGLE = (
@@ -64,13 +67,11 @@ KIND: dict[type[Any], str] = {
     DayEnded: "day_ended",
     RulesDeployed: "rules_deployed",
 }
-# Table keys starting with NUL are the handler's own records, never a child.
-CONTROL = b"\x00"
 
 
-def rules_key(partition: int) -> bytes:
+def rules_key(partition: int, partitions: int) -> bytes:
     """Where the rules deployed to a partition are kept, so a restart resumes with them."""
-    return CONTROL + b"rules/%d" % partition
+    return control_key("rules", partition, partitions)
 
 
 class Rejected(ValueError):
@@ -89,29 +90,55 @@ class Output:
     snapshots: list[ChildFlagsSnapshot] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
+    def snapshot_batch(self) -> ChildFlagsSnapshots | None:
+        """All snapshots as one message, with an id derived from theirs (replays repeat it)."""
+        if not self.snapshots:
+            return None
+        ids = ",".join(str(s.event_id) for s in self.snapshots[:2])
+        batch_id = uuid.uuid5(_BATCHES, f"{ids}|{len(self.snapshots)}")
+        return ChildFlagsSnapshots(batch_id=batch_id, snapshots=self.snapshots)
+
 
 class MessageHandler:
-    """Applies a message to the per-child state table; returns what to emit."""
+    """Applies a message to the children's state; returns what to emit. State changes reach
+    the durable table on flush() (see store.py); call it before acking the input."""
 
     def __init__(
         self,
         codec: Codec,
-        table: MutableMapping[bytes, bytes],
+        table: DurableTable | MutableMapping[bytes, bytes],
         rules: RuleConfig,
         partitions: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flag_rules: Mapping[str, Rule] = DEFAULT_RULES,
     ) -> None:
-        self._codec, self._state, self._table = codec, StateCodec(codec), table
+        self._codec = codec
+        self._table = MappingTable(table) if isinstance(table, MutableMapping) else table
+        self._states = ChildStates(self._table, StateCodec(codec), partitions)
         self._flag_rules = flag_rules
         self._default, self._partitions, self._clock = rules, partitions, clock
         self._rules: dict[int, RuleConfig] = {}
+
+    @property
+    def dirty(self) -> int:
+        """Children changed since the last flush."""
+        return self._states.dirty
+
+    def flush(self) -> int:
+        """Make every state change durable; returns the children written."""
+        return self._states.flush()
+
+    def forget(self) -> None:
+        """Flush, then drop cached state and rules (another worker may now own some)."""
+        self.flush()
+        self._states.forget()
+        self._rules.clear()
 
     def rules(self, partition: int) -> RuleConfig:
         """The rules in force on a partition: the last deployed there, else the file's."""
         config = self._rules.get(partition)
         if config is None:
-            deployed = self._table.get(rules_key(partition))
+            deployed = self._table.get(rules_key(partition, self._partitions))
             config = (
                 parse_rules(deployed.decode(), "deployed", self._flag_rules)
                 if deployed
@@ -139,46 +166,29 @@ class MessageHandler:
             kind = KIND.get(type(event)) or STREAMS[type(event)].name
             out.counts[kind] = out.counts.get(kind, 0) + 1
         now = self._clock()
+        rules = self.rules(partition)
         for child_key, events in by_child.items():
             key = child_key.encode()
-            result = self._step(key, self._table.get(key), events, now, partition)
+            state = self._states.load(key, partition)
+            result = step(state, events, rules, "flagger", now, self._flag_rules)
+            self._states.save(key, partition, result.state)
             out.changes.extend(result.changes)
             if result.snapshot is not None:
                 out.snapshots.append(result.snapshot)
         return out
 
-    def _step(
-        self, key: bytes, raw: bytes | None, events: list[Event], now: datetime, partition: int
-    ) -> StepResult:
-        """Load one child's state, apply the events, store it back only if it changed."""
-        state = self._state.decode(raw) if raw else ChildState(key.decode())
-        result = step(state, events, self.rules(partition), "flagger", now, self._flag_rules)
-        self._store(key, raw, result)
-        return result
-
-    def _store(self, key: bytes, raw: bytes | None, result: StepResult) -> None:
-        encoded = self._state.encode(result.state)
-        if encoded != raw:
-            self._table[key] = encoded  # Unchanged children cost no changelog write.
-
-    def _owned(self, partition: int) -> list[bytes]:
-        return [
-            key
-            for key in self._table
-            if not key.startswith(CONTROL)
-            and partition_for(key.decode(), self._partitions) == partition
-        ]
-
     def _tick(self, tick: DayEnded, partition: int) -> Output:
-        """Re-evaluate every child this partition owns as of the day that ended."""
+        """Re-evaluate, as of the day that ended, the partition's children not already
+        evaluated as of that day or later (those would not change: same state, same date)."""
         out = Output(counts={"day_ended": 1})
         now = self._clock()
         rules = self.rules(partition)
-        for key in self._owned(partition):
-            raw = self._table[key]
-            state = self._state.decode(raw)
+        for key in self._states.owned(partition):
+            state = self._states.load(key, partition)
+            if state.as_of is not None and state.as_of >= tick.day:
+                continue
             result = step(state, [tick], rules, "flagger", now, self._flag_rules)
-            self._store(key, raw, result)
+            self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)
         return out
 
@@ -193,15 +203,16 @@ class MessageHandler:
                 "rules_version_mismatch",
                 f"event says {deployed.version}, its file says {config.version}",
             )
-        self._table[rules_key(partition)] = deployed.rules_toml.encode()
+        key = rules_key(partition, self._partitions)
+        self._table.put(partition, key, deployed.rules_toml.encode())
         self._rules[partition] = config
         out = Output(counts={"rules_deployed": 1})
         now = self._clock()
-        for key in self._owned(partition):
-            raw = self._table[key]
-            state = self._state.decode(raw)
+        for key in self._states.owned(partition):
+            state = self._states.load(key, partition)
             result = reevaluate(state, deployed, config, "flagger", now, self._flag_rules)
-            self._store(key, raw, result)
+            if result.state != state:
+                self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)
         return out
 

@@ -1,7 +1,9 @@
 """Control events for every flagger partition: day-end ticks and rules deployments.
 
-Each is sent once to every partition of the clock topic, so every worker sees it in
-order with the children's events it owns.
+Each is sent once to every partition. A day-end tick goes to the attendance topic, so in
+each partition it follows that day's registers - also when the topics are replayed, where
+ticks on a topic of their own would race ahead of the marks. A rules deployment goes to
+the clock topic.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def publish_day_ended(
         recorded_at=datetime.now(UTC),
         day=day,
     )
-    return _to_every_partition(bootstrap, topics, partitions, codec.encode(tick))
+    return _to_every_partition(bootstrap, topics.attendance, partitions, codec.encode(tick))
 
 
 def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, codec: Codec) -> str:
@@ -43,16 +45,16 @@ def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, co
         version=config.version,
         rules_toml=text,
     )
-    _to_every_partition(bootstrap, topics, partitions, codec.encode(deployed))
+    _to_every_partition(bootstrap, topics.clock, partitions, codec.encode(deployed))
     return config.version
 
 
-def _to_every_partition(bootstrap: str, topics: Topics, partitions: int, value: bytes) -> int:
+def _to_every_partition(bootstrap: str, topic: str, partitions: int, value: bytes) -> int:
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id="clock"
     )
     try:
-        futures = [producer.send(topics.clock, value=value, partition=p) for p in range(partitions)]
+        futures = [producer.send(topic, value=value, partition=p) for p in range(partitions)]
         for future in futures:
             future.get(timeout=30)
         return len(futures)

@@ -29,7 +29,8 @@ class Topics:
 
     @property
     def attendance(self) -> str:
-        """Canonical: batches of marks, each batch in the partition owning its children."""
+        """Canonical: batches of marks, each batch in the partition owning its children, and
+        DayEnded ticks (one per partition, after that day's registers)."""
         return f"{self.prefix}.attendance"
 
     @property
@@ -39,7 +40,7 @@ class Topics:
 
     @property
     def clock(self) -> str:
-        """Canonical: DayEnded ticks, one copy in every partition."""
+        """Canonical: RulesDeployed, one copy in every partition."""
         return f"{self.prefix}.clock"
 
     @property

@@ -29,8 +29,9 @@ def publish(bootstrap: str, topics: Topics, partitions: int, events: Iterable[An
         if isinstance(e, ev.SchoolRecorded):
             send(topics.schools, 0, e.urn.encode(), e)
         elif isinstance(e, ev.DayEnded | ev.RulesDeployed):
+            topic = topics.attendance if isinstance(e, ev.DayEnded) else topics.clock
             for p in range(partitions):
-                send(topics.clock, p, None, e)
+                send(topic, p, None, e)
         elif isinstance(e, ev.AttendanceMarksRecorded):
             groups: dict[int, list[ev.AttendanceMarkRecorded]] = defaultdict(list)
             for m in e.marks:

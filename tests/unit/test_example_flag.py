@@ -125,6 +125,7 @@ def test_the_example_flag_is_raised_and_cleared_by_the_unchanged_flagger(codec: 
     # The same incident again (a partner's retry) changes nothing.
     assert handle(codec.encode(log[1]), 0).changes == []
     # The state codec keeps the observations with no change of its own.
+    handle.flush()
     state = StateCodec(codec).decode(table[b"kid"])
     assert [o.ref for o in state.observed("asb")] == ["INC-1", "INC-2"]
 

@@ -34,6 +34,9 @@ def test_one_snapshot_per_child_per_message_and_state_in_the_table() -> None:
     assert out.counts == {"attendance_mark": 7}
     assert sorted(s.child_key for s in out.snapshots) == ["a", "b"]
     assert [(c.child_key, c.change) for c in out.changes] == [("a", "RAISED")]
+    # State is written to the table on flush, once per child however many marks it had.
+    assert table == {} and handle.dirty == 2
+    assert handle.flush() == 2 and handle.dirty == 0
     state = StateCodec(CODEC).decode(table[b"a"])
     assert state.register is not None and state.register.totals() == (6, 6)
     # Enrolment for a child with state: the snapshot carries the year group.
@@ -43,7 +46,9 @@ def test_one_snapshot_per_child_per_message_and_state_in_the_table() -> None:
 
 def test_state_codec_round_trip() -> None:
     table: dict[bytes, bytes] = {}
-    MessageHandler(CODEC, table, RULES, partitions=1)(batch(*[mark("a", D, "AM", "O")] * 5), 0)
+    handle = MessageHandler(CODEC, table, RULES, partitions=1)
+    handle(batch(*[mark("a", D, "AM", "O")] * 5), 0)
+    handle.flush()
     codec = StateCodec(CODEC)
     assert codec.encode(codec.decode(table[b"a"])) == table[b"a"]
 

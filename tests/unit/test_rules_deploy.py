@@ -57,6 +57,7 @@ def _loaded() -> tuple[MessageHandler, dict[bytes, bytes]]:
     for batch in _history():
         child = batch.marks[0].child_key
         handle(CODEC.encode(batch), partition_for(child, PARTITIONS))
+    handle.flush()
     return handle, table
 
 
@@ -90,7 +91,8 @@ def test_a_threshold_change_emits_exactly_the_changes_the_oracle_predicts() -> N
 def test_deployed_rules_survive_a_restart_and_apply_per_partition() -> None:
     handle, table = _loaded()
     handle(_deploy(V2_TEXT, V2.version), 0)
-    assert rules_key(0) in table
+    handle.flush()
+    assert rules_key(0, PARTITIONS) in table
     restarted = MessageHandler(CODEC, table, V1, PARTITIONS, clock=lambda: T0)
     assert restarted.rules(0).version == "2026.2-test"
     assert restarted.rules(1).version == "2026.1"

@@ -114,7 +114,7 @@ class _Encoder:
         )
         value = self._codec.encode(tick)
         for p in range(self._partitions):
-            yield Message(self._topics.clock, p, None, value, 1, "day_ended")
+            yield Message(self._topics.attendance, p, None, value, 1, "day_ended")
 
     def item(self, item: gen.Item) -> Iterator[Message]:
         midnight = (

@@ -85,7 +85,8 @@ def reevaluate(
         )
         for f, o in sorted(raised.items())
     )
-    state = replace(state, flags=flags)
+    if flags != state.flags:
+        state = replace(state, flags=flags)
     register = state.register
     possible, absent = register.totals(None, as_of) if register else (0, 0)
     snapshot = ChildFlagsSnapshot(

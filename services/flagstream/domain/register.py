@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,6 +20,13 @@ def _index(year_start: date, day: date, session: Session) -> int:
     return (day - year_start).days * 2 + (0 if session == "AM" else 1)
 
 
+@functools.lru_cache(maxsize=64)
+def _ones(ids: frozenset[int]) -> bytes:
+    """A bytes.translate table mapping the code ids in `ids` to 1 and every other byte to 0:
+    counting a category is then one C-level translate and count (~10x a Counter)."""
+    return bytes(1 if i in ids else 0 for i in range(256))
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRegister:
     """Marks for one school year; a later mark for the same session replaces the earlier."""
@@ -28,11 +36,16 @@ class SessionRegister:
 
     def with_mark(self, day: date, session: Session, code: str) -> SessionRegister:
         """The register with this session's mark set (replacing any earlier one)."""
-        i = _index(self.year_start, day, session)
+        return self.with_marks([(day, session, code)])
+
+    def with_marks(self, marks: Iterable[tuple[date, Session, str]]) -> SessionRegister:
+        """The register with each session's mark set in order (later ones win)."""
         buf = bytearray(self.codes)
-        if len(buf) <= i:
-            buf.extend(bytes(i + 1 - len(buf)))
-        buf[i] = ID_OF[code]
+        for day, session, code in marks:
+            i = _index(self.year_start, day, session)
+            if len(buf) <= i:
+                buf.extend(bytes(i + 1 - len(buf)))
+            buf[i] = ID_OF[code]
         return SessionRegister(self.year_start, bytes(buf))
 
     def _window(self, start: date | None, end: date | None) -> bytes:
@@ -42,12 +55,11 @@ class SessionRegister:
 
     def totals(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
         """(possible sessions, absent sessions) between two days inclusive (default: all)."""
-        counts = Counter(self._window(start, end))
-        absent = sum(counts[i] for i in ABSENT_IDS)
-        attended = sum(counts[i] for i in ATTENDED_IDS)
+        window = self._window(start, end)
+        absent = window.translate(_ones(ABSENT_IDS)).count(1)
+        attended = window.translate(_ones(ATTENDED_IDS)).count(1)
         return attended + absent, absent
 
     def count(self, ids: frozenset[int], start: date | None, end: date | None) -> int:
         """Sessions between two days inclusive whose code id is in ids."""
-        counts = Counter(self._window(start, end))
-        return sum(counts[i] for i in ids)
+        return self._window(start, end).translate(_ones(ids)).count(1)

@@ -1,0 +1,115 @@
+"""Child state held as objects in memory, written to the durable table only on flush.
+
+Per DESIGN.md's throughput section, a changelog write per child per message caps the
+flagger near a few thousand marks a second. So the working state is a plain dict of
+ChildState objects; `flush()` encodes the children changed since the last flush and
+writes each once. The Faust agent acks its input only after a flush, so the committed
+offsets never run ahead of the durable state: after a crash the unacked messages are
+delivered again onto the state as flushed, and the deterministic output ids let the
+sinks drop the repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from typing import Protocol
+
+from flagstream.domain.state import ChildState
+from flagstream.topics import partition_for
+
+from .state_codec import StateCodec
+
+# Table keys starting with NUL are the handler's own records, never a child.
+CONTROL = b"\x00"
+
+
+class DurableTable(Protocol):
+    """Where encoded state lives between runs (the Faust table and its changelog)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+    def stored_keys(self) -> Iterable[bytes]: ...
+    def put(self, partition: int, key: bytes, value: bytes) -> None: ...
+
+
+class MappingTable:
+    """A plain mapping as the durable table (tests, the in-process benchmark)."""
+
+    def __init__(self, data: MutableMapping[bytes, bytes]) -> None:
+        self.data = data
+
+    def get(self, key: bytes) -> bytes | None:
+        """The stored bytes, if any."""
+        return self.data.get(key)
+
+    def stored_keys(self) -> Iterable[bytes]:
+        """Every stored key."""
+        return list(self.data)
+
+    def put(self, partition: int, key: bytes, value: bytes) -> None:
+        """Store (the partition matters only to a changelog)."""
+        self.data[key] = value
+
+
+def control_key(name: str, partition: int, partitions: int) -> bytes:
+    """A control record's key that the default partitioner puts in `partition`, so the
+    worker that owns the partition recovers it with the partition's children."""
+    n = 0
+    while True:
+        key = CONTROL + f"{name}/{partition}/{n}".encode()
+        if partition_for(key.decode(), partitions) == partition:
+            return key
+        n += 1
+
+
+class ChildStates:
+    """The working set: decoded states by key, which are dirty, and who each partition owns."""
+
+    def __init__(self, table: DurableTable, codec: StateCodec, partitions: int) -> None:
+        self._table, self._codec, self._partitions = table, codec, partitions
+        self._states: dict[bytes, ChildState] = {}
+        self._dirty: dict[bytes, int] = {}
+        self._owned: dict[int, set[bytes]] | None = None
+
+    def load(self, key: bytes, partition: int) -> ChildState:
+        """A child's state (new if unknown); `partition` is the one its events arrive on."""
+        state = self._states.get(key)
+        if state is None:
+            raw = self._table.get(key)
+            state = self._codec.decode(raw) if raw else ChildState(key.decode())
+            self._states[key] = state
+            self.owned(partition).add(key)
+        return state
+
+    def save(self, key: bytes, partition: int, state: ChildState) -> None:
+        """Keep a changed state; it reaches the durable table on the next flush."""
+        self._states[key] = state
+        self._dirty[key] = partition
+
+    def owned(self, partition: int) -> set[bytes]:
+        """Every child key of a partition (one scan of the durable table per process)."""
+        if self._owned is None:
+            self._owned = {}
+            for key in self._table.stored_keys():
+                if not key.startswith(CONTROL):
+                    p = partition_for(key.decode(), self._partitions)
+                    self._owned.setdefault(p, set()).add(key)
+        return self._owned.setdefault(partition, set())
+
+    @property
+    def dirty(self) -> int:
+        """Children changed since the last flush."""
+        return len(self._dirty)
+
+    def flush(self) -> int:
+        """Write every changed child once; returns how many."""
+        dirty, self._dirty = self._dirty, {}
+        for key, partition in dirty.items():
+            self._table.put(partition, key, self._codec.encode(self._states[key]))
+        return len(dirty)
+
+    def forget(self) -> None:
+        """Drop the working set (after a rebalance another worker may own some children)."""
+        if self._dirty:
+            raise RuntimeError("flush before forgetting: changed children would be lost")
+        self._states.clear()
+        self._owned = None
