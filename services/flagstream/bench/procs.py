@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from ..demo.processes import log_tail, terminate
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -77,19 +78,9 @@ class Proc:
     def stop(self, timeout: float = 15.0) -> float | None:
         """Record peak RSS, SIGTERM, SIGKILL after timeout; returns the peak RSS in MiB."""
         self.sample()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
+        terminate(self._proc, timeout)
         return self.peak_mb
 
     def tail(self, lines: int = 20) -> str:
         """The end of its log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)

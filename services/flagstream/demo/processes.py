@@ -36,21 +36,30 @@ class ServiceProcess:
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL after timeout; returns the exit code."""
-        proc = self._proc
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
-        return proc.returncode
+        return terminate(self._proc, timeout)
 
     def tail(self, lines: int = 20) -> str:
         """The end of its log, for error messages."""
+        return log_tail(self.log_path, lines)
+
+
+def terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> int | None:
+    """SIGTERM a child process, then SIGKILL after timeout; returns its exit code."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    return proc.returncode
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The end of a log file, for error messages."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
