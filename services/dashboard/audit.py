@@ -27,6 +27,8 @@ from sqlalchemy import (
     select,
 )
 
+from flagstream.schema import create_tables
+
 metadata = MetaData()
 
 audit_log = Table(
@@ -82,7 +84,7 @@ class AuditEntry:
 
 def create_audit_schema(engine: Engine) -> None:
     """Create the table and its append-only triggers if missing."""
-    metadata.create_all(engine)
+    create_tables(metadata, engine)
 
 
 def append(conn: Connection, entry: AuditEntry) -> None:

@@ -8,6 +8,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from flagstream import identity
+from flagstream.schema import create_tables
 from flagstream.settings import Settings
 from projector.db import create_schema, make_engine
 
@@ -41,7 +42,7 @@ def build(settings: Settings) -> FastAPI:
     read_model = make_engine(settings.database_url)
     create_schema(read_model)  # The dashboard may start before the projector.
     identity_db = make_engine(settings.identity_database_url)
-    identity.metadata.create_all(identity_db)
+    create_tables(identity.metadata, identity_db)
     audit_db = make_engine(settings.dashboard_audit_database_url)
     create_audit_schema(audit_db)
     ctx = Context(

@@ -83,27 +83,6 @@ class Settings(BaseSettings):
     dashboard_login_max_failures: int = Field(
         5, ge=1, description="Failed sign-ins per user name and per client in 5 minutes"
     )
-    dashboard_host: str = Field("127.0.0.1", description="Address the dashboard binds")
-    dashboard_port: int = Field(8090, description="Port of the dashboard web app")
-    dashboard_users_file: Path = Field(
-        Path("var/dashboard-users.json"), description="Dashboard logins (argon2 password hashes)"
-    )
-    dashboard_secret: SecretStr | None = Field(
-        None, description="Key signing dashboard session cookies; required by the dashboard"
-    )
-    dashboard_ingest_url: str = Field(
-        "http://127.0.0.1:8080", description="Ingest base URL the dashboard sends outcomes to"
-    )
-    dashboard_audit_database_url: str = Field(
-        "sqlite:///var/audit.db", description="SQLAlchemy URL of the dashboard's audit log"
-    )
-    dashboard_secure_cookies: bool = Field(
-        True, description="Session cookie only over HTTPS; false for plain-HTTP local use"
-    )
-    dashboard_login_max_failures: int = Field(
-        5, ge=1, description="Failed sign-ins per user name and per client in 5 minutes"
-    )
-
 
     def rules(self) -> RuleConfig:
         """The validated rules file; raises SystemExit with the problem if it is not."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 
 from flagstream import identity
+from flagstream.schema import create_tables
 
 
 def make_engine(url: str) -> Engine:
@@ -28,7 +29,7 @@ def make_engine(url: str) -> Engine:
 
 def identity_writer(engine: Engine) -> Callable[[list[identity.Identity]], None]:
     """Creates the identity table if missing; returns a function that records identities."""
-    identity.metadata.create_all(engine)
+    create_tables(identity.metadata, engine)
 
     def write(people: list[identity.Identity]) -> None:
         # One row per child per statement (PostgreSQL refuses to upsert a key twice at once).

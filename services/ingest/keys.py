@@ -15,6 +15,8 @@ from typing import Final
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, String, Table, Text, select
 
+from flagstream.schema import create_tables
+
 from .store import metadata
 
 # Record kinds (also the metric `kind` labels) and the scopes that name sets of them.
@@ -82,7 +84,7 @@ def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None)
         raise ValueError(f"URN must be 6 digits, not {urn!r}")
     if not 0 < len(partner.strip()) <= 100:
         raise ValueError("the partner name must be 1-100 characters")
-    metadata.create_all(engine, tables=[api_keys])
+    create_tables(metadata, engine, [api_keys])
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with engine.begin() as conn:
         conn.execute(
@@ -116,7 +118,7 @@ class KeyInfo:
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
     """Every stored key, oldest first; the secrets are not stored, so not shown."""
-    metadata.create_all(engine, tables=[api_keys])
+    create_tables(metadata, engine, [api_keys])
     query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
     with engine.connect() as conn:
         return [
@@ -147,7 +149,7 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        metadata.create_all(engine, tables=[api_keys])
+        create_tables(metadata, engine, [api_keys])
 
     def authenticate(self, key: str | None) -> Partner | None:
         """The partner a valid, unrevoked key belongs to, else None."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, select
 
+from flagstream.schema import create_tables
+
 from .store import ledger, metadata, refusals
 
 
@@ -55,7 +57,7 @@ def ingest_ledger(
     """The ledger of ingest's database (FLAGSTREAM_INGEST_DATABASE_URL), by day, source, kind.
     A source whose requests were all refused (e.g. `unauthenticated`) has a row with only
     `refused` set."""
-    metadata.create_all(engine, tables=[ledger, refusals])
+    create_tables(metadata, engine, [ledger, refusals])
     counts: dict[tuple[date, str, str], list[int]] = {}
     refused: dict[tuple[date, str, str], list[tuple[str, int]]] = {}
     with engine.connect() as conn:

@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from flagstream.schema import create_tables
+
 from .routing import Message
 
 metadata = MetaData()
@@ -228,7 +230,7 @@ class Store:
 
     def __init__(self, engine: Engine, queue: Table = outbox) -> None:
         self.engine, self.queue = engine, queue
-        metadata.create_all(engine)
+        create_tables(metadata, engine)
 
     @contextmanager
     def begin(self) -> Iterator[Transaction]:
