@@ -1,7 +1,8 @@
 """Set-based writes for the projector's big tables, without per-row work in SQLAlchemy.
 
 PostgreSQL: one `INSERT ... SELECT FROM unnest(<one array per column>) ON CONFLICT` per
-table per batch, a single round trip whatever the row count. SQLite: one executemany of
+table per batch, a single round trip whatever the row count, the arrays sent in binary
+(`%b`: half the time of text arrays, measured on 5,000 rows). SQLite: one executemany of
 plain tuples (in-process, so no round trips to save). The SQL text is built once per table,
 columns and mode; values go through the column types' own bind processors, so the stored
 values are exactly those SQLAlchemy would store.
@@ -34,7 +35,7 @@ def _sql(dialect: Dialect, table: Table, columns: tuple[str, ...], mode: Mode) -
     keys = [c.name for c in table.primary_key.columns]
     cols = ", ".join(q(c) for c in columns)
     if dialect.name == "postgresql":
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+        arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
         source = f"SELECT * FROM unnest({arrays})"
     else:
         source = f"VALUES ({', '.join('?' for _ in columns)})"
@@ -52,6 +53,13 @@ def _processors(
     return tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
 
 
+def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """Each value through the bind processor, each distinct value once (times and dates
+    repeat a lot within a batch)."""
+    done = {v: process(v) for v in set(values) if v is not None}
+    return [None if v is None else done[v] for v in values]
+
+
 def write(conn: Connection, table: Table, rows: Sequence[Row], mode: Mode) -> None:
     """Insert rows (all with the same keys); on a primary-key conflict do nothing, replace
     the columns the rows carry, or keep the larger value of each. Keys must be unique
@@ -65,7 +73,7 @@ def write(conn: Connection, table: Table, rows: Sequence[Row], mode: Mode) -> No
     values = [[row[c] for row in rows] for c in columns]
     for i, process in enumerate(processors):
         if process is not None:
-            values[i] = [None if v is None else process(v) for v in values[i]]
+            values[i] = _processed(process, values[i])
     if dialect.name == "postgresql":
         conn.exec_driver_sql(sql, tuple(values))
     else:
@@ -73,32 +81,42 @@ def write(conn: Connection, table: Table, rows: Sequence[Row], mode: Mode) -> No
 
 
 @lru_cache(maxsize=64)
-def _max_sql(dialect: Dialect, table: Table, key: str, column: str) -> str:
+def _raise_sql(dialect: Dialect, table: Table, key: str, columns: tuple[str, ...]) -> str:
     q = dialect.identifier_preparer.quote
-    t, k, c = q(table.name), q(key), q(column)
-    if dialect.name == "postgresql":
-        types = (
-            table.c[key].type.compile(dialect=dialect),
-            table.c[column].type.compile(dialect=dialect),
-        )
-        return (
-            f"UPDATE {t} SET {c} = GREATEST({t}.{c}, v.x) "
-            f"FROM unnest(%s::{types[0]}[], %s::{types[1]}[]) AS v(k, x) WHERE {t}.{k} = v.k"
-        )
-    return (
-        f"UPDATE {t} SET {c} = CASE WHEN {c} IS NULL OR ? > {c} THEN ? ELSE {c} END WHERE {k} = ?"
+    t, k = q(table.name), q(key)
+    if dialect.name == "postgresql":  # GREATEST ignores NULLs
+        types = (table.c[n].type.compile(dialect=dialect) for n in (key, *columns))
+        names = ", ".join(q(n) for n in (key, *columns))
+        sets = ", ".join(f"{q(c)} = GREATEST({t}.{q(c)}, v.{q(c)})" for c in columns)
+        arrays = ", ".join(f"%b::{ty}[]" for ty in types)
+        return f"UPDATE {t} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {t}.{k} = v.{k}"
+    sets = ", ".join(
+        f"{q(c)} = CASE WHEN :{c} IS NOT NULL AND ({q(c)} IS NULL OR :{c} > {q(c)}) "
+        f"THEN :{c} ELSE {q(c)} END"
+        for c in columns
     )
+    return f"UPDATE {t} SET {sets} WHERE {k} = :{key}"
 
 
-def raise_to(conn: Connection, table: Table, key: str, column: str, values: dict[Any, Any]) -> None:
-    """Set column to the larger of its value and values[key] (NULL counts as smallest), in
-    the rows whose key is in values; rows that do not exist are left alone."""
-    if not values:
+def raise_to(conn: Connection, table: Table, key: str, rows: dict[Any, dict[str, Any]]) -> None:
+    """Raise columns to the larger of their value and rows[key][column] (NULL counts as
+    smallest; a column a row does not name is left alone), in one statement; rows that do
+    not exist in the table are left alone."""
+    if not rows:
         return
     dialect = conn.dialect
-    sql = _max_sql(dialect, table, key, column)
-    process = _processors(dialect, table, (column,))[0] or (lambda v: v)
+    columns = tuple(sorted({c for values in rows.values() for c in values}))
+    sql = _raise_sql(dialect, table, key, columns)
+    processors = _processors(dialect, table, columns)
+    keys = list(rows)
+    arrays = [keys]
+    for column, process in zip(columns, processors, strict=True):
+        values = [rows[k].get(column) for k in keys]
+        arrays.append(values if process is None else _processed(process, values))
     if dialect.name == "postgresql":
-        conn.exec_driver_sql(sql, (list(values), [process(v) for v in values.values()]))
+        conn.exec_driver_sql(sql, tuple(arrays))
     else:
-        conn.exec_driver_sql(sql, [(process(v), process(v), k) for k, v in values.items()])
+        names = (key, *columns)
+        conn.exec_driver_sql(
+            sql, [dict(zip(names, r, strict=True)) for r in zip(*arrays, strict=True)]
+        )

@@ -121,28 +121,30 @@ class Projector:
         counter.inc()
         return Plain(name, record)
 
-    def poll_once(self, timeout_ms: int = 500) -> int:
-        """Read one batch and commit it with its offsets; returns records consumed."""
-        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
-        batch: list[Consumed] = [
+    def _poll(self, timeout_ms: int, max_records: int) -> list[Consumed]:
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        return [
             Consumed(tp.topic, tp.partition, r.offset, self._decode(r.value))
             for tp, records in polled.items()
             for r in records
         ]
-        if not batch:
-            return 0
-        started = time.perf_counter()
-        self._write(batch)
-        self._batch_latency.observe(time.perf_counter() - started)
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Read one batch and commit it with its offsets; returns records consumed."""
+        batch = self._poll(timeout_ms, self._batch_size)
+        if batch:
+            self._write(batch)
         return len(batch)
 
     def _write(self, batch: Sequence[Consumed]) -> None:
+        started = time.perf_counter()
         with self._engine.begin() as conn:
             written = project(conn, batch)
         for table, n in written.items():
             if table not in self._events_out:
                 self._events_out[table] = self._metrics.events_out.labels(table)
             self._events_out[table].inc(n)
+        self._batch_latency.observe(time.perf_counter() - started)
 
     def run(self) -> None:
         """Consume until stop() is called."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, case, delete, func, select, update
@@ -11,10 +11,9 @@ from flagstream.upsert import upsert
 
 from . import bulk
 from .progress import current_progress, overall_progress
-from .rows import SourceFact, at, day
+from .rows import at, day
 from .tables import (
     FLAGS,
-    SOURCES,
     child_sources,
     children,
     freshness,
@@ -38,70 +37,61 @@ def chunks(keys: Sequence[str]) -> Iterator[list[str]]:
 
 
 def record_sources(
-    conn: Connection, facts: Iterable[SourceFact]
+    conn: Connection, facts: Mapping[tuple[str, str, str], Sequence[int]]
 ) -> dict[str, dict[str, SourceTimes]]:
-    """MAX-merge child_sources and freshness; returns each child's sources in this batch."""
-    per_child: dict[tuple[str, str], list[int]] = {}
-    per_school: dict[tuple[str, str], list[int]] = {}
-    for f in facts:
-        for merged, key in ((per_child, (f.child_key, f.source)), (per_school, (f.urn, f.source))):
-            times = merged.get(key)
-            if times is None:
-                merged[key] = [f.received_ms, f.data_day]
-            else:
-                times[0], times[1] = max(times[0], f.received_ms), max(times[1], f.data_day)
+    """MAX-merge child_sources and freshness from the batch's latest (received, data as of)
+    per (child, school, source); returns each child's sources in this batch."""
+    per_child: dict[tuple[str, str], SourceTimes] = {}
+    per_school: dict[tuple[str, str], SourceTimes] = {}
+    for (child_key, urn, source), (ms, data_day) in facts.items():
+        for merged, key in ((per_child, (child_key, source)), (per_school, (urn, source))):
+            seen = merged.get(key)
+            merged[key] = (
+                (ms, data_day) if seen is None else (max(seen[0], ms), max(seen[1], data_day))
+            )
     for table, merged, name in (
         (child_sources, per_child, "child_key"),
         (freshness, per_school, "urn"),
     ):
         rows = [
             {name: k, "source": src, "last_received_at": at(ms), "data_as_of": day(d)}
-            for (k, src), (ms, d) in sorted(merged.items())
+            for (k, src), (ms, d) in merged.items()
         ]
         bulk.write(conn, table, rows, "max")
-    seen: dict[str, dict[str, SourceTimes]] = {}
-    for (child_key, source), (ms, data_day) in per_child.items():
-        seen.setdefault(child_key, {})[source] = (ms, data_day)
-    return seen
+    seen_by_child: dict[str, dict[str, SourceTimes]] = {}
+    for (child_key, source), times in per_child.items():
+        seen_by_child.setdefault(child_key, {})[source] = times
+    return seen_by_child
 
 
-def _source_values() -> dict[str, Any]:
+def _sources(
+    conn: Connection, new: set[str], seen: Mapping[str, Mapping[str, SourceTimes]]
+) -> dict[str, dict[str, Any]]:
+    """Per child, the source columns its row must be raised to.
+
+    A row's source columns equal child_sources' once it exists: a new row (all NULL) takes
+    every source from child_sources, an existing row only this batch's times (its own MAX
+    already covers every earlier batch)."""
+    rows: dict[str, dict[str, Any]] = {}
+
+    def put(key: str, source: str, received: Any, data_as_of: Any) -> None:
+        row = rows.setdefault(key, {})
+        column = f"last_{source}_at"
+        if column in children.c:  # a source without a column yet is only in child_sources
+            row[column] = received
+        if source == "assessment":
+            row["last_assessment_on"] = data_as_of
+
     s = child_sources.c
-
-    def latest(source: str, col: Any) -> Any:
-        return (
-            select(col)
-            .where(s.child_key == children.c.child_key, s.source == source)
-            .scalar_subquery()
-        )
-
-    values = {f"last_{src}_at": latest(src, s.last_received_at) for src in SOURCES}
-    values["last_assessment_on"] = latest("assessment", s.data_as_of)
-    return values
-
-
-def _copy_sources(conn: Connection, keys: set[str]) -> None:
-    """Copy every source time of these children from child_sources (for new rows)."""
-    for part in chunks(sorted(keys)):
-        conn.execute(
-            update(children).where(children.c.child_key.in_(part)).values(**_source_values())
-        )
-
-
-def _raise_sources(conn: Connection, seen: Mapping[str, Mapping[str, SourceTimes]]) -> None:
-    """Raise the source columns of existing rows to this batch's times.
-
-    A row's source columns equal child_sources' once it exists (copied when the row is new,
-    raised with every batch after), so the batch's own MAX is all a row needs."""
-    columns: dict[str, dict[str, Any]] = {}
-    for key, sources in seen.items():
-        for source, (ms, data_day) in sources.items():
-            columns.setdefault(f"last_{source}_at", {})[key] = at(ms)
-            if source == "assessment":
-                columns.setdefault("last_assessment_on", {})[key] = day(data_day)
-    for column, values in sorted(columns.items()):
-        if column in children.c:
-            bulk.raise_to(conn, children, "child_key", column, dict(sorted(values.items())))
+    for part in chunks(list(new)):
+        query = select(s.child_key, s.source, s.last_received_at, s.data_as_of)
+        for key, source, received, data_as_of in conn.execute(query.where(s.child_key.in_(part))):
+            put(key, source, received, data_as_of)
+    for key, times in seen.items():
+        if key not in new:
+            for source, (ms, data_day) in times.items():
+                put(key, source, at(ms), day(data_day))
+    return {k: v for k, v in rows.items() if v}
 
 
 def refresh_children(
@@ -112,8 +102,7 @@ def refresh_children(
 ) -> None:
     """Bring these children's source times and outcome progress up to date: every source for
     rows new in this batch, only the sources seen for the others."""
-    _copy_sources(conn, new)
-    _raise_sources(conn, {k: v for k, v in seen.items() if k not in new})
+    bulk.raise_to(conn, children, "child_key", _sources(conn, new, seen))
     o = outcomes.c
     sequences: dict[str, list[Any]] = {}
     for part in chunks(sorted(new | outcome_keys)):  # a new row needs its outcomes too

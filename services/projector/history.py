@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from . import bulk
 from .tables import flag_changes, flag_history
 
 REFERRAL_WINDOW_DAYS = 365
@@ -63,6 +64,4 @@ def rebuild(conn: Connection, child_keys: Sequence[str]) -> None:
         .order_by(flag_changes.c.kafka_partition, flag_changes.c.kafka_offset)
     ).all()
     conn.execute(delete(flag_history).where(flag_history.c.child_key.in_(child_keys)))
-    rows = intervals(changes)
-    if rows:
-        conn.execute(flag_history.insert(), rows)
+    bulk.write(conn, flag_history, intervals(changes), "nothing")

@@ -33,6 +33,7 @@ def opt_day(days: int | None) -> date | None:
     return None if days is None else day(days)
 
 
+@lru_cache(maxsize=4096)  # events of one request or batch share their recorded_at
 def at(millis: int) -> datetime:
     """An Avro timestamp-millis, in UTC."""
     return _EPOCH + timedelta(milliseconds=millis)
@@ -65,15 +66,10 @@ def plain(event: Any) -> Plain:
     return Plain(type(event).__name__, _plain_value(event))
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFact:
-    """A partner event seen: which child and school, from which source, received when."""
-
-    child_key: str
-    urn: str  # '' when the source is council-wide (FSM, family support)
-    source: str
-    received_ms: int  # Avro timestamp-millis
-    data_day: int  # Avro date: the day the data is about
+# A partner event seen: (child_key, urn, source, received, data as of); urn is '' for
+# council-wide sources (FSM, family support), received an Avro timestamp-millis and data
+# as of an Avro date. A plain tuple: there is one per event.
+SourceFact = tuple[str, str, str, int, int]
 
 
 def school_row(r: Record) -> Record:
@@ -163,7 +159,7 @@ def roll_row(r: Record) -> Record:
 
 
 def _fact(r: Record, urn: str, source: str, data_day: int) -> SourceFact:
-    return SourceFact(r["child_key"], urn, source, r["recorded_at"], data_day)
+    return (r["child_key"], urn, source, r["recorded_at"], data_day)
 
 
 def _or(later: int | None, first: int) -> int:
@@ -196,7 +192,7 @@ def register_facts(marks: Iterable[Record]) -> Iterator[SourceFact]:
             received, data_day = max(received, seen[0]), max(data_day, seen[1])
         latest[key] = (received, data_day)
     for (child_key, urn), (received, data_day) in latest.items():
-        yield SourceFact(child_key, urn, "register", received, data_day)
+        yield (child_key, urn, "register", received, data_day)
 
 
 def source_facts(name: str, r: Record) -> Iterator[SourceFact]:

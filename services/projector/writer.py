@@ -15,7 +15,6 @@ from . import bulk, daily, derived, history
 from .rows import (
     Plain,
     Record,
-    SourceFact,
     change_row,
     child_row,
     day,
@@ -49,7 +48,8 @@ class _Batch:
     outcomes: dict[str, Record] = field(default_factory=dict)
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
     days: set[date] = field(default_factory=set)
-    facts: list[SourceFact] = field(default_factory=list)
+    # Latest [received, data as of] per (child, school, source) seen in the batch.
+    facts: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
 
 
 def _snapshot(b: _Batch, r: Record, _c: Consumed) -> None:
@@ -104,7 +104,12 @@ def _sort(batch: Sequence[Consumed]) -> _Batch:
         if record.event is None:
             continue
         p = record.event if isinstance(record.event, Plain) else plain(record.event)
-        b.facts.extend(source_facts(p.name, p.record))
+        for child_key, urn, source, received, data_day in source_facts(p.name, p.record):
+            times = b.facts.get((child_key, urn, source))
+            if times is None:
+                b.facts[(child_key, urn, source)] = [received, data_day]
+            else:
+                times[0], times[1] = max(times[0], received), max(times[1], data_day)
         sort = _SORT.get(p.name)
         if sort is not None:
             sort(b, p.record, record)
@@ -157,8 +162,8 @@ def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
         derived.refresh_zones(conn)
     bulk.write(conn, children, child_rows, "replace")
     bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
-    insert_new(conn, outcomes, list(b.outcomes.values()))
-    upsert(conn, rolls, list(b.rolls.values()))
+    bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
+    bulk.write(conn, rolls, list(b.rolls.values()), "replace")
     seen = derived.record_sources(conn, b.facts)
     derived.refresh_children(
         conn, new_children, seen, {o["child_key"] for o in b.outcomes.values()}
