@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, case, delete, func, select, update
@@ -24,16 +24,7 @@ from .tables import (
     zones,
 )
 
-CHUNK = 5000  # Keys per IN (...) list: well under SQLite's and PostgreSQL's bind limits.
-
-
 SourceTimes = tuple[int, int]  # (received, Avro timestamp-millis; data as of, Avro date)
-
-
-def chunks(keys: Sequence[str]) -> Iterator[list[str]]:
-    """Slices of at most CHUNK keys."""
-    for i in range(0, len(keys), CHUNK):
-        yield list(keys[i : i + CHUNK])
 
 
 def record_sources(
@@ -83,9 +74,10 @@ def _sources(
             row["last_assessment_on"] = data_as_of
 
     s = child_sources.c
-    for part in chunks(list(new)):
+    if new:
         query = select(s.child_key, s.source, s.last_received_at, s.data_as_of)
-        for key, source, received, data_as_of in conn.execute(query.where(s.child_key.in_(part))):
+        query = query.where(bulk.one_of(conn, s.child_key, new))
+        for key, source, received, data_as_of in conn.execute(query):
             put(key, source, received, data_as_of)
     for key, times in seen.items():
         if key not in new:
@@ -105,10 +97,10 @@ def refresh_children(
     bulk.raise_to(conn, children, "child_key", _sources(conn, new, seen))
     o = outcomes.c
     sequences: dict[str, list[Any]] = {}
-    for part in chunks(sorted(new | outcome_keys)):  # a new row needs its outcomes too
+    if new or outcome_keys:  # a new row needs its outcomes too
         query = (
             select(o.child_key, o.response, o.status, o.recorded_on)
-            .where(o.child_key.in_(part))
+            .where(bulk.one_of(conn, o.child_key, new | outcome_keys))
             .order_by(o.child_key, o.recorded_on, o.recorded_at, o.event_id)
         )
         for row in conn.execute(query):

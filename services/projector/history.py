@@ -60,8 +60,10 @@ def rebuild(conn: Connection, child_keys: Sequence[str]) -> None:
         return
     changes = conn.execute(
         select(flag_changes)
-        .where(flag_changes.c.child_key.in_(child_keys))
+        .where(bulk.one_of(conn, flag_changes.c.child_key, child_keys))
         .order_by(flag_changes.c.kafka_partition, flag_changes.c.kafka_offset)
     ).all()
-    conn.execute(delete(flag_history).where(flag_history.c.child_key.in_(child_keys)))
+    conn.execute(
+        delete(flag_history).where(bulk.one_of(conn, flag_history.c.child_key, child_keys))
+    )
     bulk.write(conn, flag_history, intervals(changes), "nothing")

@@ -149,12 +149,10 @@ def project(conn: Connection, batch: Sequence[Consumed]) -> dict[str, int]:
     new_children: set[str] = set()
     if child_rows:
         keys = [r["child_key"] for r in child_rows]
-        existing: dict[str, str] = {}
-        for part in derived.chunks(keys):
-            query = select(children.c.child_key, children.c.urn).where(
-                children.c.child_key.in_(part)
-            )
-            existing.update((k, u) for k, u in conn.execute(query))
+        query = select(children.c.child_key, children.c.urn)
+        existing = dict(
+            conn.execute(query.where(bulk.one_of(conn, children.c.child_key, keys))).all()
+        )
         urns |= set(existing.values())
         new_children = set(keys) - set(existing)
     if b.schools:
