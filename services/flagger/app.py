@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import faust
@@ -55,9 +55,15 @@ class Pending:
     Faust never commits an offset whose effects could still be lost."""
 
     def __init__(
-        self, handle: MessageHandler, codec: Codec, metrics: ServiceMetrics, sinks: Any
+        self,
+        handle: MessageHandler,
+        codec: Codec,
+        metrics: ServiceMetrics,
+        sinks: Any,
+        producer_flush: Callable[[], Awaitable[None]],
     ) -> None:
         self._handle, self._codec, self._metrics = handle, codec, metrics
+        self._producer_flush = producer_flush
         self._changes_out, self._snapshots_out = sinks
         self.events: list[Any] = []
         self._changes: list[FlagChanged] = []
@@ -107,11 +113,15 @@ class Pending:
         self._metrics.latency.labels("send").observe(time.perf_counter() - started)
 
     async def flush(self) -> None:
-        """Output out, state to the table, then ack the input: only now may Faust commit."""
+        """Output out, state to the table, wait until the broker has both, then ack the
+        input: only now may Faust commit its offsets."""
+        events, self.events = self.events, []
         await self.send()
         started = time.perf_counter()
         written = self._handle.flush()
-        events, self.events = self.events, []
+        # Changelog writes are buffered: an offset committed before its state is on the
+        # broker would lose that state if the partition moved to another worker now.
+        await self._producer_flush()
         for event in events:
             event.ack()
         self.flushed_at = time.monotonic()
@@ -146,7 +156,9 @@ def create_app(settings: Settings, codec: Codec, metrics: ServiceMetrics) -> fau
     snapshots_out = app.topic(topics.child_flags, partitions=partitions)
     table = app.Table(TABLE, default=None, partitions=partitions, key_type=bytes, value_type=bytes)
     handle = MessageHandler(codec, FaustTable(table), settings.rules(), partitions)
-    pending = Pending(handle, codec, metrics, (changes_out, snapshots_out))
+    pending = Pending(
+        handle, codec, metrics, (changes_out, snapshots_out), lambda: app.producer.flush()
+    )
     rejected = {r: metrics.rejected.labels(r) for r in ("not_canonical_event", "invalid_rules")}
     latency = metrics.latency.labels("message")
 

@@ -113,6 +113,21 @@ class Stack:
         self.services[name] = ServiceProcess([name], self.env(), log).start()
         return self.services[name]
 
+    def add_flagger(self, n: int) -> int:
+        """Start flagger worker n (2, 3, ...) in the same consumer group: Faust shares the
+        partitions among the workers, each with its own data folder. Returns its metrics
+        port."""
+        port = free_port()
+        env = {
+            **self.env(),
+            "FLAGSTREAM_FLAGGER_METRICS_PORT": str(port),
+            "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / f"flagger-{n}"),
+        }
+        name = f"flagger-{n}"
+        log = self.workdir / "logs" / f"{name}.log"
+        self.services[name] = ServiceProcess(["flagger"], env, log).start()
+        return port
+
     def _check_alive(self) -> None:
         for name, proc in self.services.items():
             if not proc.alive():
