@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import aiokafka  # type: ignore[import-untyped]
 import faust
 
 from flagstream.codec import Codec
@@ -11,8 +14,21 @@ from flagstream.settings import Settings
 from .app import create_app
 
 
+def _cap_fetch_wait(max_ms: int) -> None:
+    """Faust builds its aiokafka consumer with fetch_max_wait_ms=1500 and no setting to change
+    it; an idle fetch then holds new input back for up to 1.5 s. Cap it for this process."""
+    original = aiokafka.AIOKafkaConsumer.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["fetch_max_wait_ms"] = min(int(kwargs.get("fetch_max_wait_ms", 500)), max_ms)
+        original(self, *args, **kwargs)
+
+    aiokafka.AIOKafkaConsumer.__init__ = init  # type: ignore[method-assign]
+
+
 def run(settings: Settings, loglevel: str = "warn") -> None:
     """Run the Faust worker until interrupted; /metrics on the flagger metrics port."""
+    _cap_fetch_wait(100)
     metrics = service_metrics("flagger")
     serve(metrics, settings.flagger_metrics_port)
     app = create_app(settings, Codec(settings.schemas_dir), metrics)
