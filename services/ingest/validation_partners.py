@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Final, get_args
 
 from flagstream.domain.events import (
+    OUTCOME_AREAS,
     AssessmentRecorded,
     DomesticAbuseNotified,
     FamilyCaseRecorded,
@@ -23,19 +24,6 @@ from .models_partners import AssessmentIn, FamilyCaseIn, FsmIn, NotificationIn, 
 
 Key = Callable[[str], str]
 
-# Supporting Families outcome framework (2022-25): the 10 headline outcomes.
-OUTCOME_AREAS: Final = (
-    "education",
-    "early_years",
-    "health",
-    "substance_use",
-    "family_relationships",
-    "abuse_exploitation",
-    "crime",
-    "domestic_abuse",
-    "housing",
-    "finance",
-)
 _WRITING: Final = ("WTS", "EXS", "GDS", "PKF", "HNM")
 
 

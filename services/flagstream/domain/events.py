@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Final, Literal
 
 Session = Literal["AM", "PM"]
 Phase = Literal[
@@ -99,6 +99,22 @@ class AssessmentRecorded(Event):
     assessment: str
     result: str
     assessed_on: date
+
+
+# Supporting Families outcome framework (2022-25): the 10 headline outcomes, the ids a
+# family case's outcome_areas take.
+OUTCOME_AREAS: Final = (
+    "education",
+    "early_years",
+    "health",
+    "substance_use",
+    "family_relationships",
+    "abuse_exploitation",
+    "crime",
+    "domestic_abuse",
+    "housing",
+    "finance",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

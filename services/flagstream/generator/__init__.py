@@ -5,6 +5,7 @@ adds every other partner source (mid-year moves and leavers, SEN, FSM, assessmen
 cases, Operation Encompass).
 """
 
+from ..domain.events import OUTCOME_AREAS
 from .county import LA_CODE, SCHOOL_YEAR, make_county
 from .files import (
     read_avro,
@@ -19,7 +20,6 @@ from .files import (
 from .marks import absence_propensity, final_marks, registers, school_days
 from .model import (
     ASSESSMENTS,
-    OUTCOME_AREAS,
     AssessmentRecorded,
     County,
     DayEnded,

@@ -108,7 +108,12 @@ def canonical_events(
     """Reference data, then each timeline item as the message ingest would publish."""
     yield from reference_events(county, child_key)
     for item in items:
-        yield _CONVERT[type(item)](item, child_key)
+        yield convert(item, child_key)
+
+
+def convert(item: m.Item, child_key: Callable[[str], str] = str) -> Any:
+    """One timeline item as the canonical event (or, for a register, the marks batch)."""
+    return _CONVERT[type(item)](item, child_key)
 
 
 def last_day(items: Iterable[m.Item]) -> date | None:

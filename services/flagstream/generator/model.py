@@ -14,19 +14,6 @@ SenProvision = Literal["N", "K", "E"]  # none, SEN support, EHC plan
 # KS2 reading/maths: scaled score 80-120 (expected >= 100); writing: WTS/EXS/GDS teacher
 # assessment; KS4 English/maths: grade "1".."9" (4+ is a usable base).
 ASSESSMENTS: Final = ("KS2_READING", "KS2_MATHS", "KS2_WRITING", "KS4_ENGLISH", "KS4_MATHS")
-# Supporting Families outcome framework: the 10 headline outcomes.
-OUTCOME_AREAS: Final = (
-    "education",
-    "early_years",
-    "health",
-    "substance_use",
-    "family_relationships",
-    "abuse_exploitation",
-    "crime",
-    "domestic_abuse",
-    "housing",
-    "finance",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +138,7 @@ class FamilyCaseRecorded:
     case_id: str
     opened_on: dt.date
     closed_on: dt.date | None
-    outcome_areas: tuple[str, ...]  # ids from OUTCOME_AREAS
+    outcome_areas: tuple[str, ...]  # ids from flagstream.domain.events.OUTCOME_AREAS
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from ..domain.events import OUTCOME_AREAS
 from .county import SCHOOL_YEAR
 from .model import (
-    OUTCOME_AREAS,
     AssessmentRecorded,
     County,
     FamilyCaseRecorded,
