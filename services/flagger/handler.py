@@ -15,6 +15,7 @@ from flagstream.domain.events import (
     AssessmentRecorded,
     AttendanceMarkRecorded,
     AttendanceMarksRecorded,
+    ChildEventsRecorded,
     ChildFlagsSnapshot,
     ChildFlagsSnapshots,
     DayEnded,
@@ -150,18 +151,20 @@ class MessageHandler:
     def __call__(self, value: bytes, partition: int) -> Output:
         """Raises CodecError for bytes that are not an event, Rejected for unusable ones."""
         message = self._codec.decode(value)
+        if isinstance(message, ChildEventsRecorded):
+            inner = self._codec.unpack(message)
+            return self._events([e for m in inner for e in _unpack(m)], partition)
         if isinstance(message, DayEnded):
             return self._tick(message, partition)
         if isinstance(message, RulesDeployed):
             return self._deploy(message, partition)
-        unpack = UNPACK.get(type(message))
-        if unpack is None and type(message) in STREAMS:
-            unpack = _single  # An extension stream's event (domain/observations.py).
-        if unpack is None:
-            raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
+        return self._events(_unpack(message), partition)
+
+    def _events(self, events: list[Event], partition: int) -> Output:
+        """Apply child events in order; one step per child per message."""
         by_child: dict[str, list[Event]] = defaultdict(list)
         out = Output()
-        for event in unpack(message):
+        for event in events:
             by_child[event.child_key].append(event)  # type: ignore[attr-defined]
             kind = KIND.get(type(event)) or STREAMS[type(event)].name
             out.counts[kind] = out.counts.get(kind, 0) + 1
@@ -215,6 +218,16 @@ class MessageHandler:
                 self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)
         return out
+
+
+def _unpack(message: Any) -> list[Event]:
+    """The child events a message carries; Rejected if it is not flagger input."""
+    unpack = UNPACK.get(type(message))
+    if unpack is None and type(message) in STREAMS:
+        unpack = _single  # An extension stream's event (domain/observations.py).
+    if unpack is None:
+        raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
+    return unpack(message)
 
 
 def _keep_if_changed(out: Output, result: StepResult, before: tuple[ActiveFlag, ...]) -> None:

@@ -11,7 +11,8 @@ import dataclasses
 import io
 import json
 import typing
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -30,6 +31,7 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.EnrolmentRecorded: "EnrolmentRecorded",
     ev.AttendanceMarkRecorded: "AttendanceMarkRecorded",
     ev.AttendanceMarksRecorded: "AttendanceMarksRecorded",
+    ev.ChildEventsRecorded: "ChildEventsRecorded",
     ev.SenProvisionRecorded: "SenProvisionRecorded",
     ev.FsmEligibilityRecorded: "FsmEligibilityRecorded",
     ev.AssessmentRecorded: "AssessmentRecorded",
@@ -43,7 +45,10 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.RulesDeployed: "RulesDeployed",
 }
 
-Reason = Literal["not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes"]
+Reason = Literal[
+    "not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes", "nested_batch"
+]
+BATCH: Final = "ChildEventsRecorded"  # a message of many single-object-encoded events
 
 
 class CodecError(ValueError):
@@ -195,6 +200,35 @@ class Codec:
         if build is None:
             raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
         return build(record)
+
+    def decode_all(self, data: bytes) -> list[Any]:
+        """The domain events a message carries: itself, or each event of a batch."""
+        return self.unpack(self.decode(data))
+
+    def unpack(self, event: Any) -> list[Any]:
+        """A decoded message's events: itself, or each event of a ChildEventsRecorded."""
+        if not isinstance(event, ev.ChildEventsRecorded):
+            return [event]
+        inner = [self.decode(item) for item in event.events]
+        if any(isinstance(e, ev.ChildEventsRecorded) for e in inner):
+            raise CodecError("nested_batch", "a ChildEventsRecorded inside another")
+        return inner
+
+    def decode_plain_all(self, data: bytes) -> list[tuple[str, dict[str, Any]]]:
+        """As decode_all, as plain records (see decode_plain)."""
+        name, record = self.decode_plain(data)
+        if name != BATCH:
+            return [(name, record)]
+        inner = [self.decode_plain(item) for item in record["events"]]
+        if any(n == BATCH for n, _ in inner):
+            raise CodecError("nested_batch", "a ChildEventsRecorded inside another")
+        return inner
+
+    def encode_batch(self, events: Sequence[Any]) -> bytes:
+        """One ChildEventsRecorded message carrying every event, each encoded on its own."""
+        return self.encode(
+            ev.ChildEventsRecorded(batch_id=uuid.uuid4(), events=[self.encode(e) for e in events])
+        )
 
     def event_type(self, name: str) -> type[Any]:
         """The domain event class for a schema name."""

@@ -83,11 +83,12 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
             for record in _read_to_end(consumer, parts):
                 log.read[topic] = log.read.get(topic, 0) + 1
                 try:
-                    event = codec.decode(record.value)
+                    events = codec.decode_all(record.value)
                 except CodecError:
                     log.undecodable += 1
                     continue
-                _note(log, event, days)
+                for event in events:
+                    _note(log, event, days)
     finally:
         consumer.close()
     log.last_day = max(days["tick"]) if days["tick"] else max(days["mark"], default=None)

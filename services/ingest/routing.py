@@ -1,5 +1,6 @@
 """Accepted events -> Kafka messages (topic, partition, key, value), as the outbox stores them.
-Marks are grouped into one message per partition; every other event is keyed by child_key."""
+Marks, enrolments and other partner events are grouped into one message per partition (see
+flagstream/batching.py); outcomes and schools are one message each."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flagstream.batching import by_partition
 from flagstream.codec import Codec
 from flagstream.domain.events import (
     AssessmentRecorded,
@@ -103,13 +105,20 @@ class Router:
             for p, group in sorted(by_partition.items())
         ]
 
+    def _batched(self, topic: str, events: Sequence[Any]) -> list[Message]:
+        return [
+            Message(topic, b.partition, b.key, b.value, b.events)
+            for b in by_partition(self._codec, events, self._partitions)
+        ]
+
     def enrolments(self, enrolments: Sequence[EnrolmentRecorded]) -> list[Message]:
-        """One message per enrolment, keyed by child_key."""
-        return self._by_child(self.topics.enrolments, enrolments)
+        """One message per partition: a ChildEventsRecorded of the enrolments it owns."""
+        return self._batched(self.topics.enrolments, enrolments)
 
     def child_events(self, events: Sequence[ChildEvent]) -> list[Message]:
-        """SEN, FSM, assessment, family-case and notification events, keyed by child_key."""
-        return self._by_child(self.topics.child_events, events)
+        """SEN, FSM, assessment, family-case and notification events: one message per
+        partition (a ChildEventsRecorded of the events it owns)."""
+        return self._batched(self.topics.child_events, events)
 
     def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> list[Message]:
         """Professionals' outcomes to their own topic, keyed by child_key."""

@@ -107,30 +107,35 @@ class Projector:
             else:
                 self._consumer.seek(tp, stored)
 
-    def _decode(self, value: bytes) -> Plain | None:
+    def _decode(self, value: bytes) -> list[Plain | None]:
+        """The records a message carries (each event of a ChildEventsRecorded batch)."""
         try:
-            name, record = self._codec.decode_plain(value)
-            counter = self._events_in.get(name)
-            if counter is None:
-                raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
+            records = self._codec.decode_plain_all(value)
+            counters = [self._events_in.get(name) for name, _ in records]
+            for (name, _), counter in zip(records, counters, strict=True):
+                if counter is None:
+                    raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
         except CodecError as exc:
             if exc.reason not in self._rejected:
                 self._rejected[exc.reason] = self._metrics.rejected.labels(exc.reason)
             self._rejected[exc.reason].inc()
-            return None
-        counter.inc()
-        return Plain(name, record)
+            return [None]
+        for counter in counters:
+            counter.inc()  # type: ignore[union-attr]
+        return [Plain(name, record) for name, record in records]
 
     def _poll(self, timeout_ms: int, max_records: int) -> list[Consumed]:
         polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         return [
-            Consumed(tp.topic, tp.partition, r.offset, self._decode(r.value))
+            Consumed(tp.topic, tp.partition, r.offset, event)
             for tp, records in polled.items()
             for r in records
+            for event in self._decode(r.value)
         ]
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Read one batch and commit it with its offsets; returns records consumed."""
+        """Read one batch and commit it with its offsets; returns the records consumed (each
+        event of a ChildEventsRecorded counts as one)."""
         batch = self._poll(timeout_ms, self._batch_size)
         if batch:
             self._write(batch)

@@ -39,7 +39,7 @@ NOW = datetime(2025, 9, 30, 12, tzinfo=UTC)
 
 
 def _consume(bootstrap: str, topics: list[str], partitions: int) -> list[tuple[str, int, Any]]:
-    """Every record now on the topics: (topic, partition, decoded event)."""
+    """Every event now on the topics: (topic, partition, decoded event), batches unpacked."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     tps = [TopicPartition(t, p) for t in topics for p in range(partitions)]
     consumer.assign(tps)
@@ -49,7 +49,9 @@ def _consume(bootstrap: str, topics: list[str], partitions: int) -> list[tuple[s
     deadline = time.monotonic() + 30
     while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
         for tp, records in consumer.poll(timeout_ms=500).items():
-            out += [(tp.topic, tp.partition, CODEC.decode(r.value)) for r in records]
+            out += [
+                (tp.topic, tp.partition, e) for r in records for e in CODEC.decode_all(r.value)
+            ]
     consumer.close()
     return out
 

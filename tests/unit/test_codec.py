@@ -11,6 +11,7 @@ from flagstream.domain.events import (
     ActiveFlag,
     AssessmentRecorded,
     AttendanceMarksRecorded,
+    ChildEventsRecorded,
     ChildFlagsSnapshot,
     ChildFlagsSnapshots,
     DayEnded,
@@ -123,6 +124,11 @@ EXAMPLES = [
     ),
 ]
 CODEC = Codec()
+EXAMPLES.append(
+    ChildEventsRecorded(
+        batch_id=uuid.uuid4(), events=[CODEC.encode(EXAMPLES[4]), CODEC.encode(EXAMPLES[5])]
+    )
+)
 
 
 def test_every_event_schema_has_an_example() -> None:
@@ -171,3 +177,41 @@ def test_every_schema_field_is_documented() -> None:
         for field in schema["fields"]:
             if path.stem != "ChildState":
                 assert field.get("doc"), f"{path.name}: {field['name']} has no doc"
+
+
+def test_a_batch_decodes_to_its_events_in_order() -> None:
+    events = [EXAMPLES[5], EXAMPLES[1], EXAMPLES[4]]
+    data = CODEC.encode_batch(events)
+    assert CODEC.decode_all(data) == events
+    assert [name for name, _ in CODEC.decode_plain_all(data)] == [
+        "FsmEligibilityRecorded",
+        "EnrolmentRecorded",
+        "SenProvisionRecorded",
+    ]
+    plain = dict(CODEC.decode_plain_all(data))["SenProvisionRecorded"]
+    assert plain["child_key"] == "c1"
+    assert plain["effective_on"] == (date(2025, 9, 1) - date(1970, 1, 1)).days
+
+
+def test_a_single_event_decodes_to_itself() -> None:
+    assert CODEC.decode_all(CODEC.encode(EXAMPLES[1])) == [EXAMPLES[1]]
+    assert [n for n, _ in CODEC.decode_plain_all(CODEC.encode(EXAMPLES[1]))] == [
+        "EnrolmentRecorded"
+    ]
+
+
+def test_a_batch_inside_a_batch_is_refused() -> None:
+    inner = CODEC.encode_batch([EXAMPLES[4], EXAMPLES[5]])
+    outer = CODEC.encode(ChildEventsRecorded(batch_id=uuid.uuid4(), events=[inner]))
+    for decode in (CODEC.decode_all, CODEC.decode_plain_all):
+        with pytest.raises(CodecError) as error:
+            decode(outer)
+        assert error.value.reason == "nested_batch"
+
+
+def test_a_damaged_event_inside_a_batch_is_refused() -> None:
+    good = CODEC.encode(EXAMPLES[4])
+    outer = CODEC.encode(ChildEventsRecorded(batch_id=uuid.uuid4(), events=[good, good[:-3]]))
+    with pytest.raises(CodecError) as error:
+        CODEC.decode_all(outer)
+    assert error.value.reason == "truncated"

@@ -55,11 +55,11 @@ class Ingest:
             return list(conn.execute(query))
 
     def sent(self) -> list[Any]:
-        """Accepted events queued for the canonical topics, marks unpacked."""
+        """Accepted events queued for the canonical topics, marks and batches unpacked."""
         out: list[Any] = []
         for row in self.rows():
-            event = CODEC.decode(row.value)
-            out += event.marks if isinstance(event, AttendanceMarksRecorded) else [event]
+            for event in CODEC.decode_all(row.value):
+                out += event.marks if isinstance(event, AttendanceMarksRecorded) else [event]
         return out
 
 

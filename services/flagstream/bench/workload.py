@@ -1,20 +1,22 @@
 """The benchmark's input: a generated county's timeline as encoded canonical messages.
 
 Messages are shaped as ingest publishes them (one AttendanceMarksRecorded per register and
-partition, one message per other event, a DayEnded tick in every partition), so the flagger
-sees exactly what production would send it; later days' registers are kept apart for the
-end-to-end run, which sends them through the ingest HTTP API.
+partition, one ChildEventsRecorded per kind, day and partition for other partner records, a
+DayEnded tick in every partition), so the flagger sees exactly what production would send it;
+later days' registers are kept apart for the end-to-end run, which sends them through the
+ingest HTTP API.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import generator as gen
+from ..batching import by_partition
 from ..codec import Codec
 from ..domain import events as ev
 from ..eventlog import LEDGER_KINDS
@@ -56,7 +58,8 @@ class Workload:
 
 class _Encoder:
     """Canonical events (generator/canonical.py, keyed by child_key) -> encoded messages,
-    routed and partitioned as ingest publishes them."""
+    routed, partitioned and batched as ingest publishes them: a day's partner records of
+    each kind arrive as one request, so they become one message per partition."""
 
     def __init__(
         self, codec: Codec, topics: Topics, partitions: int, key: Callable[[str], str]
@@ -64,6 +67,7 @@ class _Encoder:
         self._codec, self._topics, self._partitions = codec, topics, partitions
         self._key = key
         self._keys: dict[str, str] = {}
+        self._pending: dict[str, list[Any]] = defaultdict(list)  # kind -> one request's events
 
     def child(self, upn: str) -> str:
         """The child_key of a UPN (the HMAC is computed once per pupil)."""
@@ -72,40 +76,48 @@ class _Encoder:
             key = self._keys[upn] = self._key(upn)
         return key
 
-    def messages(self, event: Any) -> Iterator[Message]:
-        """The message(s) ingest would publish for one canonical event."""
+    def messages(self, event: Any) -> list[Message]:
+        """The message(s) ingest would publish for one canonical event; partner records wait
+        for flush() (the end of their day's request)."""
         topics, encode = self._topics, self._codec.encode
         if isinstance(event, ev.SchoolRecorded):
-            yield Message(topics.schools, 0, event.urn.encode(), encode(event), 1, "school")
-        elif isinstance(event, ev.AttendanceMarksRecorded):
+            return [Message(topics.schools, 0, event.urn.encode(), encode(event), 1, "school")]
+        if isinstance(event, ev.AttendanceMarksRecorded):
             by_partition: dict[int, list[ev.AttendanceMarkRecorded]] = defaultdict(list)
             for m in event.marks:
                 by_partition[partition_for(m.child_key, self._partitions)].append(m)
-            for p, marks in sorted(by_partition.items()):
-                batch = ev.AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=marks)
-                key = marks[0].urn.encode()
-                yield Message(
+            return [
+                Message(
                     topics.attendance,
                     p,
-                    key,
-                    encode(batch),
+                    marks[0].urn.encode(),
+                    encode(ev.AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=marks)),
                     len(marks),
                     LEDGER_KINDS[ev.AttendanceMarkRecorded],
                 )
-        elif isinstance(event, ev.DayEnded):
+                for p, marks in sorted(by_partition.items())
+            ]
+        if isinstance(event, ev.DayEnded):
             value = encode(event)
-            for p in range(self._partitions):
-                yield Message(topics.attendance, p, None, value, 1, "day_ended")
-        else:
-            topic = (
-                topics.enrolments
-                if isinstance(event, ev.EnrolmentRecorded)
-                else topics.child_events
-            )
-            p = partition_for(event.child_key, self._partitions)
-            yield Message(
-                topic, p, event.child_key.encode(), encode(event), 1, LEDGER_KINDS[type(event)]
-            )
+            ticks = [
+                Message(topics.attendance, p, None, value, 1, "day_ended")
+                for p in range(self._partitions)
+            ]
+            return self.flush() + ticks
+        self._pending[LEDGER_KINDS[type(event)]].append(event)
+        return []
+
+    def flush(self) -> list[Message]:
+        """The held partner records, one message per kind and partition."""
+        out: list[Message] = []
+        for kind, events in self._pending.items():
+            topic = self._topics.enrolments if kind == "enrolment" else self._topics.child_events
+            out += [
+                Message(topic, b.partition, b.key, b.value, b.events, kind)
+                for b in by_partition(self._codec, events, self._partitions)
+            ]
+        self._pending.clear()
+        return out
 
 
 def build(
@@ -124,6 +136,7 @@ def build(
     work = Workload(county)
     for event in reference_events(county, enc.child):
         work.messages += enc.messages(event)
+    work.messages += enc.flush()
     days_done = 0
     for item in items:
         if days_done >= preload_days:
@@ -137,6 +150,7 @@ def build(
             days_done += 1
         if on_item:
             on_item(len(item.marks) if isinstance(item, gen.Register) else 0)
+    work.messages += enc.flush()
     for m in work.messages:
         work.kinds[m.kind] += m.events
     return work

@@ -72,6 +72,15 @@ class AttendanceMarksRecorded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChildEventsRecorded:
+    """A message carrying many partner events of one kind, all owned by one partition; each
+    is single-object encoded with its own schema (Codec.decode_all unpacks them)."""
+
+    batch_id: uuid.UUID
+    events: list[bytes]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SenProvisionRecorded(Event):
     """A child's SEN provision (N none, K SEN support, E EHC plan) from a date."""
 
