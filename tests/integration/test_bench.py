@@ -39,6 +39,10 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path, postgres_url: str) -> No
     assert figures["e2e_p50_ms"] <= figures["e2e_p95_ms"] <= figures["e2e_p99_ms"]
     assert figures["e2e_rows_missing"] == 0
     assert figures["e2e_rows"] > 0
+    # The split at the flagger's evaluation: a row is committed after it was evaluated.
+    assert 0 < figures["e2e_after_flagger_p50_ms"] <= figures["e2e_after_flagger_p99_ms"]
+    assert figures["e2e_to_flagger_p50_ms"] <= figures["e2e_to_flagger_p99_ms"]
+    assert figures["projector_records_per_s_sqlite"] > 0
     assert figures["events"] == sum(
         n for kind, n in figures["event_mix"].items() if kind != "school"
     )
