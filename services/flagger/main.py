@@ -12,6 +12,7 @@ from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
 
 from .app import create_app
+from .log_end import read_to_fetched_end
 
 
 def _cap_fetch_wait(max_ms: int) -> None:
@@ -29,6 +30,7 @@ def _cap_fetch_wait(max_ms: int) -> None:
 def run(settings: Settings, loglevel: str = "warn") -> None:
     """Run the Faust worker until interrupted; /metrics on the flagger metrics port."""
     _cap_fetch_wait(100)
+    read_to_fetched_end(settings.require_kafka().split(","))
     metrics = service_metrics("flagger")
     serve(metrics, settings.flagger_metrics_port)
     app = create_app(settings, Codec(settings.schemas_dir), metrics)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date
 from pathlib import Path
 
 import httpx
-import pytest
 
 from flagstream.demo.stack import FLAGGER_GROUP, Stack
 from flagstream.domain import events as ev
@@ -27,12 +25,6 @@ from .canonical_publish import publish
 FLAGS = ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN"]
 
 
-@pytest.mark.skipif(
-    not os.environ.get("RUN_KNOWN_DEFECTS"),
-    reason="known defect, not fixed yet: after the second worker joins, 3-9 of ~190 "
-    "children are evaluated from empty state on the worker that took their partition (see "
-    "README 'Not built yet'); RUN_KNOWN_DEFECTS=1 runs it",
-)
 def test_two_workers_share_the_partitions_and_agree_with_the_oracle(tmp_path: Path) -> None:
     county = make_county("tiny", seed=9)
     log = list(canonical_events(county, timeline(county, date(2025, 9, 8), 12, seed=9)))
