@@ -111,17 +111,19 @@ class Projector:
         """The records a message carries (each event of a ChildEventsRecorded batch)."""
         try:
             records = self._codec.decode_plain_all(value)
-            counters = [self._events_in.get(name) for name, _ in records]
-            for (name, _), counter in zip(records, counters, strict=True):
-                if counter is None:
+            kinds: dict[str, int] = {}  # one inc per kind and message, not per event
+            for name, _ in records:
+                kinds[name] = kinds.get(name, 0) + 1
+            for name in kinds:
+                if name not in self._events_in:
                     raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
         except CodecError as exc:
             if exc.reason not in self._rejected:
                 self._rejected[exc.reason] = self._metrics.rejected.labels(exc.reason)
             self._rejected[exc.reason].inc()
             return [None]
-        for counter in counters:
-            counter.inc()  # type: ignore[union-attr]
+        for name, n in kinds.items():
+            self._events_in[name].inc(n)
         return [Plain(name, record) for name, record in records]
 
     def _poll(self, timeout_ms: int, max_records: int) -> list[Consumed]:
