@@ -67,6 +67,36 @@ def _to_record(value: Any) -> Any:
     return value
 
 
+def _has_dataclass(hint: Any) -> bool:
+    return dataclasses.is_dataclass(hint) or any(_has_dataclass(a) for a in typing.get_args(hint))
+
+
+def _recorder(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """A function turning a cls instance into its Avro record: `_to_record` with the field
+    walk worked out once per class (the flagger encodes ~30,000 snapshots a second)."""
+    hints = typing.get_type_hints(cls)
+    plain: list[str] = []
+    nested: dict[str, Callable[[Any], Any]] = {}
+    for f in dataclasses.fields(cls):
+        hint, args = hints[f.name], typing.get_args(hints[f.name])
+        if dataclasses.is_dataclass(hint):
+            nested[f.name] = _recorder(hint)  # type: ignore[arg-type]
+        elif typing.get_origin(hint) is list and args and dataclasses.is_dataclass(args[0]):
+            nested[f.name] = _list_of(_recorder(args[0]))  # type: ignore[arg-type]
+        elif _has_dataclass(hint):
+            nested[f.name] = _to_record  # e.g. an optional record: the general walk
+        else:
+            plain.append(f.name)
+
+    def record(value: Any) -> dict[str, Any]:
+        out = {name: getattr(value, name) for name in plain}
+        for name, convert in nested.items():
+            out[name] = convert(getattr(value, name))
+        return out
+
+    return record
+
+
 def _list_of(item: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
     return lambda values: [item(v) for v in values]
 
@@ -109,6 +139,7 @@ class Codec:
             self._load(path.stem)
         self._names = dict(events)
         self._builders = {name: _builder(cls) for cls, name in events.items()}
+        self._recorders = {cls: _recorder(cls) for cls in events}
         self._types = {name: cls for cls, name in events.items()}
         missing = set(events.values()) - set(self._parsed)
         if missing:
@@ -191,7 +222,8 @@ class Codec:
 
     def encode(self, event: Any) -> bytes:
         """Single-object encode a domain event."""
-        return self.encode_record(self._names[type(event)], _to_record(event))
+        cls = type(event)
+        return self.encode_record(self._names[cls], self._recorders[cls](event))
 
     def decode(self, data: bytes) -> Any:
         """Decode bytes into the domain event they carry."""
