@@ -15,6 +15,7 @@ from .codec import Codec, CodecError
 from .domain import events as ev
 from .generator import read_timeline
 from .generator.canonical import canonical_events, last_day
+from .lag import fetched_ends
 from .topics import Topics
 
 
@@ -58,7 +59,7 @@ def from_file(path: Path, child_key: Callable[[str], str]) -> EventLog:
 
 
 def _read_to_end(consumer: KafkaConsumer, parts: list[TopicPartition]) -> Iterator[Any]:
-    end = consumer.end_offsets(parts)
+    end = fetched_ends(consumer, parts)  # Not the listed end: it can miss the last batch.
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
     remaining = {tp for tp in parts if end[tp] > 0}
@@ -74,7 +75,10 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
     log = EventLog(events=[], zones={}, last_day=None)
     days: dict[str, set[date]] = {"tick": set(), "mark": set()}
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="flagstream-oracle"
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id="flagstream-oracle",
+        fetch_max_wait_ms=10,  # A fetch at a partition's end answers at once.
     )
     try:
         for topic in (topics.schools, *topics.canonical, topics.outcomes):

@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 Offsets = dict[tuple[str, int], int]
 
+FETCH_TIMEOUT_S = 30.0
+
+
+def fetched_ends(
+    consumer: KafkaConsumer, parts: list[TopicPartition], timeout_s: float = FETCH_TIMEOUT_S
+) -> dict[TopicPartition, int]:
+    """Each partition's listed end raised to the high watermark a fetch from there reports.
+
+    The embedded broker (Tansu 0.6) lists the base offset of a partition's last record batch
+    as its end (ListOffsets latest), not the offset after its last record; a Fetch response's
+    high watermark is right (tests/integration/test_log_end.py). On Kafka the two agree.
+    Leaves the consumer assigned to `parts` at some position past the listed ends.
+    """
+    if not parts:
+        return {}
+    listed: dict[TopicPartition, int] = consumer.end_offsets(parts)
+    consumer.unsubscribe()  # A fresh assignment: no high watermark left from an older fetch.
+    consumer.assign(parts)
+    for tp in parts:
+        consumer.seek(tp, listed[tp])
+    deadline = time.monotonic() + timeout_s
+    while any(consumer.highwater(tp) is None for tp in parts):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no fetch response for {sorted(parts)} in {timeout_s}s")
+        consumer.poll(timeout_ms=100)
+    return {tp: max(listed[tp], consumer.highwater(tp)) for tp in parts}
+
 
 def end_offsets(bootstrap: str, topics: Iterable[str]) -> Offsets:
-    """Log-end offset of every partition of the topics."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Log-end offset (the offset after the last record) of every partition of the topics."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+    )
     try:
         tps = [
             TopicPartition(t, p)
             for t in topics
             for p in sorted(consumer.partitions_for_topic(t) or ())
         ]
-        return {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
+        return {(tp.topic, tp.partition): o for tp, o in fetched_ends(consumer, tps).items()}
     finally:
         consumer.close()
 
