@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,10 +29,18 @@ SNAPSHOTS_PER_MESSAGE = 1_000  # ~170 KB: well under Kafka's default 1 MB messag
 
 class FaustTable:
     """The Faust table as durable storage: the local store plus its changelog topic,
-    written to the partition that owns the key (not the partition of the current event)."""
+    written to the partition that owns the key (not the partition of the current event).
 
-    def __init__(self, table: Any) -> None:
-        self._table = table
+    Changelog records are queued by put() and written by send(), many to a produce batch:
+    Faust's own send_changelog costs ~70 us a record (a FutureMessage, its buffer and
+    callbacks), which on a Dorset-size rebuild was most of the flagger's time. The records
+    are the same (raw key and value, in the owning partition), so Faust's recovery reads
+    them as its own. (Faust's callback only matters to a RocksDB store's persisted offset;
+    the flagger uses the memory store.)"""
+
+    def __init__(self, table: Any, producer: Callable[[], Any]) -> None:
+        self._table, self._producer = table, producer
+        self._queued: dict[int, list[tuple[bytes, bytes]]] = {}
 
     def get(self, key: bytes) -> bytes | None:
         """The stored bytes, if any."""
@@ -43,9 +52,27 @@ class FaustTable:
         return list(self._table.data.keys())
 
     def put(self, partition: int, key: bytes, value: bytes) -> None:
-        """Store locally and append to the changelog in the owning partition."""
+        """Store locally now; the changelog record goes out with the next send()."""
         self._table.data[key] = value
-        self._table.send_changelog(partition, key, value)
+        self._queued.setdefault(partition, []).append((key, value))
+
+    async def send(self) -> int:
+        """Write the queued changelog records and wait until the broker has them all."""
+        queued, self._queued = self._queued, {}
+        producer = self._producer()
+        topic = self._table.changelog_topic.get_topic_name()
+        delivered: list[asyncio.Future[Any]] = []
+        for partition, records in sorted(queued.items()):
+            batch = producer.create_batch()
+            for key, value in records:
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    delivered.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    if batch.append(key=key, value=value, timestamp=None) is None:
+                        raise ValueError(f"a {len(value)}-byte state exceeds the batch size")
+            delivered.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*delivered)
+        return sum(len(r) for r in queued.values())
 
 
 class Pending:
@@ -61,9 +88,10 @@ class Pending:
         metrics: ServiceMetrics,
         sinks: Any,
         producer_flush: Callable[[], Awaitable[None]],
+        changelog: Callable[[], Awaitable[int]],
     ) -> None:
         self._handle, self._codec, self._metrics = handle, codec, metrics
-        self._producer_flush = producer_flush
+        self._producer_flush, self._changelog = producer_flush, changelog
         self._changes_out, self._snapshots_out = sinks
         self.events: list[Any] = []
         self._changes: list[FlagChanged] = []
@@ -119,8 +147,9 @@ class Pending:
         await self.send()
         started = time.perf_counter()
         written = self._handle.flush()
-        # Changelog writes are buffered: an offset committed before its state is on the
-        # broker would lose that state if the partition moved to another worker now.
+        # An offset committed before its state is on the broker would lose that state if
+        # the partition moved to another worker now: wait for the changelog and output.
+        await self._changelog()
         await self._producer_flush()
         for event in events:
             event.ack()
@@ -155,9 +184,16 @@ def create_app(settings: Settings, codec: Codec, metrics: ServiceMetrics) -> fau
     changes_out = app.topic(topics.flag_changes, partitions=partitions)
     snapshots_out = app.topic(topics.child_flags, partitions=partitions)
     table = app.Table(TABLE, default=None, partitions=partitions, key_type=bytes, value_type=bytes)
-    handle = MessageHandler(codec, FaustTable(table), settings.rules(), partitions)
+    # Faust's aiokafka producer (no public accessor; faust-streaming is pinned < 0.16).
+    durable = FaustTable(table, lambda: app.producer._ensure_producer())  # type: ignore[attr-defined]
+    handle = MessageHandler(codec, durable, settings.rules(), partitions)
     pending = Pending(
-        handle, codec, metrics, (changes_out, snapshots_out), lambda: app.producer.flush()
+        handle,
+        codec,
+        metrics,
+        (changes_out, snapshots_out),
+        lambda: app.producer.flush(),
+        durable.send,
     )
     rejected = {r: metrics.rejected.labels(r) for r in ("not_canonical_event", "invalid_rules")}
     latency = metrics.latency.labels("message")
