@@ -49,9 +49,7 @@ def _consume(bootstrap: str, topics: list[str], partitions: int) -> list[tuple[s
     deadline = time.monotonic() + 30
     while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
         for tp, records in consumer.poll(timeout_ms=500).items():
-            out += [
-                (tp.topic, tp.partition, e) for r in records for e in CODEC.decode_all(r.value)
-            ]
+            out += [(tp.topic, tp.partition, e) for r in records for e in CODEC.decode_all(r.value)]
     consumer.close()
     return out
 
