@@ -7,6 +7,7 @@ can read our topics with the .avsc files alone, without a schema registry.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -20,6 +21,7 @@ import fastavro
 from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
 
 from .domain import events as ev
+from .logical import Convert, Unsupported, converter
 
 MAGIC: Final = b"\xc3\x01"
 HEADER_LEN: Final = 10
@@ -49,6 +51,7 @@ Reason = Literal[
     "not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes", "nested_batch"
 ]
 BATCH: Final = "ChildEventsRecorded"  # a message of many single-object-encoded events
+_BY_FASTAVRO: Final[Any] = object()  # a schema whose logical types fastavro converts
 
 
 class CodecError(ValueError):
@@ -135,6 +138,9 @@ class Codec:
         self._by_header: dict[bytes, str] = {}
         self._plain: dict[str, Any] = {}
         self._plain_named: dict[str, Any] = {}
+        # Typed reads are plain reads plus these conversions (logical.py); None: no
+        # conversion needed; absent: a schema logical.py cannot convert, read by fastavro.
+        self._typing: dict[str, Convert | None] = {}
         for path in sorted(schemas_dir.glob("*.avsc")):
             self._load(path.stem)
         self._names = dict(events)
@@ -162,6 +168,8 @@ class Codec:
             fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
         )
         self._parsed[name], self._headers[name], self._by_header[header] = parsed, header, name
+        with contextlib.suppress(Unsupported):  # absent: fastavro converts (see _read)
+            self._typing[name] = converter(parsed, named)
         return typing.cast(dict[str, Any], parsed)
 
     @property
@@ -211,9 +219,13 @@ class Codec:
             raise CodecError("unknown_fingerprint", f"schema fingerprint {data[2:10].hex()}")
         buf = io.BytesIO(data)
         buf.seek(HEADER_LEN)
+        typed = None if plain else self._typing.get(name, _BY_FASTAVRO)
+        by_fastavro = typed is _BY_FASTAVRO
         try:
-            schema = self._plain_schema(name) if plain else self._parsed[name]
+            schema = self._parsed[name] if by_fastavro else self._plain_schema(name)
             record = fastavro.schemaless_reader(buf, schema, None)
+            if typed is not None and not by_fastavro:
+                record = typed(record)
         except (EOFError, StopIteration, IndexError, ValueError) as exc:
             raise CodecError("truncated", f"{name} body ends early ({exc!r})") from exc
         if buf.tell() != len(data):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
-from .rules import DEFAULT_RULES, Rule, RuleConfig, evaluate
+from .ids import derived_id
+from .rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from .state import ChildState, apply_all
 
 # Derived ids make a replay emit the same event ids, so sinks can drop repeats.
@@ -57,7 +58,7 @@ def reevaluate(
     def change(flag: str, kind: str, reason: str) -> FlagChanged:
         key = f"{state.child_key}|{flag}|{kind}|{as_of}|{cause.event_id}|{config.version}"
         return FlagChanged(
-            event_id=uuid.uuid5(_IDS, key),
+            event_id=derived_id(_IDS, key),
             source=source,
             occurred_at=cause.occurred_at,
             recorded_at=recorded_at,
@@ -76,21 +77,13 @@ def reevaluate(
         for f in before
         if f not in raised
     ]
-    flags = tuple(
-        ActiveFlag(
-            flag=f,
-            reason=o.reason,
-            raised_on=before[f].raised_on if f in before else as_of,
-            tier=o.tier,
-        )
-        for f, o in sorted(raised.items())
-    )
+    flags = tuple(_active(f, o, before.get(f), as_of) for f, o in sorted(raised.items()))
     if flags != state.flags:
         state = replace(state, flags=flags)
     register = state.register
     possible, absent = register.totals(None, as_of) if register else (0, 0)
     snapshot = ChildFlagsSnapshot(
-        event_id=uuid.uuid5(_IDS, f"{state.child_key}|snapshot|{cause.event_id}|{config.version}"),
+        event_id=derived_id(_IDS, f"{state.child_key}|snapshot|{cause.event_id}|{config.version}"),
         source=source,
         occurred_at=cause.occurred_at,
         recorded_at=recorded_at,
@@ -105,3 +98,11 @@ def reevaluate(
         rule_version=config.version,
     )
     return StepResult(state, changes, snapshot)
+
+
+def _active(flag: str, outcome: Outcome, held: ActiveFlag | None, as_of: date) -> ActiveFlag:
+    """The raised flag; the one held when nothing about it changed (the usual case)."""
+    if held is not None and (held.reason, held.tier) == (outcome.reason, outcome.tier):
+        return held
+    raised_on = held.raised_on if held is not None else as_of
+    return ActiveFlag(flag=flag, reason=outcome.reason, raised_on=raised_on, tier=outcome.tier)
