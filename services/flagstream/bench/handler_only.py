@@ -8,8 +8,8 @@ import pstats
 import time
 from pathlib import Path
 
-from flagger.app import FLUSH_EVERY
 from flagger.handler import MessageHandler
+from flagger.pending import FLUSH_EVERY
 
 from ..codec import Codec
 from ..domain.rules import RuleConfig
