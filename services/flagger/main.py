@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import aiokafka  # type: ignore[import-untyped]
@@ -27,8 +28,16 @@ def _cap_fetch_wait(max_ms: int) -> None:
     aiokafka.AIOKafkaConsumer.__init__ = init  # type: ignore[method-assign]
 
 
+# CPython collects its youngest generation every 700 new containers; the flagger allocates
+# a few dozen per child step and keeps its children's state, so young collections kept
+# re-scanning survivors: ~6-7% of the handler's time (gc.callbacks, small preset), ~1% at
+# 10,000. Memory is unaffected: the flagger's garbage is freed by reference counting.
+GC_THRESHOLD = (10_000, 10, 10)
+
+
 def run(settings: Settings, loglevel: str = "warn") -> None:
     """Run the Faust worker until interrupted; /metrics on the flagger metrics port."""
+    gc.set_threshold(*GC_THRESHOLD)
     _cap_fetch_wait(100)
     read_to_fetched_end(settings.require_kafka().split(","))
     metrics = service_metrics("flagger")
