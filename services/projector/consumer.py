@@ -20,7 +20,7 @@ from flagstream.metrics import ServiceMetrics
 from flagstream.topics import Topics
 
 from .rows import Plain
-from .writer import Consumed, project, stored_offsets
+from .writer import Consumed, KnownSchools, project, stored_offsets
 
 log = logging.getLogger("flagstream.projector")
 KINDS = {
@@ -85,6 +85,7 @@ class Projector:
         self._rejected: dict[str, Counter] = {}
         self._events_out: dict[str, Counter] = {}
         self._batch_latency = metrics.latency.labels("batch")
+        self._known = KnownSchools()
 
     def _assign(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -146,7 +147,8 @@ class Projector:
     def _write(self, batch: Sequence[Consumed]) -> None:
         started = time.perf_counter()
         with self._engine.begin() as conn:
-            written = project(conn, batch)
+            written = project(conn, batch, self._known)
+        self._known.commit()
         for table, n in written.items():
             if table not in self._events_out:
                 self._events_out[table] = self._metrics.events_out.labels(table)

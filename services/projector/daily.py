@@ -2,73 +2,128 @@
 
 A count for a day depends only on the intervals and spells that cover it, so recomputing
 the days from the earliest one a batch touched gives the same rows in any arrival order.
+The counting is a sweep in Python over the intervals that reach those days: a SQL range
+join of every school day against every interval took 0.6 s for one new day across a
+Dorset-size county, and 35 s for a whole term.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select
+from sqlalchemy import Connection, delete, or_, select
 
 from .tables import FLAGS, daily_counts, flag_history, rolls, school_days
 
 ANY = "ANY"
+Span = tuple[date, date | None]  # from (inclusive), to (exclusive; None while open)
 
 
 def known_urns(conn: Connection) -> set[str]:
-    """Schools that have children on a roll or in the flag history."""
+    """Schools whose daily counts have been computed: on a roll, in the flag history, or
+    already counted (the projector keeps this set up to date as it writes)."""
     urns = set(conn.scalars(select(rolls.c.urn).distinct()))
-    return urns | set(conn.scalars(select(flag_history.c.urn).distinct()))
+    urns |= set(conn.scalars(select(flag_history.c.urn).distinct()))
+    return urns | set(conn.scalars(select(daily_counts.c.urn).distinct()))
 
 
-def _covering(col_from: Any, col_to: Any, day: Any) -> Any:
-    return and_(col_from <= day, or_(col_to.is_(None), col_to > day))
+def _merged(spans: list[Span]) -> list[Span]:
+    """One member's spans with overlaps joined, so each day counts the member once."""
+    out: list[Span] = []
+    for start, end in sorted(spans, key=lambda s: s[0]):
+        if out and (out[-1][1] is None or out[-1][1] >= start):
+            last_end = out[-1][1]
+            out[-1] = (out[-1][0], None if end is None or last_end is None else max(end, last_end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def covering(days: list[date], spans: Iterable[tuple[Hashable, Span]]) -> list[int]:
+    """For each day (sorted), how many distinct members have a span covering it."""
+    by_member: dict[Hashable, Any] = {}  # a member's one span, or a list of its spans
+    for member, span in spans:
+        held = by_member.get(member)
+        if held is None:
+            by_member[member] = span
+        elif type(held) is list:
+            held.append(span)
+        else:
+            by_member[member] = [held, span]
+    diff = [0] * (len(days) + 1)
+    for held in by_member.values():
+        for start, end in _merged(held) if type(held) is list else (held,):
+            lo = bisect_left(days, start)
+            hi = len(days) if end is None else bisect_left(days, end)
+            if lo < hi:
+                diff[lo] += 1
+                diff[hi] -= 1
+    counts, running = [], 0
+    for step in diff[:-1]:
+        running += step
+        counts.append(running)
+    return counts
 
 
 def _recompute(conn: Connection, urns: list[str], since: date) -> None:
-    days = list(conn.scalars(select(school_days.c.day).where(school_days.c.day >= since)))
+    days = sorted(conn.scalars(select(school_days.c.day).where(school_days.c.day >= since)))
     conn.execute(
         delete(daily_counts).where(daily_counts.c.urn.in_(urns), daily_counts.c.day >= since)
     )
     if not days:
         return
-    d = school_days.c.day
-    h = flag_history.c
-    base = select(d, h.urn).join(flag_history, _covering(h.raised_on, h.cleared_on, d))
-    base = base.where(d >= since, h.urn.in_(urns))
-    flagged: dict[tuple[date, str, str], int] = defaultdict(int)
-    per_flag = base.add_columns(h.flag, func.count(func.distinct(h.child_key)))
-    for day, urn, flag, n in conn.execute(per_flag.group_by(d, h.urn, h.flag)):
-        flagged[(day, urn, flag)] = int(n)
-    any_flag = base.add_columns(func.count(func.distinct(h.child_key))).group_by(d, h.urn)
-    for day, urn, n in conn.execute(any_flag):
-        flagged[(day, urn, ANY)] = int(n)
-    r = rolls.c
-    roll_q = (
-        select(d, r.urn, func.count(func.distinct(r.child_key)))
-        .join(rolls, _covering(r.joined_on, r.left_on, d))
-        .where(d >= since, r.urn.in_(urns))
-        .group_by(d, r.urn)
-    )
-    on_roll = {(day, urn): int(n) for day, urn, n in conn.execute(roll_q)}
+    h, r = flag_history.c, rolls.c
+    history = conn.execute(
+        select(h.urn, h.flag, h.child_key, h.raised_on, h.cleared_on).where(
+            h.urn.in_(urns), or_(h.cleared_on.is_(None), h.cleared_on > since)
+        )
+    ).all()
+    spells = conn.execute(
+        select(r.urn, r.child_key, r.joined_on, r.left_on).where(
+            r.urn.in_(urns), or_(r.left_on.is_(None), r.left_on > since)
+        )
+    ).all()
+    per_flag: dict[tuple[str, str], list[tuple[Hashable, Span]]] = defaultdict(list)
+    any_flag: dict[str, list[tuple[Hashable, Span]]] = defaultdict(list)
+    for urn, flag, child, raised_on, cleared_on in history:
+        per_flag[(urn, flag)].append((child, (raised_on, cleared_on)))
+        any_flag[urn].append((child, (raised_on, cleared_on)))
+    on_roll: dict[str, list[tuple[Hashable, Span]]] = defaultdict(list)
+    for urn, child, joined_on, left_on in spells:
+        on_roll[urn].append((child, (joined_on, left_on)))
     # Every listed flag gets a row (zeros included); a flag not yet listed only where raised,
     # so the rows do not depend on which batch first saw it.
-    cells = {(day, urn, flag) for day in days for urn in urns for flag in (*FLAGS, ANY)}
-    cells |= set(flagged)
-    rows = [
-        {
-            "day": day,
-            "urn": urn,
-            "flag": flag,
-            "on_roll": on_roll.get((day, urn), 0),
-            "flagged": flagged.get((day, urn, flag), 0),
-        }
-        for day, urn, flag in sorted(cells)
-    ]
-    conn.execute(daily_counts.insert(), rows)
+    flags_of = {urn: {*FLAGS, ANY} for urn in urns}
+    for urn, flag in per_flag:
+        flags_of[urn].add(flag)
+    zeros = [0] * len(days)
+    rows: list[dict[str, Any]] = []
+    for urn in urns:
+        roll = covering(days, on_roll[urn]) if urn in on_roll else zeros
+        counted = {ANY: covering(days, any_flag[urn]) if urn in any_flag else zeros}
+        for flag in flags_of[urn] - {ANY}:
+            spans = per_flag.get((urn, flag))
+            counted[flag] = covering(days, spans) if spans else zeros
+        for flag in sorted(flags_of[urn]):
+            flagged = counted[flag]
+            for i, day in enumerate(days):
+                if flag in FLAGS or flag == ANY or flagged[i]:
+                    rows.append(
+                        {
+                            "day": day,
+                            "urn": urn,
+                            "flag": flag,
+                            "on_roll": roll[i],
+                            "flagged": flagged[i],
+                        }
+                    )
+    rows.sort(key=lambda row: (row["day"], row["urn"], row["flag"]))
+    if rows:
+        conn.execute(daily_counts.insert(), rows)
 
 
 def refresh(conn: Connection, dirty: Mapping[str, date]) -> None:
