@@ -34,7 +34,7 @@ class Windows:
 
 LIVE: Final = Windows(send_s=0.2, flush_s=5.0)
 CATCHING_UP_AFTER_S: Final = 10.0  # input older than this (its Kafka timestamp) is a backlog
-MAX_WINDOW_S: Final = 60.0  # the longest either window grows while catching up
+MAX_WINDOW_S: Final = 30.0  # the longest either window grows while catching up
 IDLE_S: Final = 1.0  # no input for this long: write everything now, as live
 FLUSH_EVERY: Final = 5_000  # input messages held at most (~9 KB each for registers)
 
