@@ -8,7 +8,6 @@ can read our topics with the .avsc files alone, without a schema registry.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import json
 import typing
@@ -20,6 +19,8 @@ from typing import Any, Final, Literal
 import fastavro
 from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
 
+from . import codec_shapes as shapes
+from . import mark_batch
 from .domain import events as ev
 from .logical import Convert, Unsupported, converter
 
@@ -32,7 +33,7 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.SchoolRecorded: "SchoolRecorded",
     ev.EnrolmentRecorded: "EnrolmentRecorded",
     ev.AttendanceMarkRecorded: "AttendanceMarkRecorded",
-    ev.AttendanceMarksRecorded: "AttendanceMarksRecorded",
+    ev.AttendanceMarksRecorded: mark_batch.SCHEMA,
     ev.ChildEventsRecorded: "ChildEventsRecorded",
     ev.SenProvisionRecorded: "SenProvisionRecorded",
     ev.FsmEligibilityRecorded: "FsmEligibilityRecorded",
@@ -47,8 +48,21 @@ EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
     ev.RulesDeployed: "RulesDeployed",
 }
 
+# Schemas still read into an event class but no longer written (data on topics before the
+# class moved to another wire form).
+READ_ALSO: Final[dict[str, type[Any]]] = {"AttendanceMarksRecorded": ev.AttendanceMarksRecorded}
+# Event classes whose wire form is not their fields one for one: (to record, from record).
+WIRE_FORMS: Final[dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], Any]]]] = {
+    ev.AttendanceMarksRecorded: (mark_batch.to_batch, mark_batch.from_batch),
+}
+
 Reason = Literal[
-    "not_single_object", "unknown_fingerprint", "truncated", "trailing_bytes", "nested_batch"
+    "not_single_object",
+    "unknown_fingerprint",
+    "truncated",
+    "trailing_bytes",
+    "nested_batch",
+    "bad_context",
 ]
 BATCH: Final = "ChildEventsRecorded"  # a message of many single-object-encoded events
 _BY_FASTAVRO: Final[Any] = object()  # a schema whose logical types fastavro converts
@@ -62,67 +76,6 @@ class CodecError(ValueError):
         self.reason = reason
 
 
-def _to_record(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _to_record(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_to_record(v) for v in value]
-    return value
-
-
-def _has_dataclass(hint: Any) -> bool:
-    return dataclasses.is_dataclass(hint) or any(_has_dataclass(a) for a in typing.get_args(hint))
-
-
-def _recorder(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-    """A function turning a cls instance into its Avro record: `_to_record` with the field
-    walk worked out once per class (the flagger encodes ~30,000 snapshots a second)."""
-    hints = typing.get_type_hints(cls)
-    plain: list[str] = []
-    nested: dict[str, Callable[[Any], Any]] = {}
-    for f in dataclasses.fields(cls):
-        hint, args = hints[f.name], typing.get_args(hints[f.name])
-        if dataclasses.is_dataclass(hint):
-            nested[f.name] = _recorder(hint)  # type: ignore[arg-type]
-        elif typing.get_origin(hint) is list and args and dataclasses.is_dataclass(args[0]):
-            nested[f.name] = _list_of(_recorder(args[0]))  # type: ignore[arg-type]
-        elif _has_dataclass(hint):
-            nested[f.name] = _to_record  # e.g. an optional record: the general walk
-        else:
-            plain.append(f.name)
-
-    def record(value: Any) -> dict[str, Any]:
-        out = {name: getattr(value, name) for name in plain}
-        for name, convert in nested.items():
-            out[name] = convert(getattr(value, name))
-        return out
-
-    return record
-
-
-def _list_of(item: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
-    return lambda values: [item(v) for v in values]
-
-
-def _builder(cls: type[Any]) -> Callable[[dict[str, Any]], Any]:
-    """A function turning a decoded record into cls, recursing into nested dataclasses."""
-    hints = typing.get_type_hints(cls)
-    nested: dict[str, Callable[[Any], Any]] = {}
-    for name, hint in hints.items():
-        args = typing.get_args(hint)
-        if dataclasses.is_dataclass(hint):
-            nested[name] = _builder(hint)  # type: ignore[arg-type]
-        elif typing.get_origin(hint) is list and args and dataclasses.is_dataclass(args[0]):
-            nested[name] = _list_of(_builder(args[0]))  # type: ignore[arg-type]
-
-    def build(record: dict[str, Any]) -> Any:
-        for name, convert in nested.items():
-            record[name] = convert(record[name])
-        return cls(**record)
-
-    return build
-
-
 class Codec:
     """Parses each .avsc once; encodes and decodes records and domain events."""
 
@@ -133,6 +86,7 @@ class Codec:
     ) -> None:
         """events: the domain classes to build, by schema name (extensions add theirs)."""
         self._dir = schemas_dir
+        self._defined_in = shapes.named_types(schemas_dir)
         self._parsed: dict[str, Any] = {}
         self._headers: dict[str, bytes] = {}
         self._by_header: dict[bytes, str] = {}
@@ -144,10 +98,14 @@ class Codec:
         for path in sorted(schemas_dir.glob("*.avsc")):
             self._load(path.stem)
         self._names = dict(events)
-        self._builders = {name: _builder(cls) for cls, name in events.items()}
-        self._recorders = {cls: _recorder(cls) for cls in events}
-        self._types = {name: cls for cls, name in events.items()}
-        missing = set(events.values()) - set(self._parsed)
+        read = {**{n: c for n, c in READ_ALSO.items() if c in events}, **shapes.by_name(events)}
+        self._builders = {name: shapes.builder(cls) for name, cls in read.items()}
+        self._recorders = {cls: shapes.recorder(cls) for cls in events}
+        for cls, (to_record, from_record) in WIRE_FORMS.items():
+            if cls in events:
+                self._recorders[cls], self._builders[events[cls]] = to_record, from_record
+        self._types = read
+        missing = set(read) - set(self._parsed)
         if missing:
             raise FileNotFoundError(f"no .avsc in {schemas_dir} for {sorted(missing)}")
 
@@ -162,8 +120,7 @@ class Codec:
                 break
             except UnknownType as missing:
                 # A reference to a type defined in a sibling file: parse that first.
-                dependency = missing.name.rsplit(".", 1)[-1]
-                fastavro.parse_schema(self._load(dependency), named_schemas=named)
+                fastavro.parse_schema(self._load(self._file_of(missing.name)), named_schemas=named)
         header = MAGIC + bytes.fromhex(
             fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
         )
@@ -171,6 +128,10 @@ class Codec:
         with contextlib.suppress(Unsupported):  # absent: fastavro converts (see _read)
             self._typing[name] = converter(parsed, named)
         return typing.cast(dict[str, Any], parsed)
+
+    def _file_of(self, type_name: str) -> str:
+        """The schema file (stem) defining a named type."""
+        return self._defined_in.get(type_name, type_name.rsplit(".", 1)[-1])
 
     @property
     def schema_names(self) -> list[str]:
@@ -207,7 +168,7 @@ class Codec:
             try:
                 plain = fastavro.parse_schema(canonical, named_schemas=self._plain_named)
             except UnknownType as missing:
-                self._plain_schema(missing.name.rsplit(".", 1)[-1])
+                self._plain_schema(self._file_of(missing.name))
         self._plain[name] = plain
         return plain
 
@@ -230,7 +191,10 @@ class Codec:
             raise CodecError("truncated", f"{name} body ends early ({exc!r})") from exc
         if buf.tell() != len(data):
             raise CodecError("trailing_bytes", f"{len(data) - buf.tell()} bytes after {name}")
-        return name, typing.cast(dict[str, Any], record)
+        read = typing.cast(dict[str, Any], record)
+        if name == mark_batch.SCHEMA and (bad := mark_batch.unknown_context(read)) is not None:
+            raise CodecError("bad_context", f"a mark names context {bad}, which is not there")
+        return name, read
 
     def encode(self, event: Any) -> bytes:
         """Single-object encode a domain event."""

@@ -31,6 +31,7 @@ KINDS = {
     "OutcomeRecorded": "outcome",
     "EnrolmentRecorded": "enrolment",
     "AttendanceMarksRecorded": "attendance_batch",
+    "AttendanceMarkBatch": "attendance_batch",
     "DayEnded": "day_ended",
 }
 

@@ -15,6 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from flagstream import mark_batch
+from flagstream.domain.events import AttendanceMarksRecorded
+
 from .tables import FLAGS
 
 Record = dict[str, Any]
@@ -44,6 +47,8 @@ def _plain_value(value: Any) -> Any:
         return {f.name: _plain_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list):
         return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
     if isinstance(value, datetime):
         return (value - _EPOCH) // timedelta(milliseconds=1)
     if isinstance(value, date):
@@ -63,6 +68,8 @@ class Plain:
 
 def plain(event: Any) -> Plain:
     """A domain event as the plain record decode_plain would give for its encoding."""
+    if isinstance(event, AttendanceMarksRecorded):  # written in its compact wire form
+        return Plain(mark_batch.SCHEMA, _plain_value(mark_batch.to_batch(event)))
     return Plain(type(event).__name__, _plain_value(event))
 
 
@@ -195,9 +202,29 @@ def register_facts(marks: Iterable[Record]) -> Iterator[SourceFact]:
         yield (child_key, urn, "register", received, data_day)
 
 
+def batch_facts(r: Record) -> Iterator[SourceFact]:
+    """register_facts of an AttendanceMarkBatch: its marks' times and days are their
+    contexts', so the latest per child is worked out per context, not per mark."""
+    contexts = r["contexts"]
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for m in r["marks"]:
+        c = contexts[m["context"]]
+        key = (m["child_key"], c["urn"])
+        seen = latest.get(key)
+        received, data_day = c["recorded_at"], c["date"]
+        if seen is not None:
+            received, data_day = max(received, seen[0]), max(data_day, seen[1])
+        latest[key] = (received, data_day)
+    for (child_key, urn), (received, data_day) in latest.items():
+        yield (child_key, urn, "register", received, data_day)
+
+
 def source_facts(name: str, r: Record) -> Iterator[SourceFact]:
     """The partner events a record carries (a register batch carries many marks)."""
-    if name == "AttendanceMarksRecorded":
+    if name == mark_batch.SCHEMA:
+        yield from batch_facts(r)
+        return
+    if name == "AttendanceMarksRecorded":  # written before AttendanceMarkBatch
         yield from register_facts(r["marks"])
         return
     to_fact = _FACTS.get(name)

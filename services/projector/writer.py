@@ -86,6 +86,10 @@ def _marks(b: _Batch, r: Record, _c: Consumed) -> None:
     b.days.update(day(d) for d in {m["date"] for m in r["marks"]})
 
 
+def _mark_batch(b: _Batch, r: Record, _c: Consumed) -> None:
+    b.days.update(day(d) for d in {c["date"] for c in r["contexts"]})
+
+
 _SORT = {
     "ChildFlagsSnapshot": _snapshot,
     "ChildFlagsSnapshots": _snapshots,
@@ -95,6 +99,7 @@ _SORT = {
     "EnrolmentRecorded": _enrolment,
     "DayEnded": _day_ended,
     "AttendanceMarksRecorded": _marks,
+    "AttendanceMarkBatch": _mark_batch,
 }
 
 
