@@ -28,7 +28,7 @@ from flagstream.domain.events import (
     RulesDeployed,
     SenProvisionRecorded,
 )
-from flagstream.domain.flagging import StepResult, reevaluate, step
+from flagstream.domain.flagging import SnapshotDraft, StepResult, reevaluate, step
 from flagstream.domain.observations import STREAMS
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.rules_file import RulesFileError, parse_rules
@@ -85,19 +85,24 @@ class Rejected(ValueError):
 
 @dataclass(slots=True)
 class Output:
-    """What one message produced."""
+    """What one message produced: flag changes, and a snapshot draft per child evaluated
+    (built only when sent; see SnapshotDraft)."""
 
     changes: list[FlagChanged] = field(default_factory=list)
-    snapshots: list[ChildFlagsSnapshot] = field(default_factory=list)
+    drafts: list[SnapshotDraft] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def snapshot_batch(self) -> ChildFlagsSnapshots | None:
-        """All snapshots as one message, with an id derived from theirs (replays repeat it)."""
-        if not self.snapshots:
-            return None
-        ids = ",".join(str(s.event_id) for s in self.snapshots[:2])
-        batch_id = uuid.uuid5(_BATCHES, f"{ids}|{len(self.snapshots)}")
-        return ChildFlagsSnapshots(batch_id=batch_id, snapshots=self.snapshots)
+    @property
+    def snapshots(self) -> list[ChildFlagsSnapshot]:
+        """Every child's snapshot, built now."""
+        return [d.build() for d in self.drafts]
+
+
+def snapshot_batch(snapshots: list[ChildFlagsSnapshot]) -> ChildFlagsSnapshots:
+    """Snapshots as one message, with an id derived from theirs (replays repeat it)."""
+    ids = ",".join(str(s.event_id) for s in snapshots[:2])
+    batch_id = uuid.uuid5(_BATCHES, f"{ids}|{len(snapshots)}")
+    return ChildFlagsSnapshots(batch_id=batch_id, snapshots=snapshots)
 
 
 class MessageHandler:
@@ -176,8 +181,8 @@ class MessageHandler:
             result = step(state, events, rules, "flagger", now, self._flag_rules)
             self._states.save(key, partition, result.state)
             out.changes.extend(result.changes)
-            if result.snapshot is not None:
-                out.snapshots.append(result.snapshot)
+            if result.draft is not None:
+                out.drafts.append(result.draft)
         return out
 
     def _tick(self, tick: DayEnded, partition: int) -> Output:
@@ -232,6 +237,6 @@ def _unpack(message: Any) -> list[Event]:
 
 def _keep_if_changed(out: Output, result: StepResult, before: tuple[ActiveFlag, ...]) -> None:
     """Sweeps emit only children whose flags, reasons or tiers actually changed."""
-    if result.snapshot is not None and result.state.flags != before:
+    if result.draft is not None and result.state.flags != before:
         out.changes.extend(result.changes)
-        out.snapshots.append(result.snapshot)
+        out.drafts.append(result.draft)

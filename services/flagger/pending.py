@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from flagstream.codec import Codec
-from flagstream.domain.events import ChildFlagsSnapshot, FlagChanged
+from flagstream.domain.events import FlagChanged
+from flagstream.domain.flagging import SnapshotDraft
 from flagstream.metrics import ServiceMetrics
 
 from .batches import BatchProducer
-from .handler import MessageHandler, Output
+from .handler import MessageHandler, Output, snapshot_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ class Pending:
         self._topics, self._output, self._changelog = topics, output, changelog
         self.events: list[Any] = []
         self._changes: list[tuple[int, FlagChanged]] = []
-        self._snapshots: dict[int, dict[str, ChildFlagsSnapshot]] = {}
+        self._snapshots: dict[int, dict[str, SnapshotDraft]] = {}
         self.flushed_at = self.sent_at = self.added_at = time.monotonic()
         self.input_age_s = 0.0  # of the latest input with a timestamp
 
@@ -93,8 +94,8 @@ class Pending:
         if out is not None:
             self._changes += [(partition, change) for change in out.changes]
             latest = self._snapshots.setdefault(partition, {})
-            for snapshot in out.snapshots:
-                latest[snapshot.child_key] = snapshot
+            for draft in out.drafts:
+                latest[draft.state.child_key] = draft
 
     @property
     def windows(self) -> Windows:
@@ -125,10 +126,9 @@ class Pending:
             self._output.queue(self._topics.changes, partition, key, self._codec.encode(change))
         sent = 0
         for partition, latest in sorted(snapshots.items()):
-            batch = list(latest.values())
+            batch = [draft.build() for draft in latest.values()]  # each child's latest only
             for i in range(0, len(batch), SNAPSHOTS_PER_MESSAGE):
-                out = Output(snapshots=batch[i : i + SNAPSHOTS_PER_MESSAGE]).snapshot_batch()
-                value = self._codec.encode(out)
+                value = self._codec.encode(snapshot_batch(batch[i : i + SNAPSHOTS_PER_MESSAGE]))
                 self._output.queue(self._topics.snapshots, partition, None, value)
             sent += len(batch)
         await self._output.send()

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import NamedTuple
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
 from .ids import derived_id
@@ -16,13 +17,54 @@ from .state import ChildState, apply_all
 _IDS = uuid.UUID("6b1f5c2e-6a41-4e55-9f8e-2f1d3c4b5a69")
 
 
+class SnapshotDraft(NamedTuple):
+    """What a child's snapshot is made from; build() makes it. The flagger sends only each
+    child's latest snapshot per output window, so it builds only that one: building every
+    snapshot (its derived id above all) was ~13% of the flagger on a Dorset replay."""
+
+    state: ChildState
+    cause_id: uuid.UUID
+    occurred_at: datetime
+    source: str
+    recorded_at: datetime
+    rule_version: str
+
+    def build(self) -> ChildFlagsSnapshot:
+        """The snapshot (the same every time: the state is immutable)."""
+        state, as_of = self.state, self.state.as_of
+        assert as_of is not None  # drafts are only made for evaluated states
+        register = state.register
+        possible, absent = register.totals(None, as_of) if register else (0, 0)
+        key = f"{state.child_key}|snapshot|{self.cause_id}|{self.rule_version}"
+        return ChildFlagsSnapshot(
+            event_id=derived_id(_IDS, key),
+            source=self.source,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            child_key=state.child_key,
+            urn=state.urn,
+            nc_year=state.nc_year,
+            sex=state.sex,
+            as_of=as_of,
+            possible_sessions=possible,
+            absent_sessions=absent,
+            flags=list(state.flags),
+            rule_version=self.rule_version,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
     """The new state and what to emit for it."""
 
     state: ChildState
     changes: list[FlagChanged]
-    snapshot: ChildFlagsSnapshot | None
+    draft: SnapshotDraft | None
+
+    @property
+    def snapshot(self) -> ChildFlagsSnapshot | None:
+        """The child's snapshot after this step, if it has been evaluated."""
+        return self.draft.build() if self.draft is not None else None
 
 
 def step(
@@ -80,24 +122,10 @@ def reevaluate(
     flags = tuple(_active(f, o, before.get(f), as_of) for f, o in sorted(raised.items()))
     if flags != state.flags:
         state = replace(state, flags=flags)
-    register = state.register
-    possible, absent = register.totals(None, as_of) if register else (0, 0)
-    snapshot = ChildFlagsSnapshot(
-        event_id=derived_id(_IDS, f"{state.child_key}|snapshot|{cause.event_id}|{config.version}"),
-        source=source,
-        occurred_at=cause.occurred_at,
-        recorded_at=recorded_at,
-        child_key=state.child_key,
-        urn=state.urn,
-        nc_year=state.nc_year,
-        sex=state.sex,
-        as_of=as_of,
-        possible_sessions=possible,
-        absent_sessions=absent,
-        flags=list(flags),
-        rule_version=config.version,
+    draft = SnapshotDraft(
+        state, cause.event_id, cause.occurred_at, source, recorded_at, config.version
     )
-    return StepResult(state, changes, snapshot)
+    return StepResult(state, changes, draft)
 
 
 def _active(flag: str, outcome: Outcome, held: ActiveFlag | None, as_of: date) -> ActiveFlag:
