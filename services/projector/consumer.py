@@ -23,6 +23,7 @@ from .rows import Plain
 from .writer import Consumed, KnownSchools, project, stored_offsets
 
 log = logging.getLogger("flagstream.projector")
+FETCH_MAX_WAIT_MS = 100
 KINDS = {
     "SchoolRecorded": "school",
     "FlagChanged": "flag_changed",
@@ -75,6 +76,10 @@ class Projector:
             client_id="flagstream-projector",
             enable_auto_commit=False,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            # The embedded broker holds a fetch to its deadline even when data arrives: at
+            # kafka-python's default of 500 ms a record reached the projector ~205 ms after
+            # it was produced, at 100 ms within 5-31 ms. Kafka answers as data arrives.
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         self._stop = threading.Event()
         # Label children resolved once: .labels() per record was ~5% of the projector.
