@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, and_, delete, insert, literal, or_, select
 
 from .tables import FLAGS, daily_counts, flag_history, rolls, school_days
 
@@ -124,6 +124,51 @@ def _recompute(conn: Connection, urns: list[str], since: date) -> None:
     rows.sort(key=lambda row: (row["day"], row["urn"], row["flag"]))
     if rows:
         conn.execute(daily_counts.insert(), rows)
+
+
+def _moved(conn: Connection, urns: list[str], after: date, on: date) -> set[str]:
+    """Schools with a flag interval or a roll spell starting or ending in (after, on]."""
+    h, r = flag_history.c, rolls.c
+
+    def between(column: Any) -> Any:
+        return and_(column > after, column <= on)
+
+    flagged = select(h.urn).where(h.urn.in_(urns), or_(between(h.raised_on), between(h.cleared_on)))
+    spells = select(r.urn).where(r.urn.in_(urns), or_(between(r.joined_on), between(r.left_on)))
+    return set(conn.scalars(flagged.union(spells)))
+
+
+def extend(conn: Connection, urns: set[str], new_days: set[date]) -> None:
+    """Counts for school days just added, for schools whose counts are otherwise complete.
+    A day's counts equal the previous school day's unless an interval or a spell starts or
+    ends between the two (the same ones cover both days), so most schools copy their rows;
+    the others are recomputed from that day. Live, this is every school's first register
+    of a day: a full recompute of the day took ~0.6 s at Dorset size."""
+    if not urns or not new_days:
+        return
+    days = sorted(conn.scalars(select(school_days.c.day).where(school_days.c.day <= max(new_days))))
+    recompute: dict[str, date] = {}
+    for day in sorted(new_days):
+        i = days.index(day)
+        left = sorted(urns - recompute.keys())
+        if i == 0:  # nothing before it to copy from
+            recompute.update(dict.fromkeys(left, day))
+            continue
+        previous = days[i - 1]
+        recompute.update(dict.fromkeys(_moved(conn, left, previous, day), day))
+        copy = sorted(urns - recompute.keys())
+        if copy:
+            d = daily_counts.c
+            rows = select(
+                literal(day, daily_counts.c.day.type), d.urn, d.flag, d.on_roll, d.flagged
+            )
+            conn.execute(
+                insert(daily_counts).from_select(
+                    ["day", "urn", "flag", "on_roll", "flagged"],
+                    rows.where(d.day == previous, d.urn.in_(copy)),
+                )
+            )
+    refresh(conn, recompute)
 
 
 def refresh(conn: Connection, dirty: Mapping[str, date]) -> None:

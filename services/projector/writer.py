@@ -121,8 +121,9 @@ def _sort(batch: Sequence[Consumed]) -> _Batch:
     return b
 
 
-def _dirty(conn: Connection, b: _Batch, known: set[str]) -> dict[str, date]:
-    """The earliest day whose daily counts this batch may change, per school."""
+def _dirty(conn: Connection, b: _Batch, known: set[str]) -> tuple[dict[str, date], set[date]]:
+    """The earliest day whose daily counts this batch may change, per school, and the school
+    days it adds (stored here; daily.extend gives the other known schools their rows)."""
     dirty: dict[str, date] = {}
 
     def mark(urn: str, day: date) -> None:
@@ -137,12 +138,12 @@ def _dirty(conn: Connection, b: _Batch, known: set[str]) -> dict[str, date]:
     )
     if new_days:
         insert_new(conn, school_days, [{"day": d} for d in sorted(new_days)])
-        for urn in known:
-            mark(urn, min(new_days))
+        for urn in dirty:
+            dirty[urn] = min(dirty[urn], min(new_days))  # its recompute covers them too
     for urn in list(dirty):
         if urn not in known:
             dirty[urn] = date.min  # A school seen for the first time: every day gets its rows.
-    return dirty
+    return dirty, new_days
 
 
 class KnownSchools:
@@ -202,8 +203,10 @@ def project(
     )
     derived.refresh_summaries(conn, urns)
     history.rebuild(conn, sorted({c["child_key"] for c in b.changes.values()}))
-    dirty = _dirty(conn, b, schools_known.urns(conn))
+    counted = schools_known.urns(conn)
+    dirty, new_days = _dirty(conn, b, counted)
     daily.refresh(conn, dirty)
+    daily.extend(conn, counted - dirty.keys(), new_days)
     schools_known.stage(set(dirty))
     next_offsets: dict[tuple[str, int], int] = {}
     for record in batch:
