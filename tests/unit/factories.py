@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from flagstream.domain.events import AttendanceMarkRecorded, EnrolmentRecorded
+from flagstream.domain.events import AttendanceMarkRecorded, EnrolmentRecorded, SenProvisionRecorded
 
 T0 = datetime(2025, 9, 8, 9, 0, tzinfo=UTC)
 
@@ -38,4 +38,18 @@ def enrolment(child: str, urn: str = "100001", nc_year: int = 5) -> EnrolmentRec
         sex="F",
         month_of_birth="2015-03",
         joined_on=date(2021, 9, 1),
+    )
+
+
+def sen(child: str, provision: str, on: date = date(2025, 9, 8)) -> SenProvisionRecorded:
+    """A SEN record: provision K raises the SEN flag at once, N clears it."""
+    return SenProvisionRecorded(
+        event_id=uuid.uuid4(),
+        source="test",
+        occurred_at=T0,
+        recorded_at=T0,
+        child_key=child,
+        urn="100001",
+        effective_on=on,
+        provision=provision,  # type: ignore[arg-type]
     )

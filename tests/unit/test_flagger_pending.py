@@ -15,29 +15,13 @@ from flagger.batches import BatchProducer
 from flagger.handler import MessageHandler, Output
 from flagger.pending import LIVE, MAX_WINDOW_S, OutputTopics, Pending, Windows, windows_for
 from flagstream.codec import Codec
-from flagstream.domain.events import AttendanceMarksRecorded, SenProvisionRecorded
+from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import default_config
 from flagstream.metrics import service_metrics
 
-from .factories import T0, mark
+from .factories import mark, sen
 
 DAY = date(2025, 9, 8)
-
-
-def sen(child: str, provision: str) -> SenProvisionRecorded:
-    """A SEN record: provision K raises the SEN flag at once, N clears it."""
-    return SenProvisionRecorded(
-        event_id=uuid.uuid4(),
-        source="test",
-        occurred_at=T0,
-        recorded_at=T0,
-        child_key=child,
-        urn="100001",
-        effective_on=DAY,
-        provision=provision,  # type: ignore[arg-type]
-    )
-
-
 CODEC = Codec()
 TOPICS = OutputTopics("changes", "snapshots")
 
