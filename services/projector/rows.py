@@ -188,35 +188,34 @@ _FACTS: dict[str, Callable[[Record], SourceFact]] = {
 }
 
 
-def register_facts(marks: Iterable[Record]) -> Iterator[SourceFact]:
-    """One register fact per child in a batch of marks (the latest time and day among them)."""
+def _latest_registers(seen: Iterable[tuple[str, str, int, int]]) -> Iterator[SourceFact]:
+    """One register fact per (child, school) from (child_key, urn, received, data day)
+    sightings: the latest time and day among them."""
     latest: dict[tuple[str, str], tuple[int, int]] = {}
-    for m in marks:
-        key = (m["child_key"], m["urn"])
-        seen = latest.get(key)
-        received, data_day = m["recorded_at"], m["date"]
-        if seen is not None:
-            received, data_day = max(received, seen[0]), max(data_day, seen[1])
+    for child_key, urn, received, data_day in seen:
+        key = (child_key, urn)
+        held = latest.get(key)
+        if held is not None:
+            received, data_day = max(received, held[0]), max(data_day, held[1])
         latest[key] = (received, data_day)
     for (child_key, urn), (received, data_day) in latest.items():
         yield (child_key, urn, "register", received, data_day)
+
+
+def register_facts(marks: Iterable[Record]) -> Iterator[SourceFact]:
+    """One register fact per child in a batch of marks (the latest time and day among them)."""
+    return _latest_registers((m["child_key"], m["urn"], m["recorded_at"], m["date"]) for m in marks)
 
 
 def batch_facts(r: Record) -> Iterator[SourceFact]:
-    """register_facts of an AttendanceMarkBatch: its marks' times and days are their
-    contexts', so the latest per child is worked out per context, not per mark."""
+    """register_facts of an AttendanceMarkBatch, whose marks take their school, time and day
+    from their context."""
     contexts = r["contexts"]
-    latest: dict[tuple[str, str], tuple[int, int]] = {}
-    for m in r["marks"]:
-        c = contexts[m["context"]]
-        key = (m["child_key"], c["urn"])
-        seen = latest.get(key)
-        received, data_day = c["recorded_at"], c["date"]
-        if seen is not None:
-            received, data_day = max(received, seen[0]), max(data_day, seen[1])
-        latest[key] = (received, data_day)
-    for (child_key, urn), (received, data_day) in latest.items():
-        yield (child_key, urn, "register", received, data_day)
+    return _latest_registers(
+        (m["child_key"], c["urn"], c["recorded_at"], c["date"])
+        for m in r["marks"]
+        for c in (contexts[m["context"]],)
+    )
 
 
 def source_facts(name: str, r: Record) -> Iterator[SourceFact]:
