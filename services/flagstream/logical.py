@@ -5,6 +5,7 @@ reads plain and converts here, once per distinct date and time."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +14,8 @@ from typing import Any, Final
 from .domain.ids import uuid_of_int
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
-_CACHE_LIMIT: Final = 65_536  # distinct dates and times kept; cleared when full
+EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+_CACHE_LIMIT: Final = 65_536  # distinct dates and times kept
 
 Convert = Callable[[Any], Any]
 
@@ -32,26 +33,22 @@ def uuid_from_str(text: str) -> uuid.UUID:
     return uuid_of_int(int(digits, 16))
 
 
-class _Memo:
-    """Converted dates and times by their plain value (immutable, so safe to share)."""
-
-    def __init__(self, convert: Convert) -> None:
-        self._convert = convert
-        self._seen: dict[int, Any] = {}
-
-    def __call__(self, value: int) -> Any:
-        found = self._seen.get(value)
-        if found is None:
-            if len(self._seen) >= _CACHE_LIMIT:
-                self._seen.clear()
-            found = self._seen[value] = self._convert(value)
-        return found
+@functools.lru_cache(maxsize=_CACHE_LIMIT)
+def date_of(days: int) -> date:
+    """An Avro date (days since 1970-01-01) as a date; each distinct value built once."""
+    return date.fromordinal(days + EPOCH_ORDINAL)
 
 
-_LOGICAL: Final[dict[str, Callable[[], Convert]]] = {
-    "date": lambda: _Memo(lambda days: date.fromordinal(days + _EPOCH_ORDINAL)),
-    "timestamp-millis": lambda: _Memo(lambda ms: EPOCH + timedelta(milliseconds=ms)),
-    "uuid": lambda: uuid_from_str,
+@functools.lru_cache(maxsize=_CACHE_LIMIT)
+def time_of(millis: int) -> datetime:
+    """An Avro timestamp-millis as an aware UTC datetime; each distinct value built once."""
+    return EPOCH + timedelta(milliseconds=millis)
+
+
+_LOGICAL: Final[dict[str, Convert]] = {
+    "date": date_of,
+    "timestamp-millis": time_of,
+    "uuid": uuid_from_str,
 }
 
 
@@ -72,7 +69,7 @@ def converter(
     if logical is not None:
         if logical not in _LOGICAL:
             raise Unsupported(f"logical type {logical}")
-        return _LOGICAL[logical]()
+        return _LOGICAL[logical]
     kind = schema["type"]
     if kind == "record":
         return _record(schema, named, visiting)

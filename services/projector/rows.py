@@ -11,35 +11,24 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flagstream import mark_batch
 from flagstream.domain.events import AttendanceMarksRecorded
+from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
 
 from .tables import FLAGS
 
 Record = dict[str, Any]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
-
-
-@lru_cache(maxsize=4096)
-def day(days: int) -> date:
-    """An Avro date (days since 1970-01-01)."""
-    return date.fromordinal(_EPOCH_DAY + days)
+# An Avro date and timestamp-millis as date and datetime (cached: a batch repeats them).
+day = date_of
+at = time_of
 
 
 def opt_day(days: int | None) -> date | None:
     """An optional Avro date."""
     return None if days is None else day(days)
-
-
-@lru_cache(maxsize=4096)  # events of one request or batch share their recorded_at
-def at(millis: int) -> datetime:
-    """An Avro timestamp-millis, in UTC."""
-    return _EPOCH + timedelta(milliseconds=millis)
 
 
 def _plain_value(value: Any) -> Any:
@@ -50,9 +39,9 @@ def _plain_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain_value(v) for k, v in value.items()}
     if isinstance(value, datetime):
-        return (value - _EPOCH) // timedelta(milliseconds=1)
+        return (value - EPOCH) // timedelta(milliseconds=1)
     if isinstance(value, date):
-        return value.toordinal() - _EPOCH_DAY
+        return value.toordinal() - EPOCH_ORDINAL
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
