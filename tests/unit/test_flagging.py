@@ -1,9 +1,13 @@
+from dataclasses import fields, replace
 from datetime import date, timedelta
 
+from flagstream.domain.events import ActiveFlag
 from flagstream.domain.flagging import step
+from flagstream.domain.observations import Observation
+from flagstream.domain.register import SessionRegister
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import AttendSettings
-from flagstream.domain.state import ChildState
+from flagstream.domain.state import Case, ChildState, Result, with_flags, with_register
 
 from .factories import T0, enrolment, mark
 
@@ -75,3 +79,30 @@ def test_replayed_steps_emit_the_same_event_ids() -> None:
     a = step(ChildState("c1"), events, RULES, "f", T0)
     b = step(ChildState("c1"), events, RULES, "f", T0)
     assert [c.event_id for c in a.changes] == [c.event_id for c in b.changes]
+
+
+def test_the_fast_copies_of_a_state_equal_dataclasses_replace() -> None:
+    # Every field set and distinct, so a field the copies miss or shift shows.
+    full = ChildState(
+        child_key="c1",
+        urn="100001",
+        nc_year=7,
+        sex="F",
+        as_of=D,
+        register=SessionRegister(date(2025, 9, 1), b"\x01\x02"),
+        sen=((D, "K"),),
+        fsm=((D, None),),
+        results=(Result("KS2", "WTS", D),),
+        cases=(Case("case-1", D, None),),
+        notifications=(D,),
+        observations=(Observation("asb", "INC-1", D, "youth"),),
+        flags=(ActiveFlag(flag="FSM", reason="eligible", raised_on=D),),
+    )
+    assert len({repr(getattr(full, f.name)) for f in fields(ChildState)}) == len(fields(full))
+    register = SessionRegister(date(2025, 9, 1), b"\x03")
+    later = D + timedelta(days=1)
+    assert with_register(full, "100002", later, register) == replace(
+        full, urn="100002", as_of=later, register=register
+    )
+    flags = (ActiveFlag(flag="ATTEND", reason="absent", raised_on=later, tier="persistent"),)
+    assert with_flags(full, flags) == replace(full, flags=flags)

@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flagstream.domain.codes import ABSENT, ATTENDED, CATEGORY_OF
+from flagstream.domain.codes import ABSENT, ATTENDED, CATEGORY_OF, UNAUTHORISED_IDS
 from flagstream.domain.register import SessionRegister, school_year_start
 
 DAYS = st.dates(min_value=date(2025, 9, 1), max_value=date(2026, 8, 31))
@@ -37,3 +37,21 @@ def test_totals_equal_a_plain_last_wins_count(marks: list, rnd) -> None:  # type
     for day, session, _ in rnd.sample(marks, len(marks) // 2):
         again = again.with_mark(day, session, final[(day, session)])
     assert again == reg
+
+
+@given(st.lists(MARK, max_size=80), DAYS, DAYS, DAYS)
+def test_tally_equals_the_separate_counts(
+    marks: list,  # type: ignore[type-arg]
+    end: date,
+    recent_from: date,
+    unauthorised_from: date,
+) -> None:
+    reg = SessionRegister(date(2025, 9, 1)).with_marks(marks)
+    t = reg.tally(end, recent_from, unauthorised_from)
+    assert (t.possible, t.absent) == reg.totals(None, end)
+    assert (t.recent_possible, t.recent_absent) == reg.totals(recent_from, end)
+    assert t.unauthorised == reg.count(UNAUTHORISED_IDS, unauthorised_from, end)
+    if recent_from <= end + timedelta(days=1):
+        # What the Attend rule relies on: the rest of the year is the total less the window.
+        before = reg.totals(None, recent_from - timedelta(days=1))
+        assert before == (t.possible - t.recent_possible, t.absent - t.recent_absent)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
 from .ids import derived_id
 from .rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
-from .state import ChildState, apply_all
+from .state import ChildState, apply_all, with_flags
 
 # Derived ids make a replay emit the same event ids, so sinks can drop repeats.
 _IDS = uuid.UUID("6b1f5c2e-6a41-4e55-9f8e-2f1d3c4b5a69")
@@ -121,7 +121,7 @@ def reevaluate(
     ]
     flags = tuple(_active(f, o, before.get(f), as_of) for f, o in sorted(raised.items()))
     if flags != state.flags:
-        state = replace(state, flags=flags)
+        state = with_flags(state, flags)
     draft = SnapshotDraft(
         state, cause.event_id, cause.occurred_at, source, recorded_at, config.version
     )

@@ -67,6 +67,26 @@ class ChildState:
         return tuple(o for o in self.observations if o.stream == stream)
 
 
+def with_register(
+    state: ChildState, urn: str, as_of: date | None, register: SessionRegister | None
+) -> ChildState:
+    """The state with a new school, as-of date and register: dataclasses.replace in half the
+    time (it was ~4% of the flagger, once per child per batch); a test holds the two equal."""
+    return ChildState(
+        state.child_key, urn, state.nc_year, state.sex, as_of, register, state.sen, state.fsm,
+        state.results, state.cases, state.notifications, state.observations, state.flags,
+    )  # fmt: skip
+
+
+def with_flags(state: ChildState, flags: tuple[ActiveFlag, ...]) -> ChildState:
+    """The state with new flags held, as with_register (once per evaluated child)."""
+    return ChildState(
+        state.child_key, state.urn, state.nc_year, state.sex, state.as_of, state.register,
+        state.sen, state.fsm, state.results, state.cases, state.notifications,
+        state.observations, flags,
+    )  # fmt: skip
+
+
 def _later(current: date | None, day: date) -> date:
     return day if current is None or current < day else current
 
@@ -78,7 +98,7 @@ def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
         return state  # A mark for an earlier school year no longer affects year-to-date flags.
     if register is None or year > register.year_start:
         register = SessionRegister(year)
-    return replace(
+    return with_register(
         state,
         # A school is the child's by enrolment; marks place a child only until one arrives,
         # so a mover's late correction from the old school does not move them back.
@@ -173,7 +193,7 @@ def _on_marks(state: ChildState, marks: list[AttendanceMarkRecorded]) -> ChildSt
         return state
     register = state.register or SessionRegister(years.pop())
     last = marks[-1]
-    return replace(
+    return with_register(
         state,
         urn=last.urn if state.nc_year is None else state.urn,
         as_of=_later(state.as_of, max(m.date for m in marks)),

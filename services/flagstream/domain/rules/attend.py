@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..codes import UNAUTHORISED_IDS
 from ..register import school_year_start
 from ..state import ChildState
 from .base import FlagSettings, Outcome, Rule
@@ -34,9 +33,14 @@ def attend(state: ChildState, as_of: date, s: AttendSettings) -> Outcome:
     register = state.register
     if register is not None and register.year_start < school_year_start(as_of):
         register = None  # A new school year with no marks yet.
-    possible, absent = register.totals(None, as_of) if register else (0, 0)
-    if register is None or possible < s.min_possible_sessions:
+    day = timedelta(days=1)
+    window_start = as_of - timedelta(weeks=s.early_warning_weeks) + day
+    since = as_of - timedelta(weeks=s.unauthorised_weeks) + day
+    t = register.tally(as_of, window_start, since) if register else None
+    if t is None or t.possible < s.min_possible_sessions:
+        possible = t.possible if t else 0
         return Outcome(False, f"{possible} possible sessions, fewer than {s.min_possible_sessions}")
+    possible, absent = t.possible, t.absent
     absent_pct = _pct(absent, possible)
     words = [
         f"attendance {100.0 - absent_pct:.1f}% ({possible - absent} of {possible} sessions); "
@@ -49,9 +53,9 @@ def attend(state: ChildState, as_of: date, s: AttendSettings) -> Outcome:
     elif absent_pct >= s.persistent_absence_pct:
         tiers.append("persistent")
         words.append(f"persistent absence from {s.persistent_absence_pct:g}%")
-    window_start = as_of - timedelta(weeks=s.early_warning_weeks) + timedelta(days=1)
-    recent, recent_absent = register.totals(window_start, as_of)
-    before, before_absent = register.totals(None, window_start - timedelta(days=1))
+    # The rest of the year is what the recent window leaves: the window ends on as_of.
+    recent, recent_absent = t.recent_possible, t.recent_absent
+    before, before_absent = possible - recent, absent - recent_absent
     drop = _pct(recent_absent, recent) - _pct(before_absent, before)
     if (
         recent >= s.min_possible_sessions // 2
@@ -64,12 +68,10 @@ def attend(state: ChildState, as_of: date, s: AttendSettings) -> Outcome:
             f"early warning: attendance down {drop:.1f} points over the last "
             f"{s.early_warning_weeks} weeks"
         )
-    since = as_of - timedelta(weeks=s.unauthorised_weeks) + timedelta(days=1)
-    unauthorised = register.count(UNAUTHORISED_IDS, since, as_of)
-    if unauthorised >= s.unauthorised_sessions:
+    if t.unauthorised >= s.unauthorised_sessions:
         tiers.append("unauthorised")
         words.append(
-            f"{unauthorised} unauthorised sessions in {s.unauthorised_weeks} weeks "
+            f"{t.unauthorised} unauthorised sessions in {s.unauthorised_weeks} weeks "
             f"(penalty notice consideration from {s.unauthorised_sessions})"
         )
     if not tiers:
