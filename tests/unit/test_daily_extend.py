@@ -1,5 +1,6 @@
-"""daily.extend (a new school day copies the previous day's counts unless an interval or a
-spell starts or ends between them) gives exactly the rows of recomputing every day."""
+"""daily.extend (a new school day's counts are the previous day's, moved by the children
+whose intervals or spells start or end between the two) gives exactly the rows of
+recomputing every day."""
 
 import random
 import uuid
