@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 from kafka import KafkaProducer
 from sqlalchemy import Engine, func, select
 
@@ -138,5 +140,57 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
         }
         assert summary == {"100001": (1, 0, 0), "100002": (2, 2, 2)}
         assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
+    producer.close()
+    engine.dispose()
+
+
+def test_run_writes_in_order_until_stopped_and_stops_on_a_failed_write(
+    broker: EmbeddedBroker, database_url: str
+) -> None:
+    topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
+    create_topics(broker.bootstrap, topics, partitions=3)
+    engine = make_engine(database_url)
+    create_schema(engine)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    for i in range(60):  # a child's later snapshot replaces the earlier: order matters
+        child = f"c{i % 20}"
+        send(producer, topics.child_flags, child, CODEC.encode(snapshot(child, "100001", i, False)))
+    projector = Projector(
+        broker.bootstrap, topics, engine, CODEC, service_metrics("projector"), batch_size=4
+    )
+    runner = threading.Thread(target=projector.run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while True:
+        with engine.connect() as conn:
+            if (
+                behind(end_offsets(broker.bootstrap, source_topics(topics)), stored_offsets(conn))
+                == 0
+            ):
+                break
+        assert time.monotonic() < deadline, "projector did not catch up in 30 s"
+        time.sleep(0.1)
+    projector.stop()
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    with engine.connect() as conn:
+        absent = dict(conn.execute(select(children.c.child_key, children.c.absent_sessions)).all())
+        before = stored_offsets(conn)
+    assert absent == {f"c{i}": 40 + i for i in range(20)}
+
+    # A write that fails stops run() with the error; nothing of the batch is committed.
+    failing = Projector(broker.bootstrap, topics, engine, CODEC, service_metrics("projector"))
+
+    def broken(batch: object) -> None:
+        raise RuntimeError("disk full")
+
+    failing._write = broken  # type: ignore[method-assign,assignment]
+    send(producer, topics.child_flags, "c1", CODEC.encode(snapshot("c1", "100001", 99, True)))
+    with pytest.raises(RuntimeError, match="disk full"):
+        failing.run()
+    with engine.connect() as conn:
+        assert stored_offsets(conn) == before
+        held = select(children.c.absent_sessions).where(children.c.child_key == "c1")
+        assert conn.scalar(held) == 41
     producer.close()
     engine.dispose()
