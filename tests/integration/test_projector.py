@@ -64,24 +64,33 @@ def send(producer: KafkaProducer, topic: str, key: str, value: bytes) -> None:
     producer.send(topic, key=key.encode(), value=value).get(timeout=10)
 
 
+def caught_up(bootstrap: str, topics: Topics, engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return behind(end_offsets(bootstrap, source_topics(topics)), stored_offsets(conn)) == 0
+
+
 def drain(projector: Projector, bootstrap: str, topics: Topics, engine: Engine) -> None:
     deadline = time.monotonic() + 30
     while True:
         projector.poll_once(timeout_ms=200)
-        with engine.connect() as conn:
-            if behind(end_offsets(bootstrap, source_topics(topics)), stored_offsets(conn)) == 0:
-                return
+        if caught_up(bootstrap, topics, engine):
+            return
         assert time.monotonic() < deadline, "projector did not catch up in 30 s"
+
+
+def fresh(broker: EmbeddedBroker, database_url: str) -> tuple[Topics, Engine, KafkaProducer]:
+    """New topics, a read model with its schema, and a producer."""
+    topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
+    create_topics(broker.bootstrap, topics, partitions=3)
+    engine = make_engine(database_url)
+    create_schema(engine)
+    return topics, engine, KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
 
 
 def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
     broker: EmbeddedBroker, database_url: str
 ) -> None:
-    topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
-    create_topics(broker.bootstrap, topics, partitions=3)
-    engine = make_engine(database_url)
-    create_schema(engine)
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    topics, engine, producer = fresh(broker, database_url)
     for urn, name in (("100001", "Hartcombe Primary"), ("100002", "Lyne Academy")):
         school = SchoolRecorded(
             **env(),
@@ -147,11 +156,7 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
 def test_run_writes_in_order_until_stopped_and_stops_on_a_failed_write(
     broker: EmbeddedBroker, database_url: str
 ) -> None:
-    topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
-    create_topics(broker.bootstrap, topics, partitions=3)
-    engine = make_engine(database_url)
-    create_schema(engine)
-    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    topics, engine, producer = fresh(broker, database_url)
     for i in range(60):  # a child's later snapshot replaces the earlier: order matters
         child = f"c{i % 20}"
         send(producer, topics.child_flags, child, CODEC.encode(snapshot(child, "100001", i, False)))
