@@ -166,13 +166,7 @@ def test_run_writes_in_order_until_stopped_and_stops_on_a_failed_write(
     runner = threading.Thread(target=projector.run)
     runner.start()
     deadline = time.monotonic() + 30
-    while True:
-        with engine.connect() as conn:
-            if (
-                behind(end_offsets(broker.bootstrap, source_topics(topics)), stored_offsets(conn))
-                == 0
-            ):
-                break
+    while not caught_up(broker.bootstrap, topics, engine):
         assert time.monotonic() < deadline, "projector did not catch up in 30 s"
         time.sleep(0.1)
     projector.stop()
