@@ -434,8 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset",
         choices=["tiny", "small", "dorset"],
         default="small",
-        help="size: tiny (CI check, <1 min), small (~5,000 pupils, ~2-3 min), "
-        "dorset (~45,000 pupils, 70-day term, ~6.3M marks: an hour or more)",
+        help="size: tiny (CI check, <1 min), small (~5,000 pupils, ~1-2 min), "
+        "dorset (~45,000 pupils, 70-day term, ~6.3M marks: ~15 min on 2 cores)",
     )
     bench.add_argument("--seed", type=int, default=7, help="random seed of the generated county")
     bench.add_argument(

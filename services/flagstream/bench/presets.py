@@ -28,7 +28,7 @@ class Size:
 SIZES: Final[dict[BenchPreset, Size]] = {
     # CI: proves the machinery works end to end in well under a minute; figures are noisy.
     "tiny": Size("tiny", 3, 1, 5_000, 1_500, 60.0),
-    # ~5,000 pupils, four school days preloaded, two end to end: ~3-4 minutes today.
+    # ~5,000 pupils, four school days preloaded, two end to end: ~1 minute on 2 cores (2026-12-02).
     "small": Size("demo", 4, 2, 30_000, 6_000, 300.0),
     # ~45,000 pupils, a 70-day autumn term (~6.3M marks): the rebuild target.
     "dorset": Size("dorset", 68, 2, 200_000, 20_000, 7_200.0),
