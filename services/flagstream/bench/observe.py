@@ -15,9 +15,9 @@ from projector.writer import stored_offsets
 POLL_S = 0.2
 MAX_POLL_S = 1.0
 # Each poll scrapes a service's /metrics or reads the database; on two cores a 0.2 s poll
-# cost the flagger ~4.5% of its rate on a Dorset run. The interval grows with the stage's
-# elapsed time (1% of it, up to 1 s), so the timing error stays near 1% and long stages
-# are left alone.
+# cost the flagger ~4.5% of its rate on a Dorset run. Once work is seen, the interval grows
+# with the time since (1% of it, up to 1 s), so the timing error stays near 1% of what is
+# timed; until then it stays POLL_S, the resolution Rate.at_least assumes.
 
 
 def counter(port: int, name: str = "flagstream_events_in_total") -> int:
@@ -86,8 +86,7 @@ def wait(
     """Poll until done() >= total; returns (first time done() > 0, time it reached total,
     done() at that first sighting), times from time.monotonic()."""
     line = Line(label)
-    started = time.monotonic()
-    deadline = started + timeout
+    deadline = time.monotonic() + timeout
     first: float | None = None
     at_first = 0
     try:
@@ -105,6 +104,7 @@ def wait(
                     f"{label}: {n:,} of {total:,} {unit} after {timeout:g}s; "
                     "see the service logs in the bench workdir"
                 )
-            time.sleep(min(MAX_POLL_S, max(POLL_S, (now - started) / 100)))
+            since = 0.0 if first is None else now - first
+            time.sleep(min(MAX_POLL_S, max(POLL_S, since / 100)))
     finally:
         line.close()
