@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,32 @@ class Settings(BaseSettings):
     )
     dashboard_login_max_failures: int = Field(
         5, ge=1, description="Failed sign-ins per user name and per client in 5 minutes"
+    )
+
+    kafka_max_message_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        description="Largest message a producer writes (Kafka's default message.max.bytes)",
+    )
+    on_undecodable: Literal["stop", "quarantine"] = Field(
+        "stop",
+        description="A consumer given a message it cannot decode: stop on it (alert), or copy "
+        "its bytes to the quarantine topic and go on",
+    )
+    on_reset: Literal["refuse", "rebuild"] = Field(
+        "refuse",
+        description="Flagger and projector finding their topics new or recreated: refuse to "
+        "start (say what to run), or rebuild their state from the log",
+    )
+    record_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days ingest keeps published records of the durable record; 0 = for good",
+    )
+    outbox_lease_s: float = Field(
+        15.0,
+        gt=0,
+        description="How long one ingest replica holds the outbox drainer's lease",
     )
 
     def rules(self) -> RuleConfig:
