@@ -23,8 +23,8 @@ from flagstream.topics import Topics
 from .db import identity_writer, make_engine
 from .intake import Intake
 from .kinds import KINDS
+from .main import drainer as outbox_drainer
 from .main import pseudonymiser, registry_lookup
-from .outbox import Drainer, kafka_producer
 from .routing import Router
 from .store import Store, raw_outbox
 from .validator import RawRecord, Validator
@@ -135,7 +135,12 @@ def run(settings: Settings) -> None:
     serve(metrics, settings.validator_metrics_port)
     validator = Validator(
         store,
-        Router(topics, settings.partitions, Codec(settings.schemas_dir)),
+        Router(
+            topics,
+            settings.partitions,
+            Codec(settings.schemas_dir),
+            max_message_bytes=settings.kafka_max_message_bytes,
+        ),
         key,
         Intake.utc_now,
         topics,
@@ -147,7 +152,7 @@ def run(settings: Settings) -> None:
     )
     consumer = RawConsumer(bootstrap, validator)
     consumer.assign()
-    drainer, drain_stop = Drainer(store, lambda: kafka_producer(bootstrap)).start()
+    drainer, drain_stop = outbox_drainer(settings, store, "validator", metrics).start()
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
