@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo bench test lint unit integration clean chromium
+.PHONY: demo bench test lint unit integration clean chromium promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,15 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) \
 	  || echo "chromium not installed: the dashboard browser tests will be skipped"
 
+## Debian's prometheus package for promtool, which checks and unit-tests deploy/alerts.yml
+## (tests/unit/test_alerts.py); without root or apt those tests are skipped with a message.
+promtool:
+	@test -x /usr/bin/promtool || (apt-get update -qq && apt-get install -y -qq prometheus) \
+	  || echo "promtool not installed: the alert rule tests will be skipped"
+
 ## make test: lint, type-check, then every test (unit, then integration on the real broker
 ## and on this machine's PostgreSQL).
-test: $(STAMP) chromium
+test: $(STAMP) chromium promtool
 	$(BIN)/ruff check services tests
 	$(BIN)/ruff format --check services tests
 	$(BIN)/mypy

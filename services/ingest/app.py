@@ -60,6 +60,7 @@ def create_app(
     limits: Limits = Limits(),
     identities: IdentityWriter | None = None,
     registry: bodies.RegistryLookup | None = None,
+    health: Callable[[], Any] | None = None,
 ) -> FastAPI:
     """Build the API around its collaborators; nothing connects at import time."""
     app = FastAPI(
@@ -208,9 +209,22 @@ def create_app(
         return Response(schemas[kind].avsc(), media_type="application/json")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        """Liveness."""
-        return {"status": "ok"}
+    def healthz() -> Response:
+        """Liveness: fails (503) once the outbox drainer has died or is stuck."""
+        state = health() if health is not None else None
+        if state is not None and not state.alive:
+            return JSONResponse({"status": "failing", "reason": state.reason}, 503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        """Readiness: fails (503) while accepted records cannot reach the broker (drainer dead,
+        broker unreachable, topics missing or wrong); uploads are still stored meanwhile."""
+        state = health() if health is not None else None
+        if state is not None and not state.ready:
+            body = {"status": "not_ready", "reason": state.reason, "detail": state.detail}
+            return JSONResponse(body, 503)
+        return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import httpx
 import uvicorn
 
 from flagstream.codec import Codec
-from flagstream.metrics import service_metrics
+from flagstream.metrics import outbox_metrics, service_metrics
 from flagstream.settings import Settings
-from flagstream.topics import Topics
+from flagstream.topics import Topics, TopicSpec, topic_specs
 
 from .app import Limits, create_app
 from .bodies import RegistryLookup
 from .db import identity_writer, make_engine
 from .intake import Intake
 from .keys import KeyStore
-from .outbox import Drainer, kafka_producer
+from .outbox import Drainer, kafka_producer, topic_checker
 from .pseudonymise import Pseudonymiser
 from .routing import Router
 from .store import Store
@@ -63,26 +64,61 @@ def pseudonymiser(settings: Settings) -> Pseudonymiser:
     return Pseudonymiser(key)
 
 
+def written_topics(topics: Topics, partitions: int) -> list[TopicSpec]:
+    """The topics ingest's and the validator's outboxes publish into."""
+    written = {
+        topics.schools,
+        *topics.canonical,
+        topics.outcomes,
+        topics.dead_letters,
+        topics.record_replays,
+    }
+    return [s for s in topic_specs(topics, partitions) if s.name in written]
+
+
+def drainer(settings: Settings, store: Store, name: str, metrics: Any) -> Drainer:
+    """The outbox drainer of `store`, with its settings."""
+    bootstrap = settings.require_kafka()
+    topics = Topics(settings.topic_prefix)
+    return Drainer(
+        store,
+        lambda: kafka_producer(bootstrap, settings.kafka_max_message_bytes),
+        topic_checker(bootstrap, written_topics(topics, settings.partitions)),
+        topics.record_replays,
+        name=name,
+        metrics=outbox_metrics(metrics.registry),
+        retention_days=settings.record_retention_days,
+        lease_s=settings.outbox_lease_s,
+    )
+
+
 def run(settings: Settings) -> None:
     """Serve the ingest API until interrupted; a background thread drains the outbox."""
     key = pseudonymiser(settings)
-    bootstrap = settings.require_kafka()
+    settings.require_kafka()
     engine = make_engine(settings.ingest_database_url)
     store = Store(engine)
-    router = Router(Topics(settings.topic_prefix), settings.partitions, Codec(settings.schemas_dir))
+    router = Router(
+        Topics(settings.topic_prefix),
+        settings.partitions,
+        Codec(settings.schemas_dir),
+        max_message_bytes=settings.kafka_max_message_bytes,
+    )
     intake = Intake(store, router, key, Intake.utc_now)
+    metrics = service_metrics("ingest")
+    drain = drainer(settings, store, "ingest", metrics)
     app = create_app(
         intake,
         KeyStore(engine),
-        service_metrics("ingest"),
+        metrics,
         Limits(settings.ingest_max_records, settings.ingest_max_body_bytes),
         identities=identity_writer(make_engine(settings.identity_database_url)),
         registry=registry_lookup(settings.schema_registry_url)
         if settings.schema_registry_url
         else None,
+        health=drain.health,
     )
-    drainer = Drainer(store, lambda: kafka_producer(bootstrap))
-    thread, stop = drainer.start()
+    thread, stop = drain.start()
     log.info("ingest listening on http://%s:%d", settings.ingest_host, settings.ingest_port)
     try:
         uvicorn.run(app, host=settings.ingest_host, port=settings.ingest_port, log_level="warning")

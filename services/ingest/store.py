@@ -1,5 +1,11 @@
-"""The ingest database: the outbox, upload receipts (Idempotency-Key), partner event ids seen,
-and per source/day counts. One transaction per upload, so a 202 means durably stored."""
+"""The ingest database: the durable record (the outbox), upload receipts (Idempotency-Key),
+partner event ids seen, and per source/day counts. One transaction per upload, so a 202 means
+durably stored.
+
+The outbox is the durable record of everything accepted, not a queue: a row stays after the
+broker acknowledges it (marked `sent`), until FLAGSTREAM_RECORD_RETENTION_DAYS says it may
+go. When the topics are new or recreated (their topic ids changed: a reset broker), every
+kept row is marked unsent and published again, in order (outbox.Drainer)."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +24,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -26,9 +33,13 @@ from sqlalchemy import (
     Text,
     delete,
     func,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from flagstream.schema import create_tables
 
@@ -51,12 +62,17 @@ def _outbox(name: str, comment: str) -> Table:
         Column("day", Date, nullable=False),
         Column("kind", String(64), nullable=False),
         Column("dead", Boolean, nullable=False, comment="A dead letter, not an accepted record"),
+        Column("sent", Boolean, nullable=False, default=False, comment="On the current log"),
+        Column("created_at", DateTime(timezone=True), nullable=True, comment="When accepted"),
+        Column("sent_at", DateTime(timezone=True), nullable=True, comment="First acknowledged"),
+        Column("parked", String(64), nullable=True, comment="Why the broker refused it for good"),
+        Index(f"ix_{name}_unsent", "sent", "id"),
         comment=comment,
     )
 
 
 outbox = _outbox(
-    "ingest_outbox", "Accepted records and dead letters waiting to be published, in order"
+    "ingest_outbox", "The durable record: accepted records and dead letters, in publish order"
 )
 # The validator's own outbox: one drainer per table, so ingest and the validator never both
 # publish (and so duplicate) the same row.
@@ -71,6 +87,22 @@ raw_offsets = Table(
     Column("partition", Integer, primary_key=True),
     Column("next_offset", BigInteger, nullable=False),
     comment="Next offset of each raw-topic partition, committed with what it produced",
+)
+log_topics = Table(
+    "ingest_log_topics",
+    metadata,
+    Column("outbox", String(64), primary_key=True),
+    Column("topic", String(255), primary_key=True),
+    Column("topic_id", String(64), nullable=False),
+    comment="The topic ids each outbox last published into: a change means a reset log",
+)
+leases = Table(
+    "ingest_drainer_lease",
+    metadata,
+    Column("outbox", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    comment="Which ingest replica drains each outbox (one at a time)",
 )
 refusals = Table(
     "ingest_refusals",
@@ -187,7 +219,8 @@ class Transaction:
     def publish(
         self, messages: Sequence[Message], source: str, day: date, kind: str, dead: bool = False
     ) -> None:
-        """Queue messages in the outbox, in order."""
+        """Keep messages in the outbox (the durable record), in order, to be published."""
+        now = datetime.now(UTC)
         rows = [
             {
                 "topic": m.topic,
@@ -199,6 +232,8 @@ class Transaction:
                 "day": day,
                 "kind": kind,
                 "dead": dead,
+                "sent": False,
+                "created_at": now,
             }
             for m in messages
         ]
@@ -230,6 +265,7 @@ class Store:
 
     def __init__(self, engine: Engine, queue: Table = outbox) -> None:
         self.engine, self.queue = engine, queue
+        _upgrade(engine)
         create_tables(metadata, engine)
 
     @contextmanager
@@ -239,26 +275,129 @@ class Store:
             yield Transaction(conn, self.queue)
 
     def pending(self) -> int:
-        """Messages in the outbox not yet acknowledged by the broker."""
+        """Records of the outbox not yet on the current log (parked ones excepted)."""
+        q = self.queue
+        query = select(func.count()).where(~q.c.sent, q.c.parked.is_(None))
         with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(self.queue)) or 0)
+            return int(conn.scalar(query) or 0)
+
+    def oldest_unsent(self) -> datetime | None:
+        """When the oldest record not yet on the current log was accepted."""
+        q = self.queue
+        query = select(func.min(q.c.created_at)).where(~q.c.sent, q.c.parked.is_(None))
+        with self.engine.connect() as conn:
+            found = conn.scalar(query)
+        if found is not None and found.tzinfo is None:  # SQLite drops the zone
+            found = found.replace(tzinfo=UTC)
+        return found  # type: ignore[no-any-return]
 
     def next_batch(self, limit: int) -> list[Any]:
-        """The oldest queued messages."""
-        query = select(self.queue).order_by(self.queue.c.id).limit(limit)
+        """The oldest records not yet on the current log."""
+        q = self.queue
+        query = select(q).where(~q.c.sent, q.c.parked.is_(None)).order_by(q.c.id).limit(limit)
         with self.engine.connect() as conn:
             return list(conn.execute(query))
 
     def published(self, rows: Sequence[Any]) -> None:
-        """Remove acknowledged messages and count their accepted records as published."""
+        """Mark acknowledged records sent; count accepted ones as published the first time."""
         if not rows:
             return
+        now = datetime.now(UTC)
+        q = self.queue
         with self.engine.begin() as conn:
-            conn.execute(delete(self.queue).where(self.queue.c.id.in_([r.id for r in rows])))
+            ids = [r.id for r in rows]
+            first = {
+                r.id
+                for r in conn.execute(select(q.c.id).where(q.c.id.in_(ids), q.c.sent_at.is_(None)))
+            }
+            conn.execute(update(q).where(q.c.id.in_(ids)).values(sent=True))
+            if first:
+                conn.execute(update(q).where(q.c.id.in_(first)).values(sent_at=now))
             totals: dict[tuple[str, date, str], int] = {}
             for r in rows:
-                if not r.dead:
+                if not r.dead and r.id in first:
                     k = (r.source, r.day, r.kind)
                     totals[k] = totals.get(k, 0) + r.records
             for (source, day, kind), n in sorted(totals.items()):
                 add_counts(conn, source, day, kind, published=n)
+
+    def park(self, row: Any, reason: str) -> None:
+        """Set a record aside that the broker refuses for good (e.g. too large)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(self.queue).where(self.queue.c.id == row.id).values(parked=reason))
+
+    def parked(self) -> int:
+        """Records set aside with a reason."""
+        query = select(func.count()).where(self.queue.c.parked.is_not(None))
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    def log_topics(self, name: str) -> dict[str, str]:
+        """Topic ids this outbox last published into."""
+        query = select(log_topics).where(log_topics.c.outbox == name)
+        with self.engine.connect() as conn:
+            return {r.topic: r.topic_id for r in conn.execute(query)}
+
+    def new_log(self, name: str, ids: dict[str, str]) -> int:
+        """The topics are new or recreated: mark every kept record unsent (so all is published
+        again, in order) and remember the new topic ids. Returns the records to publish."""
+        with self.engine.begin() as conn:
+            conn.execute(update(self.queue).where(self.queue.c.parked.is_(None)).values(sent=False))
+            conn.execute(delete(log_topics).where(log_topics.c.outbox == name))
+            rows = [{"outbox": name, "topic": t, "topic_id": i} for t, i in sorted(ids.items())]
+            if rows:
+                conn.execute(log_topics.insert(), rows)
+            query = select(func.count()).where(~self.queue.c.sent, self.queue.c.parked.is_(None))
+            return int(conn.scalar(query) or 0)
+
+    def prune(self, before: datetime) -> int:
+        """Delete records acknowledged before `before` (the configured retention)."""
+        q = self.queue
+        with self.engine.begin() as conn:
+            done = conn.execute(delete(q).where(q.c.sent, q.c.sent_at < before))
+            return int(done.rowcount or 0)
+
+    def hold_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease on draining this outbox; False while another holds it."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=seconds)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(leases)
+                .where(
+                    leases.c.outbox == name,
+                    (leases.c.holder == holder) | (leases.c.expires_at < now),
+                )
+                .values(holder=holder, expires_at=until)
+            )
+            if done.rowcount:
+                return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    leases.insert(), [{"outbox": name, "holder": holder, "expires_at": until}]
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up (on a clean stop) so another replica takes over at once."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(leases).where(leases.c.outbox == name, leases.c.holder == holder))
+
+
+def _upgrade(engine: Engine) -> None:
+    """Add the durable-record columns to an outbox made before them (kept rows: none)."""
+    found = inspect(engine)
+    for table in (outbox, raw_outbox):
+        if not found.has_table(table.name):
+            continue
+        have = {c["name"] for c in found.get_columns(table.name)}
+        missing = [c for c in ("sent", "created_at", "sent_at", "parked") if c not in have]
+        with engine.begin() as conn:
+            for name in missing:
+                kind = {"sent": "BOOLEAN NOT NULL DEFAULT FALSE", "parked": "VARCHAR(64)"}.get(
+                    name, "TIMESTAMP"
+                )
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))

@@ -30,7 +30,8 @@ from ingest.db import identity_writer, make_engine
 from ingest.ledger import ingest_ledger
 from ingest.main import registry_lookup
 from ingest.models import EnrolmentIn, MarkIn, SchoolIn
-from ingest.outbox import Drainer, kafka_producer
+from ingest.main import written_topics
+from ingest.outbox import Drainer, kafka_producer, topic_checker
 from ingest.pseudonymise import Pseudonymiser
 from ingest.routing import Router
 from ingest.store import Store, raw_outbox
@@ -181,7 +182,14 @@ def test_raw_topics_are_validated_exactly_as_http_uploads(
         _run_until(consumer, consumed)
         assert failures == [] and len(people) == 1  # failed once, stored on the retry
 
-        drainer = Drainer(store, lambda: kafka_producer(broker.bootstrap), timeout=5)
+        drainer = Drainer(
+            store,
+            lambda: kafka_producer(broker.bootstrap),
+            topic_checker(broker.bootstrap, written_topics(topics, 3)),
+            topics.record_replays,
+            name="validator",
+            timeout=5,
+        )
         while drainer.drain_once():
             pass
         assert store.pending() == 0

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from flagstream.cli import build_parser
-from flagstream.metrics import service_metrics
+from flagstream.metrics import consumer_metrics, outbox_metrics, service_metrics
 from flagstream.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,10 +58,14 @@ def _setting(env: dict[str, str], field: str) -> str:
 
 
 def _exposed_series() -> set[str]:
-    """Every series name the services' prometheus_client registry exposes."""
+    """Every series name the services' prometheus_client registries expose."""
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
-    registry = service_metrics("test").registry
-    return {family.name + s for family in registry.collect() for s in suffixes[family.type]}
+    registries = [service_metrics("test").registry]
+    for metric_set in (outbox_metrics, consumer_metrics):  # each in its own service's registry
+        registries.append(CollectorRegistry())
+        metric_set(registries[-1])
+    families = [family for registry in registries for family in registry.collect()]
+    return {family.name + s for family in families for s in suffixes[family.type]}
 
 
 def _metric_names(expr: str) -> set[str]:
