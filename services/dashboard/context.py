@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
 
-from . import audit
+from . import audit, staleness
 from .authz import Principal
 from .outcomes import OutcomeSender
 from .security import LoginLimiter, csrf_token
@@ -82,11 +82,16 @@ class Context:
     def render(
         self, request: Request, template: str, who: Principal | None, status: int = 200, **data: Any
     ) -> Any:
+        stale = None
+        if who is not None:
+            with self.read() as conn:
+                stale = staleness.banner(conn, self.clock())
         return self.templates.TemplateResponse(
             request,
             template,
             {
                 "who": who,
+                "stale": stale,
                 "csrf": csrf_token(request.session),
                 "live_ms": self.live_interval_ms,
                 **data,

@@ -162,7 +162,7 @@ def school_table(
     """The child table alone, polled by live.js so new marks show without a reload."""
     _school_or_403(ctx, who, urn)
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
-    return ctx.render(request, "_children_table.html", who, **table)  # type: ignore[no-any-return]
+    return ctx.render(request, "_children_table.html", who, fragment=True, **table)  # type: ignore[no-any-return]
 
 
 def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:

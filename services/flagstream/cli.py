@@ -57,7 +57,14 @@ def _cmd_broker(args: argparse.Namespace) -> int:
     settings = Settings()
     _stop_on_sigterm()
     with EmbeddedBroker(port=args.port) as broker:
-        create_topics(broker.bootstrap, Topics(settings.topic_prefix), settings.partitions)
+        from ingest.kinds import KINDS
+
+        create_topics(
+            broker.bootstrap,
+            Topics(settings.topic_prefix),
+            settings.partitions,
+            raw_kinds=[k.name for k in KINDS],
+        )
         print(f"embedded broker up (in-memory): FLAGSTREAM_KAFKA_BOOTSTRAP={broker.bootstrap}")
         print("Ctrl-C stops it; its data is lost when it stops.", flush=True)
         try:
@@ -72,12 +79,15 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     from .settings import Settings
     from .topics import Topics, create_topics
 
+    from ingest.kinds import KINDS
+
     settings = Settings()
     created = create_topics(
         settings.require_kafka(),
         Topics(settings.topic_prefix),
         settings.partitions,
         settings.replication_factor,
+        raw_kinds=[k.name for k in KINDS],
     )
     print(f"created {len(created)} topic(s): {', '.join(created) or 'none missing'}")
     return 0
@@ -138,7 +148,10 @@ def _cmd_flagger(args: argparse.Namespace) -> int:
 
     from .settings import Settings
 
-    run(Settings(), loglevel=args.loglevel)
+    settings = Settings()
+    if args.rebuild:
+        settings = settings.model_copy(update={"on_reset": "rebuild"})
+    run(settings, loglevel=args.loglevel)
     return 0
 
 
@@ -147,7 +160,10 @@ def _cmd_projector(args: argparse.Namespace) -> int:
 
     from .settings import Settings
 
-    run(Settings())
+    settings = Settings()
+    if args.rebuild:
+        settings = settings.model_copy(update={"on_reset": "rebuild"})
+    run(settings)
     return 0
 
 
@@ -353,7 +369,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="warn",
         help="Faust worker log level",
     )
-    add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
+    rebuild_help = (
+        "if the topics were reset or recreated since the state was built, build it again from "
+        "the whole log (as FLAGSTREAM_ON_RESET=rebuild) instead of refusing to start"
+    )
+    flagger.add_argument("--rebuild", action="store_true", help=rebuild_help)
+    projector = add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
+    projector.add_argument("--rebuild", action="store_true", help=rebuild_help)
 
     schools = add(
         "schools", _cmd_schools, "Import real schools from a GIAS-style CSV to the schools topic."

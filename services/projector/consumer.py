@@ -10,15 +10,18 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import OffsetOutOfRangeError
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
 from flagstream.codec import Codec, CodecError
-from flagstream.metrics import ServiceMetrics
+from flagstream.metrics import ConsumerMetrics, ServiceMetrics, consumer_metrics
 from flagstream.topics import Topics
 
+from .logcheck import LogReset, StatusWatch, check_log
 from .rows import Plain
 from .writer import Consumed, KnownSchools, project, stored_offsets
 
@@ -68,13 +71,26 @@ class Projector:
         codec: Codec,
         metrics: ServiceMetrics,
         batch_size: int = 5000,
+        partitions: int | None = None,
+        on_reset: str = "refuse",
+        on_undecodable: str = "stop",
+        health: ConsumerMetrics | None = None,
     ) -> None:
         self._engine, self._codec, self._metrics = engine, codec, metrics
         self._topics, self._batch_size = source_topics(topics), batch_size
+        self._names, self._bootstrap, self._partitions = topics, bootstrap, partitions
+        self._on_reset, self._on_undecodable = on_reset, on_undecodable
+        self.health = health or consumer_metrics(metrics.registry)
+        self._watch: StatusWatch | None = None
+        self._quarantine: KafkaProducer | None = None
+        self.stopped_on: str | None = None  # where it stopped on undecodable input
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             client_id="flagstream-projector",
             enable_auto_commit=False,
+            allow_auto_create_topics=False,
+            # A position past a partition's end is a reset log: raise, never jump elsewhere.
+            auto_offset_reset="none",
             max_partition_fetch_bytes=8 * 1024 * 1024,
             # The embedded broker holds a fetch to its deadline even when data arrives: at
             # kafka-python's default of 500 ms a record reached the projector ~205 ms after
@@ -93,7 +109,25 @@ class Projector:
         self._batch_latency = metrics.latency.labels("batch")
         self._known = KnownSchools()
 
+    def check_log(self) -> None:
+        """Refuse or rebuild a read model of another log; start the status watch."""
+        if self._partitions is None:
+            return
+        ids = check_log(
+            self._bootstrap,
+            self._names,
+            self._topics,
+            self._partitions,
+            self._engine,
+            self._on_reset,
+            self.health,
+        )
+        self._watch = StatusWatch(
+            self._bootstrap, self._names, self._topics, ids, self._engine, self.health
+        ).start()
+
     def _assign(self, timeout: float = 60.0) -> None:
+        self.check_log()
         deadline = time.monotonic() + timeout
         tps: list[TopicPartition] = []
         for topic in self._topics:
@@ -134,13 +168,54 @@ class Projector:
         return [Plain(name, record) for name, record in records]
 
     def _poll(self, timeout_ms: int, max_records: int) -> list[Consumed]:
-        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
-        return [
-            Consumed(tp.topic, tp.partition, r.offset, event)
-            for tp, records in polled.items()
-            for r in records
-            for event in self._decode(r.value)
-        ]
+        if self._watch is not None and self._watch.reset is not None:
+            raise LogReset(self._watch.reset)
+        try:
+            polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except OffsetOutOfRangeError as exc:
+            raise LogReset(f"stored offsets past the log end: {exc}") from None
+        out: list[Consumed] = []
+        for tp, records in polled.items():
+            for r in records:
+                events = self._decode(r.value)
+                if events == [None] and not self._undecodable(tp.topic, tp.partition, r):
+                    return out  # stopped: nothing from here on is stored
+                out += [Consumed(tp.topic, tp.partition, r.offset, e) for e in events]
+        return out
+
+    def _undecodable(self, topic: str, partition: int, record: Any) -> bool:
+        """Stop on an undecodable message (False), or quarantine it and go on (True)."""
+        self.health.undecodable.labels(topic).inc()
+        where = f"{topic}[{partition}]@{record.offset}"
+        if self._on_undecodable == "quarantine":
+            if self._quarantine is None:
+                self._quarantine = KafkaProducer(
+                    bootstrap_servers=self._bootstrap,
+                    acks="all",
+                    allow_auto_create_topics=False,
+                    max_request_size=16 * 1024 * 1024,
+                )
+            headers = [
+                ("source_topic", topic.encode()),
+                ("source_partition", str(partition).encode()),
+                ("source_offset", str(record.offset).encode()),
+                ("reason", b"undecodable"),
+            ]
+            self._quarantine.send(
+                self._names.quarantine, value=record.value, key=record.key, partition=0,
+                headers=headers,
+            ).get(timeout=30)  # fmt: skip
+            log.error("undecodable message at %s copied to %s", where, self._names.quarantine)
+            return True
+        self.stopped_on = where
+        self.health.stopped.labels("undecodable").set(1)
+        log.critical(
+            "undecodable message at %s: the projector stopped before it (nothing after it is "
+            "stored). Deploy the schema it needs, or restart with FLAGSTREAM_ON_UNDECODABLE="
+            "quarantine to set it aside; see docs/operations.md",
+            where,
+        )
+        return False
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Read one batch and commit it with its offsets; returns the records consumed (each
@@ -162,12 +237,21 @@ class Projector:
         self._batch_latency.observe(time.perf_counter() - started)
 
     def run(self) -> None:
-        """Consume until stop() is called."""
+        """Consume until stop() is called. Stopped on undecodable input, it stays up (serving
+        /metrics, so the alert fires) without reading on. A log reset found while running
+        ends it with LogReset."""
         self._assign()
         log.info("projector reading %s", ", ".join(self._topics))
-        while not self._stop.is_set():
-            self.poll_once()
-        self._consumer.close()
+        try:
+            while not self._stop.is_set():
+                if self.stopped_on is not None:
+                    self._stop.wait(1.0)
+                    continue
+                self.poll_once()
+        finally:
+            if self._watch is not None:
+                self._watch.stop()
+            self._consumer.close()
 
     def stop(self) -> None:
         """Ask run() to return after the current batch."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from types import FrameType
 
@@ -12,6 +13,10 @@ from flagstream.topics import Topics
 
 from .consumer import Projector
 from .db import create_schema, make_engine
+from .logcheck import LogReset
+
+log = logging.getLogger("flagstream.projector")
+EXIT_LOG_RESET = 3
 
 
 def run(settings: Settings) -> None:
@@ -27,6 +32,9 @@ def run(settings: Settings) -> None:
         Codec(settings.schemas_dir),
         metrics,
         batch_size=settings.projector_batch_size,
+        partitions=settings.partitions,
+        on_reset=settings.on_reset,
+        on_undecodable=settings.on_undecodable,
     )
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -34,4 +42,13 @@ def run(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    projector.run()
+    try:
+        projector.run()
+    except LogReset as exc:
+        projector.health.log_resets.labels("projector").inc()
+        log.critical(
+            "log reset under the running projector (%s): exiting; started again it refuses, or "
+            "with FLAGSTREAM_ON_RESET=rebuild rebuilds the read model (docs/operations.md)",
+            exc,
+        )
+        raise SystemExit(EXIT_LOG_RESET) from None

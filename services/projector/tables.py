@@ -244,6 +244,26 @@ projector_offsets = Table(
     comment="Next Kafka offset to read, committed with the rows it produced",
 )
 
+read_model_status = Table(
+    "read_model_status",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False, comment="Always 1"),
+    Column(
+        "state",
+        String(16),
+        nullable=False,
+        comment="current, or rebuilding (incomplete: being built again from the log)",
+    ),
+    Column("since", DateTime(timezone=True), nullable=False, comment="When the state began"),
+    Column("detail", Text, nullable=False, comment="Why, in words"),
+    Column("log_topics", Text, nullable=False, comment="JSON: topic -> topic id read from"),
+    Column("flagger_lag", BigInteger, comment="Canonical records the flagger has not consumed"),
+    Column("projector_lag", BigInteger, comment="Records the projector has not stored"),
+    Column("late_registers", Integer, comment="Schools without a register for the last day"),
+    Column("checked_at", DateTime(timezone=True), comment="When the projector last checked"),
+    comment="Whether the read model is complete, as the projector last found it",
+)
+
 # Trend views over daily_counts; the migration creates the same SQL.
 VIEWS: dict[str, str] = {
     "zone_daily_counts": (

@@ -6,9 +6,10 @@ import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import Engine, func, select
 
 from flagstream.broker import EmbeddedBroker
@@ -78,6 +79,40 @@ def drain(projector: Projector, bootstrap: str, topics: Topics, engine: Engine) 
         assert time.monotonic() < deadline, "projector did not catch up in 30 s"
 
 
+def read_all(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of a one-partition topic."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=2000)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    records = list(consumer)
+    consumer.close()
+    return records
+
+
+def test_an_undecodable_message_stops_the_projector_before_it(
+    broker: EmbeddedBroker, database_url: str
+) -> None:
+    topics, engine, producer = fresh(broker, database_url)
+    tp = TopicPartition(topics.flag_changes, 0)
+    first, later = change("c1", "RAISED"), change("c3", "RAISED")
+    for value in (CODEC.encode(first), b"\xc3\x01not avro", CODEC.encode(later)):
+        producer.send(tp.topic, key=b"k", value=value, partition=0).get(timeout=10)
+    metrics = service_metrics("projector")
+    projector = Projector(broker.bootstrap, topics, engine, CODEC, metrics)
+    projector._assign()
+    deadline = time.monotonic() + 30
+    while projector.stopped_on is None:
+        assert time.monotonic() < deadline, "the projector never met the poison message"
+        projector.poll_once(timeout_ms=200)
+    assert projector.stopped_on == f"{topics.flag_changes}[0]@1"
+    with engine.connect() as conn:
+        assert stored_offsets(conn)[(tp.topic, 0)] == 1  # before the poison, never past it
+        assert [r.child_key for r in conn.execute(select(flag_changes))] == ["c1"]
+    assert projector.health.stopped.labels("undecodable")._value.get() == 1
+    assert read_all(broker.bootstrap, topics.quarantine) == []
+
+
 def fresh(broker: EmbeddedBroker, database_url: str) -> tuple[Topics, Engine, KafkaProducer]:
     """New topics, a read model with its schema, and a producer."""
     topics = Topics(f"proj{uuid.uuid4().hex[:8]}")
@@ -116,9 +151,15 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
     send(producer, topics.flag_changes, "junk", b"\xc3\x01not avro")
 
     metrics = service_metrics("projector")
-    projector = Projector(broker.bootstrap, topics, engine, CODEC, metrics, batch_size=3)
+    projector = Projector(
+        broker.bootstrap, topics, engine, CODEC, metrics, batch_size=3,
+        on_undecodable="quarantine",
+    )  # fmt: skip
     projector._assign()
     drain(projector, broker.bootstrap, topics, engine)
+    quarantined = read_all(broker.bootstrap, topics.quarantine)
+    assert [r.value for r in quarantined] == [b"\xc3\x01not avro"]
+    assert dict(quarantined[0].headers)["source_topic"] == topics.flag_changes.encode()
 
     with engine.connect() as conn:
         rows = {r.child_key: r for r in conn.execute(select(children))}
