@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ class EventLog:
     deployed: ev.RulesDeployed | None = None  # the last rules deployment in the log
     undecodable: int = 0
     read: dict[str, int] = field(default_factory=dict)  # topic -> records read
-    # (source, day recorded, ledger kind) -> records on the topics, marks counted one by one
+    # (source, day recorded, ledger kind) -> distinct records on the topics (by event_id),
+    # marks counted one by one
     on_topics: Counter[tuple[str, date, str]] = field(default_factory=Counter)
+    duplicates: int = 0  # records on the topics again (at-least-once delivery), not recounted
 
 
 # Event type -> the kind name ingest's ledger uses for its records.
@@ -72,8 +75,7 @@ def _read_to_end(consumer: KafkaConsumer, parts: list[TopicPartition]) -> Iterat
 
 def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
     """Everything on the schools and canonical topics now, partition by partition."""
-    log = EventLog(events=[], zones={}, last_day=None)
-    days: dict[str, set[date]] = {"tick": set(), "mark": set()}
+    reader = TopicReader(codec)
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -85,39 +87,71 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
             partitions = sorted(consumer.partitions_for_topic(topic) or ())
             parts = [TopicPartition(topic, p) for p in partitions]
             for record in _read_to_end(consumer, parts):
-                log.read[topic] = log.read.get(topic, 0) + 1
-                try:
-                    events = codec.decode_all(record.value)
-                except CodecError:
-                    log.undecodable += 1
-                    continue
-                for event in events:
-                    _note(log, event, days)
+                reader.record(topic, record.value)
     finally:
         consumer.close()
-    log.last_day = max(days["tick"]) if days["tick"] else max(days["mark"], default=None)
-    return log
+    return reader.done()
 
 
-def _count(log: EventLog, event: Any) -> None:
-    for e in event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]:
-        kind = LEDGER_KINDS.get(type(e))
-        if kind is not None:
+@dataclass(slots=True)
+class TopicReader:
+    """Records' values read off the topics -> an EventLog (no broker: from_topics feeds it).
+
+    The ledger counts each event_id once: at-least-once delivery can put a message on a
+    topic twice (published, then a crash before ingest recorded it), and ingest accepted it
+    once. The events themselves stay as read, copies included: they are what the flagger
+    consumed, and the oracle's last-wins facts are unchanged by a repeated event.
+    """
+
+    codec: Codec
+    log: EventLog = field(default_factory=lambda: EventLog(events=[], zones={}, last_day=None))
+    ticks: set[date] = field(default_factory=set)
+    mark_days: set[date] = field(default_factory=set)
+    counted: set[uuid.UUID] = field(default_factory=set)
+
+    def record(self, topic: str, value: bytes) -> None:
+        """One record read from a topic."""
+        log = self.log
+        log.read[topic] = log.read.get(topic, 0) + 1
+        try:
+            events = self.codec.decode_all(value)
+        except CodecError:
+            log.undecodable += 1
+            return
+        for event in events:
+            self._count(event)
+            self._note(event)
+
+    def done(self) -> EventLog:
+        """The log, its last day set: the latest tick, or else the latest day with marks."""
+        days = self.ticks or self.mark_days
+        self.log.last_day = max(days, default=None)
+        return self.log
+
+    def _count(self, event: Any) -> None:
+        log = self.log
+        for e in event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]:
+            kind = LEDGER_KINDS.get(type(e))
+            if kind is None:
+                continue
+            if e.event_id in self.counted:
+                log.duplicates += 1
+                continue
+            self.counted.add(e.event_id)
             log.on_topics[(e.source, e.recorded_at.date(), kind)] += 1
 
-
-def _note(log: EventLog, event: Any, days: dict[str, set[date]]) -> None:
-    _count(log, event)
-    if isinstance(event, ev.OutcomeRecorded):
-        return  # Counted for the ledger; the flagger does not read outcomes.
-    if isinstance(event, ev.SchoolRecorded):
-        log.zones[event.urn] = event.zone
-    elif isinstance(event, ev.RulesDeployed):
-        log.deployed = event  # One copy per partition; the last deployment wins.
-        return
-    elif isinstance(event, ev.DayEnded):
-        days["tick"].add(event.day)  # Ticks carry no child facts: the oracle needs the day.
-        return
-    elif isinstance(event, ev.AttendanceMarksRecorded):
-        days["mark"].update(m.date for m in event.marks)
-    log.events.append(event)
+    def _note(self, event: Any) -> None:
+        log = self.log
+        if isinstance(event, ev.OutcomeRecorded):
+            return  # Counted for the ledger; the flagger does not read outcomes.
+        if isinstance(event, ev.SchoolRecorded):
+            log.zones[event.urn] = event.zone
+        elif isinstance(event, ev.RulesDeployed):
+            log.deployed = event  # One copy per partition; the last deployment wins.
+            return
+        elif isinstance(event, ev.DayEnded):
+            self.ticks.add(event.day)  # Ticks carry no child facts: the oracle needs the day.
+            return
+        elif isinstance(event, ev.AttendanceMarksRecorded):
+            self.mark_days.update(m.date for m in event.marks)
+        log.events.append(event)

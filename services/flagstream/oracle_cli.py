@@ -129,7 +129,7 @@ def _ledger(log: EventLog) -> bool:
     settings = Settings()
     lines = ledger_lines(ingest_ledger(make_engine(settings.ingest_database_url)), log.on_topics)
     print("\nIngest ledger: received = accepted + rejected; accepted = on the topics (or queued)")
-    print(render_ledger(lines))
+    print(render_ledger(lines, log.duplicates))
     bootstrap = settings.require_kafka()
     ends = end_offsets(bootstrap, Topics(settings.topic_prefix).canonical)
     lag = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))

@@ -165,8 +165,9 @@ def ledger_lines(
     return sorted(lines, key=lambda line: (line.day, line.source, line.kind))
 
 
-def render_ledger(lines: Sequence[LedgerLine]) -> str:
-    """received = accepted + rejected, and accepted = on the topics, per source, day and kind."""
+def render_ledger(lines: Sequence[LedgerLine], duplicates: int | None = None) -> str:
+    """received = accepted + rejected, and accepted = on the topics, per source, day and kind;
+    then, given it, how many records were on the topics more than once."""
     header = (
         f"{'day':<10} {'source':<24} {'kind':<28} {'received':>9} {'accepted':>9} "
         f"{'rejected':>9} {'refused':>8} {'queued':>7} {'on topics':>10}  ok"
@@ -177,5 +178,10 @@ def render_ledger(lines: Sequence[LedgerLine]) -> str:
             f"{x.day.isoformat():<10} {x.source[:24]:<24} {x.kind[:28]:<28} {x.received:>9,} "
             f"{x.accepted:>9,} {x.rejected:>9,} {x.refused:>8,} {x.queued:>7,} "
             f"{x.on_topics:>10,}  {'yes' if x.ok else 'NO'}"
+        )
+    if duplicates is not None:
+        out.append(
+            f"records on the topics more than once (at-least-once delivery), "
+            f"each counted once above: {duplicates:,}"
         )
     return "\n".join(out)

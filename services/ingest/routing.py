@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flagstream.batching import by_partition
+from flagstream.batching import MAX_MESSAGE_BYTES, by_partition, split
 from flagstream.codec import Codec
 from flagstream.domain.events import (
     AssessmentRecorded,
@@ -75,8 +75,15 @@ class DeadLetter:
 class Router:
     """Turns events into messages for the canonical topics, outcomes and dead letters."""
 
-    def __init__(self, topics: Topics, partitions: int, codec: Codec) -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        partitions: int,
+        codec: Codec,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
         self.topics, self._partitions, self._codec = topics, partitions, codec
+        self._max_bytes = max_message_bytes
 
     def _by_child(self, topic: str, events: Sequence[Any]) -> list[Message]:
         return [
@@ -90,25 +97,26 @@ class Router:
         ]
 
     def marks(self, marks: Sequence[AttendanceMarkRecorded]) -> list[Message]:
-        """One message per partition, carrying every mark of the children it owns."""
-        by_partition: dict[int, list[AttendanceMarkRecorded]] = defaultdict(list)
+        """One message per partition, carrying every mark of the children it owns (more,
+        in order, where they pass max_message_bytes)."""
+        groups: dict[int, list[AttendanceMarkRecorded]] = defaultdict(list)
         for m in marks:
-            by_partition[partition_for(m.child_key, self._partitions)].append(m)
+            groups[partition_for(m.child_key, self._partitions)].append(m)
+
+        def encode(run: Sequence[AttendanceMarkRecorded]) -> bytes:
+            batch = AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=list(run))
+            return self._codec.encode(batch)
+
         return [
-            Message(
-                self.topics.attendance,
-                p,
-                group[0].urn.encode(),
-                self._codec.encode(AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=group)),
-                len(group),
-            )
-            for p, group in sorted(by_partition.items())
+            Message(self.topics.attendance, p, run[0].urn.encode(), value, len(run))
+            for p, group in sorted(groups.items())
+            for run, value in split(group, encode, self._max_bytes)
         ]
 
     def _batched(self, topic: str, events: Sequence[Any]) -> list[Message]:
         return [
             Message(topic, b.partition, b.key, b.value, b.events)
-            for b in by_partition(self._codec, events, self._partitions)
+            for b in by_partition(self._codec, events, self._partitions, self._max_bytes)
         ]
 
     def enrolments(self, enrolments: Sequence[EnrolmentRecorded]) -> list[Message]:

@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from ..broker import free_port, wait_for_port
@@ -62,9 +63,21 @@ def start_dashboard(
     return Dashboard(process, f"http://127.0.0.1:{port}", logins)
 
 
-def stream(days: Sequence[Callable[[], str]], seconds: float, say: Callable[[str], None]) -> None:
-    """Send one more simulated school day every `seconds` until the days run out or Ctrl-C."""
-    for n, send_day in enumerate(days, 1):
+def stream(
+    days: Sequence[tuple[date | None, Callable[[], str]]],
+    seconds: float,
+    say: Callable[[str], None],
+    today: Callable[[], date],
+) -> None:
+    """Send one more simulated school day every `seconds` until the days run out, the next
+    is after today (ingest would refuse its records) or Ctrl-C."""
+    for n, (day, send_day) in enumerate(days, 1):
+        if day is not None and day > (now := today()):
+            say(
+                f"live day {n}/{len(days)} is {day}, after today ({now}): ingest would refuse "
+                "its records, so no more simulated days; the stack stays up until Ctrl-C"
+            )
+            return
         started = time.monotonic()
         say(f"live day {n}/{len(days)}: {send_day()}")
         time.sleep(max(0.0, seconds - (time.monotonic() - started)))

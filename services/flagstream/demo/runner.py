@@ -8,8 +8,8 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from projector.db import make_engine
 from projector.writer import stored_offsets
 
+from ..cli import DEMO_START
 from ..clock import publish_day_ended
 from ..codec import Codec
 from ..eventlog import from_topics
@@ -28,6 +29,7 @@ from ..generator import (
     Preset,
     Register,
     make_county,
+    school_days,
     timeline,
     write_timeline,
 )
@@ -54,6 +56,40 @@ class DemoOptions:
 
 def _say(text: str) -> None:
     print(text, flush=True)
+
+
+def today() -> date:
+    """Today by ingest's clock (UTC), after which it refuses records as date_in_future."""
+    return datetime.now(UTC).date()
+
+
+class StartTooLate(ValueError):
+    """A --start the user chose whose school days would pass today."""
+
+
+def latest_start(days: int, on_or_before: date) -> date:
+    """The first of `days` (at least one) school days that end on the last school day on or
+    before the given date."""
+    day = on_or_before - timedelta(days=max(0, on_or_before.weekday() - 4))  # weekend: Friday
+    for _ in range(days - 1):
+        day -= timedelta(days=3 if day.weekday() == 0 else 1)
+    return day
+
+
+def fit_start(start: date, days: int, now: date, given: bool) -> date:
+    """The first simulated day: start, unless its `days` school days would pass `now` -
+    then the latest start that fits, or StartTooLate (saying what to pass) if start was
+    the user's."""
+    if days <= 0 or school_days(start, days)[-1] <= now:
+        return start
+    fits = latest_start(days, now)
+    if given:
+        raise StartTooLate(
+            f"--start {start} with {days} school days runs to {school_days(start, days)[-1]}, "
+            f"after today ({now}), and ingest refuses records dated after today: pass "
+            f"--start {fits} or earlier (or no --start), or fewer --days / --live-days"
+        )
+    return fits
 
 
 Day = tuple[date | None, list[Register], list[Item]]
@@ -170,7 +206,7 @@ def _live(
         f"  a new simulated school day arrives every {seconds:g}s"
     )
     try:
-        stream([functools.partial(sender.day, *d) for d in later], seconds, _say)
+        stream([(d[0], functools.partial(sender.day, *d)) for d in later], seconds, _say, today)
         while True:
             time.sleep(3600)
     finally:
@@ -182,6 +218,20 @@ def run_demo(options: DemoOptions) -> int:
     child's flags equal the batch oracle's. With keep_running, then serve the dashboard
     and stream more simulated days until Ctrl-C."""
     began = time.monotonic()
+    total, now = options.days + (options.live_days if options.keep_running else 0), today()
+    try:
+        # Only the default start is moved: a --start the user gave is theirs to change.
+        start = fit_start(options.start, total, now, given=options.start != DEMO_START)
+    except StartTooLate as exc:
+        print(f"flagstream demo: {exc}", file=sys.stderr, flush=True)
+        return 2
+    if start != options.start:
+        _say(
+            f"{total} school days from {options.start} would pass today ({now}), and ingest "
+            f"refuses records dated after today: starting on {start} instead, so the last "
+            f"simulated day is {school_days(start, total)[-1]}"
+        )
+        options = replace(options, start=start)
     workdir = options.workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)  # Each demo starts from nothing: the broker is in-memory too.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -23,17 +27,68 @@ from ..generator import (
 from ..generator.names import pupil_name
 from ..progress import Progress
 
+# Answers that say ingest (or what is in front of it) is away for now, not that the request
+# is wrong; a 409 other than a reused key (a first attempt still in progress) is one too.
+_RETRY_STATUS: Final = frozenset({409, 502, 503, 504})
+_FIRST_WAIT_S: Final = 0.2
+_MAX_WAIT_S: Final = 5.0
+GIVE_UP_S: Final = 120.0
+INGEST_LOG: Final = Path("var/demo/logs/ingest.log")  # under `flagstream demo --workdir`
+
 
 class IngestError(RuntimeError):
     """Ingest refused a request or rejected records it should have accepted."""
 
 
-def _post(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body)
-    if response.status_code != 202:
-        raise IngestError(f"POST {path} -> {response.status_code}: {response.text[:300]}")
-    receipt: dict[str, Any] = response.json()
-    return receipt
+def _post(
+    client: httpx.Client,
+    path: str,
+    body: dict[str, Any],
+    give_up_s: float = GIVE_UP_S,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """POST a body, retried with back-off while ingest is away (restarting, killed
+    mid-request); the receipt of its 202.
+
+    Every attempt carries the same Idempotency-Key, so one whose answer was lost is
+    answered again, not ingested twice. The key is the request's own, not its body's: a
+    register the MIS sends twice on purpose is two requests and must be ingested twice.
+    """
+    content = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+    began, wait = clock(), _FIRST_WAIT_S
+    while True:
+        try:
+            response = client.post(path, content=content, headers=headers)
+        except httpx.TransportError as exc:  # refused, dropped mid-request, timed out
+            problem = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.status_code == 202:
+                receipt: dict[str, Any] = response.json()
+                return receipt
+            if not _retryable(response):
+                raise IngestError(f"POST {path} -> {response.status_code}: {response.text[:300]}")
+            problem = f"{response.status_code}: {response.text[:200]}"
+        waited = clock() - began
+        if waited + wait > give_up_s:
+            raise IngestError(
+                f"ingest has been unreachable for {waited:.0f}s (POST {path}; last: {problem}); "
+                f"see its log, {INGEST_LOG}"
+            )
+        sleep(wait)
+        wait = min(2 * wait, _MAX_WAIT_S)
+
+
+def _retryable(response: httpx.Response) -> bool:
+    if response.status_code != 409:
+        return response.status_code in _RETRY_STATUS
+    try:
+        answer = response.json()
+    except ValueError:
+        return True
+    # The key was used for another body: the same request again cannot help.
+    return not (isinstance(answer, dict) and answer.get("reason") == "idempotency_key_reused")
 
 
 def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
