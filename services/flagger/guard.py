@@ -1,13 +1,158 @@
-"""The flagger's checks that its log is the one its state belongs to (filled in below)."""
+"""The flagger's checks that its state belongs to the log it reads.
+
+Before Faust starts (`prepare`): the topics must exist as `flagstream topics create` makes
+them; the topic ids of the canonical topics and the changelog are compared with those kept
+in the data folder (`log-topics.json`); committed offsets must not be past a partition's end;
+and a partition whose input has been committed must have state in the changelog. Any
+mismatch is a reset or lost log: with FLAGSTREAM_ON_RESET=refuse (the default) the flagger
+stops and says what to run; with `rebuild` it empties its data folder and moves its consumer
+group back to the start of every canonical partition, so every child is evaluated again
+from the whole log - never from empty state beside committed input.
+
+While running (`LogWatch`): the topic ids are checked every few seconds; the app exits at
+once, acking nothing, when they change under it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from flagstream.lag import end_offsets, group_offsets
 from flagstream.metrics import ConsumerMetrics
 from flagstream.settings import Settings
+from flagstream.topics import (
+    FLAGGER_APP_ID,
+    Topics,
+    TopicsNotReady,
+    TopicSpec,
+    check_topics,
+    describe,
+    topic_specs,
+)
+
+log = logging.getLogger("flagstream.flagger")
+STATE_FILE = "log-topics.json"
+EXIT_REFUSED = 2
+
+
+def specs(topics: Topics, partitions: int) -> list[TopicSpec]:
+    """The topics the flagger reads and writes."""
+    used = {
+        *topics.canonical,
+        topics.flag_changes,
+        topics.child_flags,
+        topics.flagger_changelog,
+        topics.flagger_leader,
+        topics.quarantine,
+    }
+    return [s for s in topic_specs(topics, partitions) if s.name in used]
+
+
+def identity_topics(topics: Topics) -> list[str]:
+    """Topics whose ids the flagger's state belongs to."""
+    return [*topics.canonical, topics.flagger_changelog]
+
+
+def _kept(data_dir: Path) -> dict[str, str] | None:
+    path = data_dir / STATE_FILE
+    if not path.exists():
+        return None
+    kept: dict[str, str] = json.loads(path.read_text())
+    return kept
+
+
+def _keep(data_dir: Path, ids: dict[str, str]) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(ids, sort_keys=True))
+    tmp.replace(data_dir / STATE_FILE)
+
+
+def problems(settings: Settings, ids: dict[str, str]) -> list[str]:
+    """What says this flagger's state does not belong to the log (empty: it does)."""
+    topics, bootstrap = Topics(settings.topic_prefix), settings.require_kafka()
+    found: list[str] = []
+    kept = _kept(settings.flagger_data_dir)
+    if kept is not None and kept != ids:
+        changed = sorted(t for t in ids if kept.get(t) != ids[t])
+        found.append(f"topics new or recreated since the state was kept: {', '.join(changed)}")
+    ends = end_offsets(bootstrap, topics.canonical)
+    committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
+    past = sorted(f"{t}[{p}]" for (t, p), c in committed.items() if c > ends.get((t, p), 0))
+    if past:
+        found.append(f"committed offsets past the log end on {', '.join(past)}")
+    changelog = end_offsets(bootstrap, [topics.flagger_changelog])
+    missing = sorted(
+        f"{t}[{p}]"
+        for (t, p), c in committed.items()
+        if t in (topics.enrolments, topics.child_events)
+        and c > 0
+        and changelog.get((topics.flagger_changelog, p), 0) == 0
+    )
+    if missing:
+        found.append(f"input committed but no state in the changelog for {', '.join(missing)}")
+    return found
+
+
+def reset_group(bootstrap: str, partitions: list[tuple[str, int]]) -> None:
+    """Move the flagger's consumer group to the start of these partitions."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=FLAGGER_APP_ID,
+        enable_auto_commit=False,
+        allow_auto_create_topics=False,
+    )
+    try:
+        tps = [TopicPartition(t, p) for t, p in partitions]
+        consumer.assign(tps)
+        consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in tps})
+    finally:
+        consumer.close()
+
+
+def _empty(data_dir: Path) -> None:
+    if data_dir.exists():
+        for child in data_dir.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
 
 
 def prepare(settings: Settings, health: ConsumerMetrics) -> None:
-    """Before Faust starts: check topics and the log's identity (see module docstring)."""
+    """Check the topics and that the state belongs to them; rebuild or refuse if not."""
+    topics, bootstrap = Topics(settings.topic_prefix), settings.require_kafka()
+    try:
+        found = check_topics(bootstrap, specs(topics, settings.partitions))
+    except TopicsNotReady as exc:
+        log.critical("%s", exc)
+        raise SystemExit(EXIT_REFUSED) from None
+    ids = {t: found[t].topic_id or "" for t in identity_topics(topics)}
+    wrong = problems(settings, ids)
+    if wrong:
+        health.log_resets.labels("flagger").inc()
+        what = "; ".join(wrong)
+        if settings.on_reset != "rebuild":
+            log.critical(
+                "the flagger's state does not belong to this log (%s). Nothing was evaluated. "
+                "If the log was reset and the durable record republished, start it once with "
+                "`flagstream flagger --rebuild` (or FLAGSTREAM_ON_RESET=rebuild) to rebuild its "
+                "state from the whole log; see docs/operations.md",
+                what,
+            )
+            raise SystemExit(EXIT_REFUSED)
+        log.warning("rebuilding the flagger's state from the whole log: %s", what)
+        _empty(settings.flagger_data_dir)
+        ends = end_offsets(bootstrap, topics.canonical)
+        reset_group(bootstrap, sorted(ends))
+    _keep(settings.flagger_data_dir, ids)
 
 
 class LogWatch:
@@ -15,7 +160,22 @@ class LogWatch:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._topics = identity_topics(Topics(settings.topic_prefix))
+
+    def _changed(self) -> str | None:
+        kept = _kept(self._settings.flagger_data_dir)
+        if kept is None:
+            return None
+        try:
+            found = describe(self._settings.require_kafka(), self._topics)
+        except Exception:  # broker away: cannot tell; Faust retries its own connections
+            return None
+        gone = [t for t in self._topics if t not in found]
+        if gone:
+            return f"topics gone: {', '.join(gone)}"
+        changed = [t for t in self._topics if (found[t].topic_id or "") != kept.get(t, "")]
+        return f"topics recreated: {', '.join(changed)}" if changed else None
 
     async def changed(self) -> str | None:
         """A description of what changed, or None while the log is the same."""
-        return None
+        return await asyncio.to_thread(self._changed)

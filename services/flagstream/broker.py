@@ -80,6 +80,15 @@ class EmbeddedBroker:
             raise RuntimeError(f"embedded broker exited with {self._proc.returncode}")
         return self
 
+    def alive(self) -> bool:
+        """True while the broker process runs."""
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's process id while started."""
+        return None if self._proc is None else self._proc.pid
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the broker: SIGINT (its clean shutdown), then SIGKILL if it lingers."""
         proc, self._proc = self._proc, None

@@ -76,10 +76,10 @@ def _cmd_broker(args: argparse.Namespace) -> int:
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
+    from ingest.kinds import KINDS
+
     from .settings import Settings
     from .topics import Topics, create_topics
-
-    from ingest.kinds import KINDS
 
     settings = Settings()
     created = create_topics(

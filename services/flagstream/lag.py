@@ -65,5 +65,13 @@ def group_offsets(bootstrap: str, group: str, partitions: Iterable[tuple[str, in
 
 
 def behind(ends: Mapping[tuple[str, int], int], done: Mapping[tuple[str, int], int]) -> int:
-    """Records not yet consumed, summed over partitions (missing = nothing consumed)."""
-    return sum(max(0, end - max(done.get(tp, 0), 0)) for tp, end in ends.items())
+    """Records not yet consumed, summed over partitions (missing = nothing consumed). Never
+    floored at zero: a position past a partition's end (a reset log) counts negative."""
+    return sum(end - max(done.get(tp, 0), 0) for tp, end in ends.items())
+
+
+def ahead(
+    ends: Mapping[tuple[str, int], int], done: Mapping[tuple[str, int], int]
+) -> list[tuple[str, int]]:
+    """Partitions whose consumed position is past the log end: the log was reset."""
+    return sorted(tp for tp, end in ends.items() if done.get(tp, 0) > end)

@@ -120,11 +120,10 @@ def _ledger(log: EventLog) -> bool:
     from ingest.ledger import ingest_ledger
     from projector.db import make_engine
 
-    from .demo.stack import FLAGGER_GROUP
-    from .lag import behind, end_offsets, group_offsets
+    from .lag import ahead, behind, end_offsets, group_offsets
     from .reconcile import ledger_lines, render_ledger
     from .settings import Settings
-    from .topics import Topics
+    from .topics import FLAGGER_APP_ID, Topics
 
     settings = Settings()
     lines = ledger_lines(ingest_ledger(make_engine(settings.ingest_database_url)), log.on_topics)
@@ -132,8 +131,16 @@ def _ledger(log: EventLog) -> bool:
     print(render_ledger(lines, log.duplicates))
     bootstrap = settings.require_kafka()
     ends = end_offsets(bootstrap, Topics(settings.topic_prefix).canonical)
-    lag = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
+    committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
+    lag, reset = behind(ends, committed), ahead(ends, committed)
     total = sum(ends.values())
+    if reset:
+        where = ", ".join(f"{t}[{p}]" for t, p in reset)
+        print(
+            f"ERROR: the flagger's committed offsets are past the log end on {where}: the log "
+            "was reset under it. Rebuild it (docs/operations.md)."
+        )
+        return False
     print(
         f"flagger consumed all {total:,} records on the canonical topics"
         if lag == 0

@@ -86,7 +86,7 @@ def read_with(consumer: KafkaConsumer, topic: str, timeout_s: float = 10.0) -> l
     values: list[bytes | None] = []
     deadline = time.monotonic() + timeout_s
     # The embedded broker may list the last batch's start as the end: read what a poll gives.
-    while consumer.position(tp) < end or not values and end > 0:
+    while consumer.position(tp) < end or (not values and end > 0):
         if time.monotonic() > deadline:
             break
         for records in consumer.poll(timeout_ms=100).values():

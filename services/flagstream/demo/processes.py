@@ -34,6 +34,16 @@ class ServiceProcess:
         """True while the process runs."""
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """Its exit code once it has exited."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        """Its process id while started."""
+        return None if self._proc is None else self._proc.pid
+
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM, then SIGKILL after timeout; returns the exit code."""
         return terminate(self._proc, timeout)

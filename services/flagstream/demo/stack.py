@@ -1,12 +1,21 @@
-"""The whole pipeline on one machine: embedded broker + ingest, flagger and projector."""
+"""The whole pipeline on one machine: embedded broker + ingest, flagger and projector, under
+a supervisor that restarts a crashed service (with back-off) and a lost broker.
+
+The embedded broker keeps nothing across a restart: it is a cache of ingest's durable
+record. A new broker gets the topics again; ingest then publishes its whole record onto
+it, and the flagger and projector (started with FLAGSTREAM_ON_RESET=rebuild) rebuild
+their state from it, the read model marked incomplete until they are done."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from ingest.db import make_engine
 from ingest.keys import create_key
@@ -14,14 +23,17 @@ from ingest.kinds import KINDS
 from ingest.store import Store, raw_outbox
 from ingest.validator import stored_offsets as validated_offsets
 from projector.consumer import source_topics
+from projector.logcheck import read_status
 
 from ..broker import EmbeddedBroker, free_port, wait_for_port
-from ..lag import behind, end_offsets, group_offsets
-from ..topics import Topics, create_topics
+from ..lag import ahead, behind, end_offsets, group_offsets
+from ..topics import FLAGGER_APP_ID, Topics, create_topics
 from .processes import ServiceProcess
 
 KIND_NAMES = tuple(k.name for k in KINDS)
-FLAGGER_GROUP = "flagstream-flagger"  # Faust's group id is its app id (flagger.app.APP_ID).
+FLAGGER_GROUP = FLAGGER_APP_ID  # Faust's group id is its app id.
+log = logging.getLogger("flagstream.stack")
+MAX_BACKOFF_S = 30.0
 
 
 class Stack:
@@ -38,9 +50,27 @@ class Stack:
         self.projector_metrics_port = free_port()
         self.validator_metrics_port = free_port()
         self.services: dict[str, ServiceProcess] = {}
-        self.pseudonym_key = secrets.token_hex(32)  # A fresh key per stack: in-memory broker.
+        self.pseudonym_key = self._kept_secret("pseudonym-key")  # stable with its record
         self.api_key = ""  # created with the ingest database in start()
         self._outboxes: tuple[Store, Store] | None = None  # ingest's and the validator's
+        self._engine: Any = None  # the read model, for its status
+        self.restarts: dict[str, int] = {}  # service (or "broker") -> restarts so far
+        self._backoff: dict[str, tuple[float, float]] = {}  # name -> (next try, wait)
+        self._supervising: threading.Thread | None = None
+        self._halt = threading.Event()
+        self._lock = threading.RLock()
+
+    def _kept_secret(self, name: str) -> str:
+        """A secret kept in the work folder, made on first use: the durable record outlives
+        the broker, so its pseudonymisation key must too."""
+        path = self.workdir / name
+        if path.exists():
+            return path.read_text().strip()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        path.touch(mode=0o600)
+        path.write_text(value + "\n")
+        return value
 
     @property
     def ingest_url(self) -> str:
@@ -78,16 +108,20 @@ class Stack:
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.projector_metrics_port),
             "FLAGSTREAM_VALIDATOR_METRICS_PORT": str(self.validator_metrics_port),
             "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
+            # The broker is a cache of ingest's record: after a new broker, rebuild from it.
+            "FLAGSTREAM_ON_RESET": "rebuild",
         }
 
-    def start(self, timeout: float = 60.0) -> Stack:
-        """Start the broker, create topics, start the services and wait until they answer."""
+    def start(self, timeout: float = 60.0, supervise: bool = True) -> Stack:
+        """Start the broker, create topics, start the services and wait until they answer;
+        then (unless told not to) supervise them in the background."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.broker.start()
-        create_topics(self.broker.bootstrap, self.topics, self.partitions)
+        self.create_topics()
         engine = make_engine(self.ingest_database_url)
         # Every ingest table, before ingest and the validator both start.
         self._outboxes = (Store(engine), Store(engine, raw_outbox))
+        self._engine = make_engine(self.database_url)
         # One key that may send every kind: the demo plays every partner.
         self.api_key = create_key(engine, "demo", "all")
         self.api_key_file.touch(mode=0o600)
@@ -105,7 +139,79 @@ class Stack:
                 wait_for_port("127.0.0.1", port, timeout, name)
             except TimeoutError as exc:
                 raise RuntimeError(f"{exc}\n{self.services[name].tail()}") from exc
+        if supervise:
+            self.start_supervisor()
         return self
+
+    def create_topics(self) -> list[str]:
+        """Every topic, raw partner topics included (what `flagstream topics create` does)."""
+        return create_topics(
+            self.broker.bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES
+        )
+
+    # -- the supervisor ---------------------------------------------------------------------
+
+    def supervise(self) -> None:
+        """Restart what has died: the broker (a new, empty one on the same port, with the
+        topics), then each exited service, each with back-off (1 s doubling to 30 s)."""
+        with self._lock:
+            if not self.broker.alive() and self._due("broker"):
+                log.warning("the broker has stopped: starting a new, empty one on its port")
+                try:
+                    self.broker.start()
+                    self.create_topics()
+                    self._restarted("broker")
+                except Exception as exc:  # e.g. the port not yet free
+                    log.warning("the broker did not start again: %s", exc)
+            for name, proc in list(self.services.items()):
+                if not proc.alive() and self._due(name):
+                    log.warning(
+                        "%s exited with %s; restarting it (see %s)",
+                        name,
+                        proc.returncode,
+                        proc.log_path,
+                    )
+                    proc.start()
+                    self._restarted(name)
+
+    def _due(self, name: str) -> bool:
+        at, _wait = self._backoff.get(name, (0.0, 0.5))
+        return time.monotonic() >= at
+
+    def _restarted(self, name: str) -> None:
+        self.restarts[name] = self.restarts.get(name, 0) + 1
+        _at, wait = self._backoff.get(name, (0.0, 0.5))
+        wait = min(wait * 2, MAX_BACKOFF_S)
+        self._backoff[name] = (time.monotonic() + wait, wait)
+
+    def start_supervisor(self, every_s: float = 0.5) -> None:
+        """Supervise in a background thread until stop()."""
+
+        def loop() -> None:
+            while not self._halt.wait(every_s):
+                try:
+                    self.supervise()
+                except Exception:  # never let the supervisor die
+                    log.exception("supervisor pass failed")
+                for name, (at, _wait) in list(self._backoff.items()):
+                    alive = (
+                        self.broker.alive()
+                        if name == "broker"
+                        else (name in self.services and self.services[name].alive())
+                    )
+                    if alive and time.monotonic() - at > 60:  # up a minute: forgive
+                        self._backoff.pop(name, None)
+
+        self._supervising = threading.Thread(target=loop, name="supervisor", daemon=True)
+        self._supervising.start()
+
+    def complete(self) -> bool:
+        """The read model says it is complete (not rebuilding)."""
+        if self._engine is None:
+            return False
+        with self._engine.connect() as conn:
+            status = read_status(conn)
+        return status is not None and status.state == "current"
 
     def start_service(self, name: str) -> ServiceProcess:
         """(Re)start one service process."""
@@ -129,6 +235,9 @@ class Stack:
         return port
 
     def _check_alive(self) -> None:
+        if self._supervising is not None:
+            self.supervise()
+            return
         for name, proc in self.services.items():
             if not proc.alive():
                 raise RuntimeError(f"{name} exited; last lines of {proc.log_path}:\n{proc.tail()}")
@@ -140,7 +249,10 @@ class Stack:
         in publishing does not look like being caught up."""
         bootstrap = self.broker.bootstrap
         ends = end_offsets(bootstrap, self.topics.canonical)
-        flagger = behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
+        committed = group_offsets(bootstrap, FLAGGER_GROUP, ends)
+        if ahead(ends, committed):  # a reset log the flagger has not yet noticed
+            return 1, 1
+        flagger = behind(ends, committed)
         if self._outboxes is None:
             raise RuntimeError("the stack is not started")
         http, kafka = self._outboxes
@@ -158,7 +270,9 @@ class Stack:
         timeout: float = 180.0,
         on_poll: Callable[[int, int], None] | None = None,
     ) -> None:
-        """Block until flagger and projector have consumed everything, twice in a row."""
+        """Block until flagger and projector have consumed everything, twice in a row, and the
+        read model says it is complete. While the broker or a service is down (and being
+        restarted by the supervisor) it keeps waiting."""
         deadline = time.monotonic() + timeout
         clean = 0
         while clean < 2:
@@ -167,14 +281,22 @@ class Stack:
                 raise TimeoutError(
                     f"pipeline not caught up in {timeout:g}s; see logs in {self.workdir / 'logs'}"
                 )
-            flagger, projector = self.backlog(projected)
+            try:
+                flagger, projector = self.backlog(projected)
+                done = flagger == 0 and projector == 0 and self.complete()
+            except Exception as exc:  # the broker or a database away for a moment
+                log.debug("backlog not known now: %s", exc)
+                flagger, projector, done = -1, -1, False
             if on_poll:
                 on_poll(flagger, projector)
-            clean = clean + 1 if flagger == 0 and projector == 0 else 0
+            clean = clean + 1 if done else 0
             time.sleep(1.0)
 
     def stop(self) -> None:
-        """Stop services (SIGTERM, bounded), then the broker."""
+        """Stop the supervisor, the services (SIGTERM, bounded), then the broker."""
+        self._halt.set()
+        if self._supervising is not None:
+            self._supervising.join(5)
         for proc in reversed(list(self.services.values())):
             proc.stop()
         self.broker.stop()
