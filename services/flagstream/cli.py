@@ -167,21 +167,38 @@ def _cmd_projector(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keep_control(topic: str, value: bytes, kind: str) -> int:
+    """Write a control event into ingest's durable record (its outbox), one per partition."""
+    from ingest.db import make_engine
+    from ingest.record import keep_control
+    from ingest.store import Store
+
+    from .settings import Settings
+
+    settings = Settings()
+    store = Store(make_engine(settings.ingest_database_url))
+    return keep_control(store, topic, settings.partitions, value, kind)
+
+
 def _cmd_tick(args: argparse.Namespace) -> int:
-    from .clock import publish_day_ended
+    from .clock import day_ended, publish_day_ended
     from .codec import Codec
     from .settings import Settings
     from .topics import Topics
 
     settings = Settings()
-    sent = publish_day_ended(
-        settings.require_kafka(),
-        Topics(settings.topic_prefix),
-        settings.partitions,
-        args.day,
-        Codec(settings.schemas_dir),
+    topics, codec = Topics(settings.topic_prefix), Codec(settings.schemas_dir)
+    if args.direct:
+        sent = publish_day_ended(
+            settings.require_kafka(), topics, settings.partitions, args.day, codec
+        )
+        print(f"day {args.day} ended: {sent} tick(s) sent straight to Kafka, one per partition")
+        return 0
+    kept = _keep_control(topics.attendance, day_ended(args.day, codec), "day_ended")
+    print(
+        f"day {args.day} ended: {kept} tick(s), one per partition, kept in ingest's durable "
+        "record; its drainer publishes them after everything accepted before"
     )
-    print(f"day {args.day} ended: {sent} tick(s) sent, one per partition")
     return 0
 
 
@@ -196,19 +213,20 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     print(f"{args.file}: valid")
     print(describe_rules(config))
     if args.action == "deploy":
-        from .clock import publish_rules
+        from .clock import publish_rules, rules_deployed
         from .codec import Codec
         from .settings import Settings
         from .topics import Topics
 
         settings = Settings()
-        version = publish_rules(
-            settings.require_kafka(),
-            Topics(settings.topic_prefix),
-            settings.partitions,
-            args.file.read_text(),
-            Codec(settings.schemas_dir),
-        )
+        topics, codec = Topics(settings.topic_prefix), Codec(settings.schemas_dir)
+        if args.direct:
+            version = publish_rules(
+                settings.require_kafka(), topics, settings.partitions, args.file.read_text(), codec
+            )
+        else:
+            version, value = rules_deployed(args.file.read_text(), codec)
+            _keep_control(topics.clock, value, "rules_deployed")
         print(
             f"rules {version} deployed to {settings.partitions} partition(s): every flagger "
             "re-evaluates the children it holds and emits only real changes"
@@ -405,6 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(FLAGSTREAM_KAFKA_BOOTSTRAP), which re-evaluates every child from held state",
     )
     rules.add_argument("file", type=Path, help="rules file (TOML), e.g. deploy/rules.toml")
+    direct = (
+        "publish straight to Kafka instead of keeping it in ingest's durable record "
+        "(FLAGSTREAM_INGEST_DATABASE_URL); not replayed after a broker loss"
+    )
+    rules.add_argument("--direct", action="store_true", help="deploy: " + direct)
+    tick.add_argument("--direct", action="store_true", help=direct)
 
     add_oracle_commands(add)
 

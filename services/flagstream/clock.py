@@ -4,6 +4,11 @@ Each is sent once to every partition. A day-end tick goes to the attendance topi
 each partition it follows that day's registers - also when the topics are replayed, where
 ticks on a topic of their own would race ahead of the marks. A rules deployment goes to
 the clock topic.
+
+Both belong in the durable record (a rebuild after a broker loss must see the same ticks and
+rules in the same order), so the commands write them into ingest's outbox by default
+(`ingest.record.keep_control`) and `publish_*` here are the direct path, for tests and
+`--direct`.
 """
 
 from __future__ import annotations
@@ -19,10 +24,8 @@ from .rules_file import parse_rules
 from .topics import Topics
 
 
-def publish_day_ended(
-    bootstrap: str, topics: Topics, partitions: int, day: date, codec: Codec
-) -> int:
-    """Tell every flagger partition that a day has ended; returns ticks sent."""
+def day_ended(day: date, codec: Codec) -> bytes:
+    """The encoded day-end tick of a day (one id per day)."""
     tick = DayEnded(
         # One id per day: a repeated tick for the same day is recognisably the same event.
         event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"flagstream:day-ended:{day}"),
@@ -31,11 +34,18 @@ def publish_day_ended(
         recorded_at=datetime.now(UTC),
         day=day,
     )
-    return _to_every_partition(bootstrap, topics.attendance, partitions, codec.encode(tick))
+    return codec.encode(tick)
 
 
-def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, codec: Codec) -> str:
-    """Deploy a rules file's text (validated first) to every flagger; returns its version."""
+def publish_day_ended(
+    bootstrap: str, topics: Topics, partitions: int, day: date, codec: Codec
+) -> int:
+    """Tell every flagger partition, straight on Kafka, that a day has ended."""
+    return _to_every_partition(bootstrap, topics.attendance, partitions, day_ended(day, codec))
+
+
+def rules_deployed(text: str, codec: Codec) -> tuple[str, bytes]:
+    """(version, encoded RulesDeployed) of a rules file's text, validated first."""
     config = parse_rules(text)
     deployed = RulesDeployed(
         event_id=uuid.uuid4(),
@@ -45,8 +55,14 @@ def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, co
         version=config.version,
         rules_toml=text,
     )
-    _to_every_partition(bootstrap, topics.clock, partitions, codec.encode(deployed))
-    return config.version
+    return config.version, codec.encode(deployed)
+
+
+def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, codec: Codec) -> str:
+    """Deploy a rules file's text (validated first) to every flagger, straight on Kafka."""
+    version, value = rules_deployed(text, codec)
+    _to_every_partition(bootstrap, topics.clock, partitions, value)
+    return version
 
 
 def _to_every_partition(bootstrap: str, topic: str, partitions: int, value: bytes) -> int:

@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         9103, description="Port of the raw-topic validator's /metrics"
     )
     flagger_store: str = Field(
-        "memory://", description="Faust table store (rocksdb:// is not wired up yet)"
+        "rocksdb://",
+        description="Faust table store: rocksdb:// keeps state on disk in the data directory, "
+        "so a restart reads only the changelog's tail; memory:// reads all of it at each start",
     )
     flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")

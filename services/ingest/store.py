@@ -315,7 +315,7 @@ class Store:
                 conn.execute(update(q).where(q.c.id.in_(first)).values(sent_at=now))
             totals: dict[tuple[str, date, str], int] = {}
             for r in rows:
-                if not r.dead and r.id in first:
+                if not r.dead and r.id in first and r.records:
                     k = (r.source, r.day, r.kind)
                     totals[k] = totals.get(k, 0) + r.records
             for (source, day, kind), n in sorted(totals.items()):

@@ -19,7 +19,6 @@ from projector.db import make_engine
 from projector.writer import stored_offsets
 
 from ..cli import DEMO_START
-from ..clock import publish_day_ended
 from ..codec import Codec
 from ..eventlog import from_topics
 from ..generator import (
@@ -132,9 +131,7 @@ class _Sender:
         self.rejected += marks[1] + records[1]
         if day is not None:
             stack = self.stack
-            publish_day_ended(
-                stack.broker.bootstrap, stack.topics, stack.partitions, day, self.codec
-            )
+            stack.keep_tick(day, self.codec)
         self.caught_up()
         return (
             f"{day or 'baseline'}  {marks[0]:,} marks, {records[0]:,} partner records"

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -20,12 +21,15 @@ from typing import Any
 from ingest.db import make_engine
 from ingest.keys import create_key
 from ingest.kinds import KINDS
+from ingest.record import keep_control
 from ingest.store import Store, raw_outbox
 from ingest.validator import stored_offsets as validated_offsets
 from projector.consumer import source_topics
 from projector.logcheck import read_status
 
 from ..broker import EmbeddedBroker, free_port, wait_for_port
+from ..clock import day_ended
+from ..codec import Codec
 from ..lag import ahead, behind, end_offsets, group_offsets
 from ..topics import FLAGGER_APP_ID, Topics, create_topics
 from .processes import ServiceProcess
@@ -204,6 +208,14 @@ class Stack:
 
         self._supervising = threading.Thread(target=loop, name="supervisor", daemon=True)
         self._supervising.start()
+
+    def keep_tick(self, day: date, codec: Codec) -> int:
+        """A day-end tick into ingest's durable record (as `flagstream tick` does)."""
+        if self._outboxes is None:
+            raise RuntimeError("the stack is not started")
+        value = day_ended(day, codec)
+        return keep_control(self._outboxes[0], self.topics.attendance, self.partitions, value,
+                            "day_ended")  # fmt: skip
 
     def complete(self) -> bool:
         """The read model says it is complete (not rebuilding)."""
