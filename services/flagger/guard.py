@@ -19,9 +19,11 @@ import asyncio
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import CommitFailedError
 from kafka.structs import OffsetAndMetadata
 
 from flagstream.lag import end_offsets, group_offsets
@@ -101,20 +103,30 @@ def problems(settings: Settings, ids: dict[str, str]) -> list[str]:
     return found
 
 
-def reset_group(bootstrap: str, partitions: list[tuple[str, int]]) -> None:
-    """Move the flagger's consumer group to the start of these partitions."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=FLAGGER_APP_ID,
-        enable_auto_commit=False,
-        allow_auto_create_topics=False,
-    )
-    try:
-        tps = [TopicPartition(t, p) for t, p in partitions]
-        consumer.assign(tps)
-        consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in tps})
-    finally:
-        consumer.close()
+def reset_group(bootstrap: str, partitions: list[tuple[str, int]], wait_s: float = 60.0) -> None:
+    """Move the flagger's consumer group to the start of these partitions. A group that still
+    lists a member (a flagger that died without leaving) refuses the commit until its session
+    times out, so this retries for up to wait_s."""
+    deadline = time.monotonic() + wait_s
+    tps = [TopicPartition(t, p) for t, p in partitions]
+    while True:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=FLAGGER_APP_ID,
+            enable_auto_commit=False,
+            allow_auto_create_topics=False,
+        )
+        try:
+            consumer.assign(tps)
+            consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in tps})
+            return
+        except CommitFailedError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("the consumer group still lists a member: waiting to move it to the start")
+            time.sleep(2.0)
+        finally:
+            consumer.close()
 
 
 def _empty(data_dir: Path) -> None:
