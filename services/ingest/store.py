@@ -343,12 +343,14 @@ class Store:
         again, in order) and remember the new topic ids. Returns the records to publish."""
         with self.engine.begin() as conn:
             conn.execute(update(self.queue).where(self.queue.c.parked.is_(None)).values(sent=False))
-            conn.execute(delete(log_topics).where(log_topics.c.outbox == name))
-            rows = [{"outbox": name, "topic": t, "topic_id": i} for t, i in sorted(ids.items())]
-            if rows:
-                conn.execute(log_topics.insert(), rows)
+            _keep_log_topics(conn, name, ids)
             query = select(func.count()).where(~self.queue.c.sent, self.queue.c.parked.is_(None))
             return int(conn.scalar(query) or 0)
+
+    def keep_log_topics(self, name: str, ids: dict[str, str]) -> None:
+        """Remember the topic ids `name` now reads or writes."""
+        with self.engine.begin() as conn:
+            _keep_log_topics(conn, name, ids)
 
     def prune(self, before: datetime) -> int:
         """Delete records acknowledged before `before` (the configured retention)."""
@@ -385,6 +387,13 @@ class Store:
         """Give the lease up (on a clean stop) so another replica takes over at once."""
         with self.engine.begin() as conn:
             conn.execute(delete(leases).where(leases.c.outbox == name, leases.c.holder == holder))
+
+
+def _keep_log_topics(conn: Connection, name: str, ids: dict[str, str]) -> None:
+    conn.execute(delete(log_topics).where(log_topics.c.outbox == name))
+    rows = [{"outbox": name, "topic": t, "topic_id": i} for t, i in sorted(ids.items())]
+    if rows:
+        conn.execute(log_topics.insert(), rows)
 
 
 def _upgrade(engine: Engine) -> None:

@@ -4,21 +4,19 @@ validator's outbox with the next offsets, and drain that outbox to Kafka."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import threading
 import time
 from types import FrameType
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import delete
 
 from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
-from flagstream.topics import Topics
+from flagstream.topics import Topics, TopicsNotReady, check_topics, topic_specs
 
 from .db import identity_writer, make_engine
 from .intake import Intake
@@ -26,26 +24,35 @@ from .kinds import KINDS
 from .main import drainer as outbox_drainer
 from .main import pseudonymiser, registry_lookup
 from .routing import Router
-from .store import Store, raw_outbox
+from .store import Store, raw_offsets, raw_outbox
 from .validator import RawRecord, Validator
 
 log = logging.getLogger("flagstream.validator")
 
 
-def create_raw_topics(
-    bootstrap: str, topics: Topics, partitions: int, replication: int
-) -> list[str]:
-    """Create any missing `<prefix>.raw.<kind>` topic; returns the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="flagstream-validator")
+RAW_LOG = "validator-raw"
+
+
+def check_raw_topics(bootstrap: str, topics: Topics, partitions: int, store: Store) -> None:
+    """The raw topics must exist as `flagstream topics create` makes them. Raw topics new or
+    recreated since the validator last read them (a reset broker) are read from their start:
+    their stored offsets belong to the old log."""
+    specs = [
+        s for s in topic_specs(topics, partitions, [k.name for k in KINDS]) if s.role == "partner"
+    ]
     try:
-        existing = set(admin.list_topics())
-        missing = [topics.raw(k.name) for k in KINDS if topics.raw(k.name) not in existing]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):  # another process was first
-                admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
-        return missing
-    finally:
-        admin.close()
+        found = check_topics(bootstrap, specs)
+    except TopicsNotReady as exc:
+        log.critical("%s", exc)
+        raise SystemExit(2) from None
+    ids = {name: d.topic_id or "" for name, d in found.items()}
+    kept = store.log_topics(RAW_LOG)
+    changed = sorted(t for t in ids if kept and kept.get(t) != ids[t])
+    if changed:
+        log.warning("raw topics new or recreated, read from their start: %s", ", ".join(changed))
+        with store.engine.begin() as conn:
+            conn.execute(delete(raw_offsets).where(raw_offsets.c.topic.in_(changed)))
+    store.keep_log_topics(RAW_LOG, ids)
 
 
 class RawConsumer:
@@ -58,6 +65,7 @@ class RawConsumer:
             client_id="flagstream-validator",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            allow_auto_create_topics=False,
         )
         self._tps: list[TopicPartition] = []
         self.totals = [0, 0, 0]  # received, accepted, rejected
@@ -127,10 +135,8 @@ def run(settings: Settings) -> None:
     key = pseudonymiser(settings)
     bootstrap = settings.require_kafka()
     topics = Topics(settings.topic_prefix)
-    created = create_raw_topics(bootstrap, topics, settings.partitions, settings.replication_factor)
-    if created:
-        log.info("created raw topics: %s", ", ".join(created))
     store = Store(make_engine(settings.ingest_database_url), raw_outbox)
+    check_raw_topics(bootstrap, topics, settings.partitions, store)
     metrics = service_metrics("validator")
     serve(metrics, settings.validator_metrics_port)
     validator = Validator(
