@@ -69,8 +69,10 @@ class Intake:
         router: Router,
         pseudonymise: Callable[[str], str],
         clock: Callable[[], datetime],
+        identities: Callable[[list[Identity]], None] | None = None,
     ) -> None:
         self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
+        self._identities = identities
 
     @staticmethod
     def utc_now() -> datetime:
@@ -99,6 +101,11 @@ class Intake:
                     return Outcome(prior.status, prior.receipt, replayed=True)
             checked = check_records(tx, kind, upload.records, upload.urn, self._key, stamp)
             queue_checked(tx, self._router, kind, stamp, checked, lambda i: f"{upload_id}#{i}")
+            if kind.name == "enrolment" and self._identities is not None and checked.accepted:
+                # The identity store is another database: written before this transaction
+                # commits, so a 202 means the names are stored too (a failed commit leaves at
+                # most a name the partner's retry writes again).
+                self._identities(identities_of(checked.accepted))
             receipt = Receipt(
                 upload_id=upload_id,
                 received=len(upload.records),

@@ -104,7 +104,13 @@ def run(settings: Settings) -> None:
         Codec(settings.schemas_dir),
         max_message_bytes=settings.kafka_max_message_bytes,
     )
-    intake = Intake(store, router, key, Intake.utc_now)
+    intake = Intake(
+        store,
+        router,
+        key,
+        Intake.utc_now,
+        identities=identity_writer(make_engine(settings.identity_database_url)),
+    )
     metrics = service_metrics("ingest")
     drain = drainer(settings, store, "ingest", metrics)
     app = create_app(
@@ -112,7 +118,6 @@ def run(settings: Settings) -> None:
         KeyStore(engine),
         metrics,
         Limits(settings.ingest_max_records, settings.ingest_max_body_bytes),
-        identities=identity_writer(make_engine(settings.identity_database_url)),
         registry=registry_lookup(settings.schema_registry_url)
         if settings.schema_registry_url
         else None,
