@@ -15,6 +15,7 @@ from fastapi import FastAPI, Path, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from flagstream.identity import Identity
@@ -165,6 +166,19 @@ def create_app(
             return await run_in_threadpool(refuse, kind, request, urn, refused)
         except Refused as exc:
             return await run_in_threadpool(refuse, kind, request, urn, exc)
+        except SQLAlchemyError as exc:
+            # Nothing was stored; the message never carries the statement's parameters.
+            log.error("ingest's database is unavailable (%s): answering 503", type(exc).__name__)
+            metrics.rejected.labels("storage_unavailable").inc()
+            return JSONResponse(
+                {
+                    "detail": "storage_unavailable: nothing was stored; send the same request "
+                    "again (same Idempotency-Key) in a few seconds",
+                    "reason": "storage_unavailable",
+                },
+                503,
+                {"Retry-After": "5"},
+            )
         finally:
             metrics.latency.labels(kind.name).observe(time.perf_counter() - started)
 
@@ -256,6 +270,7 @@ _ERRORS = {
     409: "idempotency_key_reused: the key was used for a different body",
     413: "too_many_records or body_too_large",
     415: "unsupported_media_type",
+    503: "storage_unavailable: nothing stored; retry the same request",
 }
 
 

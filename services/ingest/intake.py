@@ -4,6 +4,7 @@ and store accepted messages, dead letters, counts and the receipt in one transac
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from flagstream.identity import Identity
 
@@ -20,6 +21,8 @@ from .kinds import Kind
 from .models import Receipt, Rejection
 from .routing import DeadLetter, Router
 from .store import Store, Transaction, add_counts, add_refusal
+
+STORE_WAIT_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +82,25 @@ class Intake:
         """The default clock."""
         return datetime.now(UTC)
 
-    def submit(self, upload: Upload) -> Outcome:
-        """Store the upload (or return the first answer to its Idempotency-Key)."""
-        try:
-            return self._submit(upload)
-        except IntegrityError:
-            # A concurrent upload with the same key or event ids committed first: answer
-            # as a retry would be answered.
-            return self._submit(upload)
+    def submit(self, upload: Upload, wait_s: float = STORE_WAIT_S) -> Outcome:
+        """Store the upload (or return the first answer to its Idempotency-Key). A database
+        that is busy or away is tried again for up to wait_s; then OperationalError."""
+        deadline, pause = time.monotonic() + wait_s, 0.05
+        while True:
+            try:
+                try:
+                    return self._submit(upload)
+                except IntegrityError:
+                    # A concurrent upload with the same key or event ids committed first:
+                    # answer as a retry would be answered.
+                    return self._submit(upload)
+            except OperationalError:
+                # SQLite answers "database is locked" at once when a read must become a write
+                # beside another writer; PostgreSQL may have dropped the connection.
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     def _submit(self, upload: Upload) -> Outcome:
         kind = upload.kind

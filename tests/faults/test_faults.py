@@ -140,7 +140,7 @@ def test_ingests_database_locked_then_free_loses_nothing(tmp_path: Path) -> None
         run.send(2)
         run.settle()
         path = run.stack.ingest_database_url.removeprefix("sqlite:///")
-        lock = sqlite3.connect(path, timeout=30, isolation_level=None)
+        lock = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         lock.execute("BEGIN EXCLUSIVE")
         release = during(lambda: lock.execute("ROLLBACK"), 10.0)
         run.send(2)  # waits for the lock, or is retried by the sender
