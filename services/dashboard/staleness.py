@@ -22,6 +22,11 @@ def banner(conn: Connection, now: datetime) -> str | None:
             f"The data is being rebuilt from the log since {status.since:%d %b %H:%M} UTC "
             f"({status.detail}). Flags and counts shown are incomplete until it finishes."
         )
+    if status.state != "current":
+        return (
+            f"The data may be out of date since {status.since:%d %b %H:%M} UTC: "
+            f"{status.detail}. Operations have been alerted."
+        )
     if status.flagger_lag is not None and status.flagger_lag < 0:
         return (
             "The flagger's position is past the end of the log (a reset log): flags shown may "

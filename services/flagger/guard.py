@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import CommitFailedError
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from flagstream.lag import end_offsets, group_offsets
@@ -103,27 +103,39 @@ def problems(settings: Settings, ids: dict[str, str]) -> list[str]:
     return found
 
 
-def reset_group(bootstrap: str, partitions: list[tuple[str, int]], wait_s: float = 60.0) -> None:
-    """Move the flagger's consumer group to the start of these partitions. A group that still
-    lists a member (a flagger that died without leaving) refuses the commit until its session
-    times out, so this retries for up to wait_s."""
+def reset_group(bootstrap: str, partitions: list[tuple[str, int]], wait_s: float = 120.0) -> None:
+    """Move the flagger's consumer group to the start of these partitions. The group may still
+    list a member that died without leaving (a flagger that rejoined the new broker before it
+    noticed the reset), and refuses commits from outside the group until that member's
+    session expires; so this joins the group itself, waits to be assigned every partition,
+    commits offset 0 everywhere and leaves."""
     deadline = time.monotonic() + wait_s
-    tps = [TopicPartition(t, p) for t, p in partitions]
+    topics = sorted({t for t, _ in partitions})
+    offsets = {TopicPartition(t, p): OffsetAndMetadata(0, "", -1) for t, p in partitions}
     while True:
         consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
             group_id=FLAGGER_APP_ID,
             enable_auto_commit=False,
             allow_auto_create_topics=False,
+            session_timeout_ms=10_000,
         )
         try:
-            consumer.assign(tps)
-            consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in tps})
+            consumer.subscribe(topics)
+            while len(consumer.assignment()) < len(offsets):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"could not take the whole consumer group {FLAGGER_APP_ID} in {wait_s:g}s:"
+                        " is another flagger running? Stop every flagger, then start one."
+                    )
+                consumer.poll(timeout_ms=500)
+            consumer.commit(offsets)
+            log.info("consumer group %s moved to the start of the log", FLAGGER_APP_ID)
             return
-        except CommitFailedError:
+        except KafkaError as exc:  # e.g. a dead Faust member with another protocol
             if time.monotonic() > deadline:
                 raise
-            log.warning("the consumer group still lists a member: waiting to move it to the start")
+            log.warning("waiting for the consumer group to let the rebuild in: %s", exc)
             time.sleep(2.0)
         finally:
             consumer.close()
@@ -163,7 +175,12 @@ def prepare(settings: Settings, health: ConsumerMetrics) -> None:
         log.warning("rebuilding the flagger's state from the whole log: %s", what)
         _empty(settings.flagger_data_dir)
         ends = end_offsets(bootstrap, topics.canonical)
-        reset_group(bootstrap, sorted(ends))
+        committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
+        if any(offset > 0 for offset in committed.values()):
+            # Only when something was committed on this log (by a flagger that did not notice
+            # the reset in time): a new broker's group has no offsets, so Faust starts at the
+            # beginning anyway.
+            reset_group(bootstrap, sorted(ends))
     _keep(settings.flagger_data_dir, ids)
 
 

@@ -67,7 +67,11 @@ def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, co
 
 def _to_every_partition(bootstrap: str, topic: str, partitions: int, value: bytes) -> int:
     producer = KafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id="clock"
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        client_id="clock",
+        allow_auto_create_topics=False,
     )
     try:
         futures = [producer.send(topic, value=value, partition=p) for p in range(partitions)]

@@ -81,6 +81,7 @@ def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
         enable_auto_commit=False,
         client_id="flagstream-oracle",
         fetch_max_wait_ms=10,  # A fetch at a partition's end answers at once.
+        allow_auto_create_topics=False,
     )
     try:
         for topic in (topics.schools, *topics.canonical, topics.outcomes):

@@ -40,7 +40,10 @@ def fetched_ends(
 def end_offsets(bootstrap: str, topics: Iterable[str]) -> Offsets:
     """Log-end offset (the offset after the last record) of every partition of the topics."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,
+        allow_auto_create_topics=False,
     )
     try:
         tps = [

@@ -86,7 +86,12 @@ def publish(bootstrap: str, topic: str, schools: Sequence[SchoolRecorded], codec
     """Send every school to the reference-data topic, keyed by URN, and wait for acks."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="gias-import")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        client_id="gias-import",
+        allow_auto_create_topics=False,
+    )
     try:
         futures = [producer.send(topic, key=s.urn.encode(), value=codec.encode(s)) for s in schools]
         for future in futures:

@@ -138,6 +138,7 @@ def check_log(
         found = check_topics(bootstrap, specs(topics, sources, partitions))
     except TopicsNotReady as exc:
         log.critical("%s", exc)
+        _refused(engine, "the topics are missing or wrong; the projector is waiting for them")
         raise SystemExit(EXIT_REFUSED) from None
     ids = {t: found[t].topic_id or "" for t in sources}
     ends = end_offsets(bootstrap, sources)
@@ -157,6 +158,7 @@ def check_log(
                 "build the read model again from the log; see docs/operations.md",
                 what,
             )
+            _refused(engine, f"the log was reset ({what}); the read model awaits a rebuild")
             raise SystemExit(EXIT_REFUSED)
         log.warning("rebuilding the read model from the whole log: %s", what)
         with engine.begin() as conn:
@@ -170,9 +172,22 @@ def check_log(
     else:
         with engine.begin() as conn:
             _write(conn, log_topics=ids)
-            if kept is None:
+            if kept is None or kept.state == "stale":
                 _write(conn, state="current", since=now, detail="")
     return ids
+
+
+def _refused(engine: Engine, detail: str) -> None:
+    """Mark the read model stale while the projector refuses to run (best effort)."""
+    try:
+        with engine.begin() as conn:
+            kept = read_status(conn)
+            if kept is None or kept.state == "current":
+                since = datetime.now(UTC)
+                topics = kept.log_topics if kept is not None else {}
+                _write(conn, state="stale", since=since, detail=detail, log_topics=topics)
+    except Exception:  # the database itself may be what is away
+        log.debug("could not mark the read model stale", exc_info=True)
 
 
 def late_registers(conn: Connection) -> int:

@@ -252,7 +252,7 @@ read_model_status = Table(
         "state",
         String(16),
         nullable=False,
-        comment="current, or rebuilding (incomplete: being built again from the log)",
+        comment="current, rebuilding (being built again from the log) or stale (refused)",
     ),
     Column("since", DateTime(timezone=True), nullable=False, comment="When the state began"),
     Column("detail", Text, nullable=False, comment="Why, in words"),

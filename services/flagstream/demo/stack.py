@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from kafka import KafkaAdminClient
+
 from ingest.db import make_engine
 from ingest.keys import create_key
 from ingest.kinds import KINDS
@@ -31,7 +33,7 @@ from ..broker import EmbeddedBroker, free_port, wait_for_port
 from ..clock import day_ended
 from ..codec import Codec
 from ..lag import ahead, behind, end_offsets, group_offsets
-from ..topics import FLAGGER_APP_ID, Topics, create_topics
+from ..topics import FLAGGER_APP_ID, Topics, create_topics, describe, topic_specs
 from .processes import ServiceProcess
 
 KIND_NAMES = tuple(k.name for k in KINDS)
@@ -147,11 +149,25 @@ class Stack:
             self.start_supervisor()
         return self
 
-    def create_topics(self) -> list[str]:
-        """Every topic, raw partner topics included (what `flagstream topics create` does)."""
-        return create_topics(
-            self.broker.bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES
-        )
+    def create_topics(self, repair: bool = False) -> list[str]:
+        """Every topic, raw partner topics included (what `flagstream topics create` does).
+        With repair - only ever on a new embedded broker, a cache with nothing to lose - a
+        topic some client auto-created before this ran is deleted and made again right."""
+        bootstrap = self.broker.bootstrap
+        made = create_topics(bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES)
+        if repair:
+            specs = topic_specs(self.topics, self.partitions, KIND_NAMES)
+            found = describe(bootstrap, [s.name for s in specs])
+            wrong = [s.name for s in specs if found[s.name].partitions != s.partitions]
+            if wrong:
+                log.warning("topics auto-created wrong on the new broker, made again: %s", wrong)
+                admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+                try:
+                    admin.delete_topics(wrong)
+                finally:
+                    admin.close()
+                made += create_topics(bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES)
+        return made
 
     # -- the supervisor ---------------------------------------------------------------------
 
@@ -163,7 +179,7 @@ class Stack:
                 log.warning("the broker has stopped: starting a new, empty one on its port")
                 try:
                     self.broker.start()
-                    self.create_topics()
+                    self.create_topics(repair=True)
                     self._restarted("broker")
                 except Exception as exc:  # e.g. the port not yet free
                     log.warning("the broker did not start again: %s", exc)

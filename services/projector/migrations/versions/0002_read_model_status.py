@@ -25,7 +25,7 @@ def upgrade() -> None:
             "state",
             sa.String(length=16),
             nullable=False,
-            comment="current, or rebuilding (incomplete: being built again from the log)",
+            comment="current, rebuilding (being built again from the log) or stale (refused)",
         ),
         sa.Column(
             "since", sa.DateTime(timezone=True), nullable=False, comment="When the state began"
