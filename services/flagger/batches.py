@@ -9,9 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 Record = tuple[bytes | None, bytes]  # key, value
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One produce batch the broker acknowledged: where it went, the offset the broker gave
+    its first record, and its records in order (the rest follow on consecutively)."""
+
+    topic: str
+    partition: int
+    base_offset: int
+    records: list[Record]
+
+    @property
+    def last_offset(self) -> int:
+        """The offset of the batch's last record."""
+        return self.base_offset + len(self.records) - 1
 
 
 class BatchProducer:
@@ -31,19 +48,34 @@ class BatchProducer:
 
     async def send(self) -> int:
         """Write every queued record; return once the broker has acknowledged them all."""
+        return sum(len(records) for (_topic, _partition, records), _ in await self._send())
+
+    async def send_located(self) -> list[Written]:
+        """As send(), returning each batch with the offsets the broker gave it."""
+        return [
+            Written(topic, partition, int(metadata.offset), records)
+            for (topic, partition, records), metadata in await self._send()
+        ]
+
+    async def _send(self) -> list[tuple[tuple[str, int, list[Record]], Any]]:
+        """Each batch sent, with what its delivery resolved to (aiokafka's RecordMetadata:
+        for a batch, `offset` is its first record's)."""
         queued, self._queued = self._queued, {}
         if not queued:
-            return 0
+            return []
         producer = self._producer()
+        batches: list[tuple[str, int, list[Record]]] = []
         delivered: list[asyncio.Future[Any]] = []
         for (topic, partition), records in sorted(queued.items()):
-            batch = producer.create_batch()
+            batch, held = producer.create_batch(), list[Record]()
             for key, value in records:
                 if batch.append(key=key, value=value, timestamp=None) is None:
                     delivered.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
+                    batches.append((topic, partition, held))
+                    batch, held = producer.create_batch(), list[Record]()
                     if batch.append(key=key, value=value, timestamp=None) is None:
                         raise ValueError(f"a {len(value)}-byte record exceeds the batch size")
+                held.append((key, value))
             delivered.append(await producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*delivered)
-        return sum(len(records) for records in queued.values())
+            batches.append((topic, partition, held))
+        return list(zip(batches, await asyncio.gather(*delivered), strict=True))

@@ -11,12 +11,17 @@ sinks drop the repeats.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Iterable, MutableMapping
-from typing import Protocol
+from typing import Any, Protocol
+
+from faust.types import TP
 
 from flagstream.domain.state import ChildState
 from flagstream.topics import partition_for
 
+from .batches import BatchProducer
 from .state_codec import StateCodec
 
 # Table keys starting with NUL are the handler's own records, never a child.
@@ -48,6 +53,85 @@ class MappingTable:
     def put(self, partition: int, key: bytes, value: bytes) -> None:
         """Store (the partition matters only to a changelog)."""
         self.data[key] = value
+
+
+class ChangelogRecord:
+    """A changelog record the broker has acknowledged, shaped as the Faust event (and its
+    message) that a store's apply_changelog_batch reads during recovery."""
+
+    __slots__ = ("key", "offset", "partition", "tp", "value")
+
+    def __init__(self, key: bytes, value: bytes, tp: TP, offset: int) -> None:
+        self.key, self.value, self.tp, self.offset = key, value, tp, offset
+        self.partition = tp.partition
+
+    @property
+    def message(self) -> ChangelogRecord:
+        """The event's message: the same record."""
+        return self
+
+
+class FaustTable:
+    """The Faust table as durable storage: its changelog topic first, then the local store
+    (memory, or RocksDB on disk), written to the partition that owns the key.
+
+    Changelog records are queued by put() and written by send() as produce batches
+    (batches.py) rather than through Faust's send_changelog; the records are the same (raw
+    key and value, in the owning partition), so Faust's recovery reads them as its own.
+    Only once the broker has acknowledged them are they applied to the local store, through
+    the store's own apply_changelog_batch and with the offsets the broker gave them - as
+    Faust's recovery applies what it reads. So the local store never holds what the
+    changelog lacks, and a RocksDB store's persisted offset (where recovery resumes
+    reading the changelog after a restart) is the last record it holds. Until then get()
+    answers from the records held here."""
+
+    def __init__(self, table: Any, changelog: BatchProducer) -> None:
+        self._table, self._changelog = table, changelog
+        self._held: dict[bytes, bytes] = {}  # put, not yet in the local store
+        self._sending = asyncio.Lock()  # one send at a time: the store gets them in order
+
+    def get(self, key: bytes) -> bytes | None:
+        """The latest bytes put or stored, if any."""
+        held = self._held.get(key)
+        if held is not None:
+            return held
+        value = self._table.data.get(key)
+        return bytes(value) if value is not None else None
+
+    def stored_keys(self) -> Iterable[bytes]:
+        """Every key in the local store (the partitions this worker holds) or held."""
+        keys = list(self._table.data.keys())
+        if not self._held:
+            return keys
+        stored = set(keys)
+        return keys + [k for k in self._held if k not in stored]
+
+    def put(self, partition: int, key: bytes, value: bytes) -> None:
+        """Hold the record; it goes to the changelog, then the local store, on send()."""
+        self._held[key] = value
+        self._changelog.queue(self._topic, partition, key, value)
+
+    @functools.cached_property
+    def _topic(self) -> str:
+        return str(self._table.changelog_topic.get_topic_name())
+
+    async def send(self) -> int:
+        """Write the queued changelog records, wait until the broker has them all, then
+        apply them to the local store; returns how many."""
+        async with self._sending:
+            written = await self._changelog.send_located()
+            records = [
+                ChangelogRecord(key, value, TP(w.topic, w.partition), w.base_offset + i)
+                for w in written
+                for i, (key, value) in enumerate(w.records)
+                if key is not None
+            ]
+            if records:
+                self._table.apply_changelog_batch(records)
+            for record in records:
+                if self._held.get(record.key) is record.value:  # not put again since
+                    del self._held[record.key]
+            return len(records)
 
 
 def control_key(name: str, partition: int, partitions: int) -> bytes:

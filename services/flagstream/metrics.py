@@ -163,8 +163,7 @@ def consumer_metrics(registry: CollectorRegistry) -> ConsumerMetrics:
         ),
         late_registers=Gauge(
             "flagstream_registers_late_schools",
-            "Schools on the read model whose latest register is older than the latest school "
-            "day",
+            "Schools on the read model whose latest register is older than the latest school day",
             registry=registry,
         ),
         log_resets=Counter(

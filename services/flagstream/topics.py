@@ -125,9 +125,7 @@ class TopicSpec:
     configs: Mapping[str, str] = field(default_factory=dict)
 
 
-def topic_specs(
-    topics: Topics, partitions: int, raw_kinds: Sequence[str] = ()
-) -> list[TopicSpec]:
+def topic_specs(topics: Topics, partitions: int, raw_kinds: Sequence[str] = ()) -> list[TopicSpec]:
     """Every topic Flagstream uses. What rebuilds read is kept for good (the canonical
     topics, flag changes, outcomes, schools); snapshots and the changelog are compacted."""
     specs = [TopicSpec(topics.schools, 1, "reference", KEPT)]
@@ -217,7 +215,8 @@ def describe(bootstrap: str, names: Iterable[str]) -> dict[str, Described]:
             topic_id = topic.get("topic_id")
             found[topic["name"]] = Described(
                 len(topic["partitions"]),
-                None if topic_id in (None, "", "00000000-0000-0000-0000-000000000000")
+                None
+                if topic_id in (None, "", "00000000-0000-0000-0000-000000000000")
                 else str(topic_id),
                 configs.get(topic["name"], {}),
             )
@@ -241,9 +240,7 @@ def check_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> dict[str, Descri
             problems.append(f"{spec.name} is missing")
             continue
         if got.partitions != spec.partitions:
-            problems.append(
-                f"{spec.name} has {got.partitions} partition(s), not {spec.partitions}"
-            )
+            problems.append(f"{spec.name} has {got.partitions} partition(s), not {spec.partitions}")
         for key in ("cleanup.policy", "retention.ms"):
             want, have = spec.configs.get(key), got.configs.get(key)
             if want is not None and have is not None and _normal(key, have) != _normal(key, want):

@@ -33,6 +33,18 @@ def counter(port: int, name: str = "flagstream_events_in_total") -> int:
     return int(total)
 
 
+def gauge(port: int, sample: str) -> float | None:
+    """One sample (name with its labels, as exposed) from a service's /metrics, or None."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5.0).text
+    except httpx.HTTPError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
 def committed(engine: Engine, ends: Mapping[tuple[str, int], int]) -> int:
     """Records of these partitions (up to their ends) the projector has committed; 0 before
     its schema exists."""

@@ -75,6 +75,15 @@ class Proc:
                 self.peak_mb = max(self.peak_mb or 0.0, peak)
         return self.peak_mb
 
+    def kill(self) -> float | None:
+        """Record peak RSS, then SIGKILL - a crash: nothing flushed or committed on the way
+        out; returns the peak RSS in MiB."""
+        self.sample()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(15)
+        return self.peak_mb
+
     def stop(self, timeout: float = 15.0) -> float | None:
         """Record peak RSS, SIGTERM, SIGKILL after timeout; returns the peak RSS in MiB."""
         self.sample()

@@ -29,6 +29,8 @@ REQUIRED = (
     "e2e_p95_ms",
     "e2e_p99_ms",
     "rebuild_s",
+    "flagger_restart_s_rocksdb",
+    "flagger_restart_s_memory",
     "events",
     "flagger_peak_rss_mb",
 )
@@ -145,6 +147,18 @@ def table(f: dict[str, Any]) -> str:
             "s",
             f"{f.get('events', 0):,} events; ~{f.get('rebuild_s_per_million_events', 0):,.0f} s "
             "per million events (Dorset term ~6.3M marks: target < 600 s)",
+        ),
+        *(
+            _row(
+                f"flagger restart, {label}",
+                f.get(f"flagger_restart_s_{store}"),
+                "s",
+                f"SIGKILL -> start -> consuming; table recovery "
+                f"{f.get(f'flagger_recovery_s_{store}') or 0:,.1f} s, "
+                f"{f.get(f'flagger_restart_changelog_read_{store}') or 0:,} of "
+                f"{f.get(f'flagger_restart_changelog_records_{store}') or 0:,} changelog records",
+            )
+            for store, label in (("rocksdb", "RocksDB"), ("memory", "memory"))
         ),
         _row(
             "flagger peak RSS",

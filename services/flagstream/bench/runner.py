@@ -26,6 +26,7 @@ from .presets import SIZES, TERM_START, BenchPreset
 from .procs import Proc, peak_rss_mb
 from .report import machine, table, write_json
 from .resources import PARTITIONS, ServiceEnv, check_postgres, create_database, drop_database
+from .restart import restarts
 from .workload import Message, Workload, build
 
 
@@ -105,7 +106,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     try:
         create_topics(broker.bootstrap, topics, PARTITIONS)
         env = ServiceEnv(workdir, broker.bootstrap, key)
-        _say(f"[1/7] raw aiokafka rates on the embedded broker {broker.bootstrap}")
+        _say(f"[1/8] raw aiokafka rates on the embedded broker {broker.bootstrap}")
         singles = [m for m in work.canonical if m.events == 1][:5000]
         batches = [m for m in work.canonical if m.kind == "attendance_mark"]
         single = raw.measure(
@@ -130,7 +131,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             f"produce {batch.produce_per_s:,.0f}/s, consume {batch.consume_per_s:,.0f}/s"
         )
 
-        _say("[2/7] naive per-event Faust agent (one table update + one send per event)")
+        _say("[2/8] naive per-event Faust agent (one table update + one send per event)")
         marks = _single_marks(work, codec, size.naive_events)
         naive, f["naive_faust_peak_rss_mb"] = stages.run_naive(
             broker.bootstrap, marks, workdir, size.timeout_s
@@ -138,7 +139,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         f["naive_faust_events_per_s"] = naive.per_s
         _say(f"  {naive.per_s:,.0f} events/s")
 
-        _say("[3/7] flagger on the realistic mix (the real `flagstream flagger` process)")
+        _say("[3/8] flagger on the realistic mix (the real `flagstream flagger` process)")
         f["preload_s"] = stages.produce(
             broker.bootstrap, work.messages, "preloading canonical topics"
         )
@@ -156,11 +157,11 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         f["flagger_vs_naive"] = rate.per_s / naive.per_s if naive.per_s else None
         _say(f"  {rate.per_s:,.0f} events/s ({rate.seconds:,.1f}s)")
 
-        _say("[4/7] projector on SQLite (the real `flagstream projector` process)")
+        _say("[4/8] projector on SQLite (the real `flagstream projector` process)")
         procs["projector"] = Proc.flagstream("projector", env(), logs).start()
         f |= _project("sqlite", procs["projector"], env, broker.bootstrap, size.timeout_s)
 
-        _say(f"[5/7] end to end through ingest at {options.rate:,.0f} marks/s offered")
+        _say(f"[5/8] end to end through ingest at {options.rate:,.0f} marks/s offered")
         api_key = env.api_key()
         procs["ingest"] = Proc.flagstream("ingest", env(), logs).start()
         wait_for_port("127.0.0.1", env.ports["ingest"], 60.0, "ingest")
@@ -206,7 +207,10 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             f"{f['e2e_after_flagger_p50_ms']:,.0f} ms, p99 {f['e2e_after_flagger_p99_ms']:,.0f} ms"
         )
 
-        _say("[6/7] projector on PostgreSQL (fresh database, dropped afterwards)")
+        _say("[6/8] flagger restart after SIGKILL at the end of the term: RocksDB, then memory")
+        f |= restarts(procs, env, logs, broker.bootstrap, work, size.timeout_s)
+
+        _say("[7/8] projector on PostgreSQL (fresh database, dropped afterwards)")
         if options.postgres_admin_url:
             pg_name, pg_url = create_database(options.postgres_admin_url)
             env.ports["projector"] = free_port()
@@ -228,12 +232,12 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             "ingest": "ingest_peak_rss_mb",
         }
         for name, proc in procs.items():
-            f[names[name]] = proc.stop()
+            f[names.get(name, name.replace("-", "_") + "_peak_rss_mb")] = proc.stop()
         broker.stop()
         if pg_name:
             drop_database(options.postgres_admin_url, pg_name)
 
-    _say("[7/7] rebuild: fresh flagger and projector on a fresh broker holding the same topics")
+    _say("[8/8] rebuild: fresh flagger and projector on a fresh broker holding the same topics")
     f |= _rebuild(work, workdir / "rebuild", key, size.timeout_s)
     f["flagger_peak_rss_mb"] = max(
         f.get("flagger_peak_rss_mb") or 0.0, f.get("rebuild_flagger_peak_rss_mb") or 0.0
