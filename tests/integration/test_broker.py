@@ -8,7 +8,14 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from flagstream.broker import EmbeddedBroker
-from flagstream.topics import Topics, create_topics, partition_for
+from flagstream.topics import (
+    Topics,
+    TopicsNotReady,
+    check_topics,
+    create_topics,
+    partition_for,
+    topic_specs,
+)
 
 
 def test_start_create_topics_round_trip_and_stop() -> None:
@@ -23,8 +30,19 @@ def test_start_create_topics_round_trip_and_stop() -> None:
             topics.child_flags,
             topics.outcomes,
             topics.dead_letters,
+            topics.quarantine,
+            topics.record_replays,
+            topics.flagger_changelog,
+            topics.flagger_leader,
         }
         assert create_topics(broker.bootstrap, topics, partitions=4) == []  # idempotent
+        # Each as its role needs: what rebuilds read kept for good, snapshots compacted.
+        found = check_topics(broker.bootstrap, topic_specs(topics, 4))
+        assert found[topics.child_flags].configs["cleanup.policy"] == "compact"
+        assert found[topics.attendance].configs["retention.ms"] == "-1"
+        assert all(d.topic_id for d in found.values())
+        with pytest.raises(TopicsNotReady, match="has 4 partition"):
+            check_topics(broker.bootstrap, topic_specs(topics, 6))
         probe = KafkaConsumer(bootstrap_servers=broker.bootstrap)
         for name in (*topics.canonical, topics.flag_changes, topics.child_flags, topics.outcomes):
             assert probe.partitions_for_topic(name) == {0, 1, 2, 3}, name
