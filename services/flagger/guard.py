@@ -36,7 +36,7 @@ from flagstream.topics import (
     TopicSpec,
     check_topics,
     describe,
-    topic_specs,
+    specs_named,
 )
 
 log = logging.getLogger("flagstream.flagger")
@@ -46,15 +46,15 @@ EXIT_REFUSED = 2
 
 def specs(topics: Topics, partitions: int) -> list[TopicSpec]:
     """The topics the flagger reads and writes."""
-    used = {
+    used = (
         *topics.canonical,
         topics.flag_changes,
         topics.child_flags,
         topics.flagger_changelog,
         topics.flagger_leader,
         topics.quarantine,
-    }
-    return [s for s in topic_specs(topics, partitions) if s.name in used]
+    )
+    return specs_named(topics, partitions, used)
 
 
 def identity_topics(topics: Topics) -> list[str]:

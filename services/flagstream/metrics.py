@@ -61,6 +61,15 @@ def serve(metrics: ServiceMetrics, port: int, host: str = "0.0.0.0") -> None:
     start_http_server(port, addr=host, registry=metrics.registry)
 
 
+def _log_resets(registry: CollectorRegistry) -> Counter:
+    return Counter(
+        "flagstream_log_resets",
+        "Times the service found its topics new or recreated (a reset log)",
+        ["service"],
+        registry=registry,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxMetrics:
     """An outbox drainer's health: depth, age of the oldest unsent record, errors, parked."""
@@ -113,12 +122,7 @@ def outbox_metrics(registry: CollectorRegistry) -> OutboxMetrics:
             ["outbox"],
             registry=registry,
         ),
-        log_resets=Counter(
-            "flagstream_log_resets",
-            "Times the service found its topics new or recreated (a reset log)",
-            ["service"],
-            registry=registry,
-        ),
+        log_resets=_log_resets(registry),
     )
 
 
@@ -166,10 +170,5 @@ def consumer_metrics(registry: CollectorRegistry) -> ConsumerMetrics:
             "Schools on the read model whose latest register is older than the latest school day",
             registry=registry,
         ),
-        log_resets=Counter(
-            "flagstream_log_resets",
-            "Times the service found its topics new or recreated (a reset log)",
-            ["service"],
-            registry=registry,
-        ),
+        log_resets=_log_resets(registry),
     )

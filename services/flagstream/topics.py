@@ -144,6 +144,12 @@ def topic_specs(topics: Topics, partitions: int, raw_kinds: Sequence[str] = ()) 
     return specs
 
 
+def specs_named(topics: Topics, partitions: int, names: Iterable[str]) -> list[TopicSpec]:
+    """The specs of the named topics (those a service reads or writes)."""
+    wanted = set(names)
+    return [s for s in topic_specs(topics, partitions) if s.name in wanted]
+
+
 def partition_for(child_key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner gives this key (murmur2, as Java and Faust)."""
     return int(murmur2(child_key.encode()) & 0x7FFFFFFF) % partitions

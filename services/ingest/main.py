@@ -11,7 +11,7 @@ import uvicorn
 from flagstream.codec import Codec
 from flagstream.metrics import outbox_metrics, service_metrics
 from flagstream.settings import Settings
-from flagstream.topics import Topics, TopicSpec, topic_specs
+from flagstream.topics import Topics, TopicSpec, specs_named
 
 from .app import Limits, create_app
 from .bodies import RegistryLookup
@@ -66,14 +66,14 @@ def pseudonymiser(settings: Settings) -> Pseudonymiser:
 
 def written_topics(topics: Topics, partitions: int) -> list[TopicSpec]:
     """The topics ingest's and the validator's outboxes publish into."""
-    written = {
+    written = (
         topics.schools,
         *topics.canonical,
         topics.outcomes,
         topics.dead_letters,
         topics.record_replays,
-    }
-    return [s for s in topic_specs(topics, partitions) if s.name in written]
+    )
+    return specs_named(topics, partitions, written)
 
 
 def drainer(settings: Settings, store: Store, name: str, metrics: Any) -> Drainer:

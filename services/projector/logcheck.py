@@ -30,8 +30,14 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from flagstream import replays
 from flagstream.lag import end_offsets, group_offsets
 from flagstream.metrics import ConsumerMetrics
-from flagstream.topics import FLAGGER_APP_ID, Topics, TopicsNotReady, check_topics, describe
-from flagstream.topics import topic_specs as all_specs
+from flagstream.topics import (
+    FLAGGER_APP_ID,
+    Topics,
+    TopicsNotReady,
+    check_topics,
+    describe,
+    specs_named,
+)
 
 from .tables import freshness, metadata, read_model_status, school_days, schools
 from .writer import stored_offsets
@@ -102,8 +108,7 @@ def clear_read_model(conn: Connection) -> None:
 
 def specs(topics: Topics, sources: Sequence[str], partitions: int) -> list[Any]:
     """The topics the projector reads, and the replay markers."""
-    wanted = {*sources, topics.record_replays}
-    return [s for s in all_specs(topics, partitions) if s.name in wanted]
+    return specs_named(topics, partitions, [*sources, topics.record_replays])
 
 
 def problems(
