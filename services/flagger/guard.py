@@ -77,26 +77,32 @@ def _keep(data_dir: Path, ids: dict[str, str]) -> None:
     tmp.replace(data_dir / STATE_FILE)
 
 
-def problems(settings: Settings, ids: dict[str, str]) -> list[str]:
-    """What says this flagger's state does not belong to the log (empty: it does)."""
-    topics, bootstrap = Topics(settings.topic_prefix), settings.require_kafka()
+Offsets = dict[tuple[str, int], int]
+
+
+def problems(
+    topics: Topics,
+    kept: dict[str, str] | None,
+    ids: dict[str, str],
+    ends: Offsets,
+    committed: Offsets,
+) -> list[str]:
+    """What says this flagger's state does not belong to the log (empty: it does). `ends` are
+    the log ends of the canonical topics and the changelog; `committed`, the group's offsets
+    on the canonical topics."""
     found: list[str] = []
-    kept = _kept(settings.flagger_data_dir)
     if kept is not None and kept != ids:
         changed = sorted(t for t in ids if kept.get(t) != ids[t])
         found.append(f"topics new or recreated since the state was kept: {', '.join(changed)}")
-    ends = end_offsets(bootstrap, topics.canonical)
-    committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
     past = sorted(f"{t}[{p}]" for (t, p), c in committed.items() if c > ends.get((t, p), 0))
     if past:
         found.append(f"committed offsets past the log end on {', '.join(past)}")
-    changelog = end_offsets(bootstrap, [topics.flagger_changelog])
     missing = sorted(
         f"{t}[{p}]"
         for (t, p), c in committed.items()
         if t in (topics.enrolments, topics.child_events)
         and c > 0
-        and changelog.get((topics.flagger_changelog, p), 0) == 0
+        and ends.get((topics.flagger_changelog, p), 0) == 0
     )
     if missing:
         found.append(f"input committed but no state in the changelog for {', '.join(missing)}")
@@ -159,7 +165,10 @@ def prepare(settings: Settings, health: ConsumerMetrics) -> None:
         log.critical("%s", exc)
         raise SystemExit(EXIT_REFUSED) from None
     ids = {t: found[t].topic_id or "" for t in identity_topics(topics)}
-    wrong = problems(settings, ids)
+    ends = end_offsets(bootstrap, identity_topics(topics))
+    canonical = {tp: end for tp, end in ends.items() if tp[0] in topics.canonical}
+    committed = group_offsets(bootstrap, FLAGGER_APP_ID, canonical)
+    wrong = problems(topics, _kept(settings.flagger_data_dir), ids, ends, committed)
     if wrong:
         health.log_resets.labels("flagger").inc()
         what = "; ".join(wrong)
@@ -174,13 +183,11 @@ def prepare(settings: Settings, health: ConsumerMetrics) -> None:
             raise SystemExit(EXIT_REFUSED)
         log.warning("rebuilding the flagger's state from the whole log: %s", what)
         _empty(settings.flagger_data_dir)
-        ends = end_offsets(bootstrap, topics.canonical)
-        committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
         if any(offset > 0 for offset in committed.values()):
             # Only when something was committed on this log (by a flagger that did not notice
             # the reset in time): a new broker's group has no offsets, so Faust starts at the
             # beginning anyway.
-            reset_group(bootstrap, sorted(ends))
+            reset_group(bootstrap, sorted(canonical))
     _keep(settings.flagger_data_dir, ids)
 
 

@@ -31,8 +31,8 @@ from kafka.errors import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from flagstream.metrics import OutboxMetrics
-from flagstream.replays import Marker
-from flagstream.topics import TopicsNotReady
+from flagstream.replays import Marker, State
+from flagstream.topics import TopicsNotReady, TopicSpec, check_topics
 
 from .store import Store
 
@@ -45,6 +45,7 @@ PERMANENT: dict[type[KafkaError], str] = {
 }
 CHECK_EVERY_S = 5.0
 STALE_AFTER_S = 60.0
+PRUNE_EVERY_S = 3600.0
 
 
 class Producer(Protocol):
@@ -110,6 +111,8 @@ class Drainer:
         self._leased = 0.0
         self._beat = time.monotonic()  # the end of the last pass, good or bad
         self._error: tuple[str, str] | None = None  # (reason, detail) of the last failed pass
+        self._observed = 0.0  # when the gauges were last set
+        self._pruned = 0.0  # when the retention was last applied
         self._thread: threading.Thread | None = None
         if metrics is not None:  # read at each scrape: a dead thread cannot report itself
             metrics.drainer_up.labels(name).set_function(lambda: float(self.health().alive))
@@ -185,7 +188,7 @@ class Drainer:
             self._replaying = None
         self._prune()
 
-    def _mark(self, state: Any, records: int) -> None:
+    def _mark(self, state: State, records: int) -> None:
         marker = Marker.now(self.name, state, records)
         future = self._producer_now().send(
             self._replays, value=marker.to_json(), key=self.name.encode(), partition=0
@@ -205,7 +208,9 @@ class Drainer:
             self._metrics.parked.labels(self.name, reason).inc()
 
     def _prune(self) -> None:
-        if self._retention > 0:
+        # Hourly, not on every idle pass: retention is counted in days.
+        if self._retention > 0 and time.monotonic() - self._pruned > PRUNE_EVERY_S:
+            self._pruned = time.monotonic()
             pruned = self._store.prune(datetime.now(UTC) - timedelta(days=self._retention))
             if pruned:
                 log.info("pruned %d record(s) past the %d-day retention", pruned, self._retention)
@@ -274,7 +279,7 @@ class Drainer:
 
     def _observe(self, every: float = 1.0) -> None:
         metrics = self._metrics
-        if metrics is None or time.monotonic() - getattr(self, "_observed", 0.0) < every:
+        if metrics is None or time.monotonic() - self._observed < every:
             return
         self._observed = time.monotonic()
         try:
@@ -319,9 +324,8 @@ def _classify(exc: BaseException) -> tuple[str, str]:
     return "internal", type(exc).__name__
 
 
-def topic_checker(bootstrap: str, specs: Sequence[Any]) -> Callable[[], dict[str, str]]:
+def topic_checker(bootstrap: str, specs: Sequence[TopicSpec]) -> Callable[[], dict[str, str]]:
     """A function returning {topic: id} of the topics an outbox writes, after checking them."""
-    from flagstream.topics import check_topics
 
     def check() -> dict[str, str]:
         found = check_topics(bootstrap, specs)

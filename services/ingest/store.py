@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     delete,
     func,
     inspect,
@@ -274,17 +276,19 @@ class Store:
         with self.engine.begin() as conn:
             yield Transaction(conn, self.queue)
 
+    def _unsent(self) -> ColumnElement[bool]:
+        """Records not yet on the current log, parked ones excepted."""
+        return and_(~self.queue.c.sent, self.queue.c.parked.is_(None))
+
     def pending(self) -> int:
         """Records of the outbox not yet on the current log (parked ones excepted)."""
-        q = self.queue
-        query = select(func.count()).where(~q.c.sent, q.c.parked.is_(None))
+        query = select(func.count()).where(self._unsent())
         with self.engine.connect() as conn:
             return int(conn.scalar(query) or 0)
 
     def oldest_unsent(self) -> datetime | None:
         """When the oldest record not yet on the current log was accepted."""
-        q = self.queue
-        query = select(func.min(q.c.created_at)).where(~q.c.sent, q.c.parked.is_(None))
+        query = select(func.min(self.queue.c.created_at)).where(self._unsent())
         with self.engine.connect() as conn:
             found = conn.scalar(query)
         if found is not None and found.tzinfo is None:  # SQLite drops the zone
@@ -294,7 +298,7 @@ class Store:
     def next_batch(self, limit: int) -> list[Any]:
         """The oldest records not yet on the current log."""
         q = self.queue
-        query = select(q).where(~q.c.sent, q.c.parked.is_(None)).order_by(q.c.id).limit(limit)
+        query = select(q).where(self._unsent()).order_by(q.c.id).limit(limit)
         with self.engine.connect() as conn:
             return list(conn.execute(query))
 
@@ -310,9 +314,8 @@ class Store:
                 r.id
                 for r in conn.execute(select(q.c.id).where(q.c.id.in_(ids), q.c.sent_at.is_(None)))
             }
-            conn.execute(update(q).where(q.c.id.in_(ids)).values(sent=True))
-            if first:
-                conn.execute(update(q).where(q.c.id.in_(first)).values(sent_at=now))
+            stamp = func.coalesce(q.c.sent_at, now)
+            conn.execute(update(q).where(q.c.id.in_(ids)).values(sent=True, sent_at=stamp))
             totals: dict[tuple[str, date, str], int] = {}
             for r in rows:
                 if not r.dead and r.id in first and r.records:
@@ -344,8 +347,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(update(self.queue).where(self.queue.c.parked.is_(None)).values(sent=False))
             _keep_log_topics(conn, name, ids)
-            query = select(func.count()).where(~self.queue.c.sent, self.queue.c.parked.is_(None))
-            return int(conn.scalar(query) or 0)
+            return int(conn.scalar(select(func.count()).where(self._unsent())) or 0)
 
     def keep_log_topics(self, name: str, ids: dict[str, str]) -> None:
         """Remember the topic ids `name` now reads or writes."""
@@ -406,7 +408,7 @@ def _upgrade(engine: Engine) -> None:
         missing = [c for c in ("sent", "created_at", "sent_at", "parked") if c not in have]
         with engine.begin() as conn:
             for name in missing:
-                kind = {"sent": "BOOLEAN NOT NULL DEFAULT FALSE", "parked": "VARCHAR(64)"}.get(
-                    name, "TIMESTAMP"
-                )
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+                column = table.c[name]
+                kind = column.type.compile(dialect=engine.dialect)
+                extra = "" if column.nullable else " NOT NULL DEFAULT FALSE"  # only `sent`
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{extra}"))

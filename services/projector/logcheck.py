@@ -258,9 +258,9 @@ class StatusWatch:
         if changed:
             self.reset = f"topics gone or recreated: {', '.join(changed)}"
             return None
-        canonical = end_offsets(self._bootstrap, self._topics.canonical)
+        ends = end_offsets(self._bootstrap, self._sources)  # the canonical topics among them
+        canonical = {tp: end for tp, end in ends.items() if tp[0] in self._topics.canonical}
         flagger = lag(canonical, group_offsets(self._bootstrap, FLAGGER_APP_ID, canonical))
-        ends = end_offsets(self._bootstrap, self._sources)
         with self._engine.connect() as conn:
             kept, offsets, late = read_status(conn), stored_offsets(conn), late_registers(conn)
         own = lag(ends, offsets)

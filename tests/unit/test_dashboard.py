@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,24 +31,30 @@ class RecordingSender:
         self.sent.append(outcome)
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
-    tmp = tmp_path_factory.mktemp("dash")
+def seeded_context(tmp: Path, **options: Any) -> Context:
+    """The seeded read model, identity store and an empty audit log in `tmp`."""
     read_model = make_engine(f"sqlite:///{tmp / 'read.db'}")
     identity_db = make_engine(f"sqlite:///{tmp / 'identity.db'}")
     audit_db = make_engine(f"sqlite:///{tmp / 'audit.db'}")
     seed.seed(read_model, identity_db)
     create_audit_schema(audit_db)
-    yield Context(
+    return Context(
         read_model=read_model,
         audit_db=audit_db,
         users=seed.users(),
         sender=RecordingSender(),
         identity_db=identity_db,
-        clock=lambda: seed.NOW,
+        **options,
     )
-    for engine in (read_model, identity_db, audit_db):
-        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
+    built = seeded_context(tmp_path_factory.mktemp("dash"), clock=lambda: seed.NOW)
+    yield built
+    for engine in (built.read_model, built.identity_db, built.audit_db):
+        if engine is not None:
+            engine.dispose()
 
 
 def client_for(ctx: Context, username: str | None) -> TestClient:

@@ -29,17 +29,12 @@ from dashboard.users import (
 from flagstream.generator import make_county
 from projector.db import make_engine
 from tests.browser import seed
-from tests.unit.test_dashboard import RecordingSender, client_for, csrf_of
+from tests.unit.test_dashboard import client_for, csrf_of, seeded_context
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
-    read_model = make_engine(f"sqlite:///{tmp_path / 'read.db'}")
-    identity_db = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")
-    audit_db = make_engine(f"sqlite:///{tmp_path / 'audit.db'}")
-    seed.seed(read_model, identity_db)
-    create_audit_schema(audit_db)
-    return Context(read_model, audit_db, seed.users(), RecordingSender(), identity_db)
+    return seeded_context(tmp_path)
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"])

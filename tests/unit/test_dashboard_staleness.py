@@ -9,26 +9,13 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from dashboard.context import Context
-from projector.db import make_engine
 from projector.logcheck import _write
 from projector.tables import read_model_status
 from tests.browser import seed
 
-from .test_dashboard import RecordingSender, client_for
+from .test_dashboard import client_for, seeded_context
 
 PAGES = ("/", "/zones/North Zone", "/schools/100001", "/schools/100001/table")
-
-
-def _ctx(tmp: Path) -> Context:
-    read_model = make_engine(f"sqlite:///{tmp / 'read.db'}")
-    identity_db = make_engine(f"sqlite:///{tmp / 'identity.db'}")
-    audit_db = make_engine(f"sqlite:///{tmp / 'audit.db'}")
-    seed.seed(read_model, identity_db)
-    from dashboard.audit import create_audit_schema
-
-    create_audit_schema(audit_db)
-    return Context(read_model, audit_db, seed.users(), RecordingSender(), identity_db,
-                   clock=lambda: seed.NOW)  # fmt: skip
 
 
 def _status(ctx: Context, **values: object) -> None:
@@ -38,7 +25,7 @@ def _status(ctx: Context, **values: object) -> None:
 
 
 def test_banner_while_rebuilding_or_unchecked_and_not_when_current(tmp_path: Path) -> None:
-    ctx = _ctx(tmp_path)
+    ctx = seeded_context(tmp_path, clock=lambda: seed.NOW)
     client = client_for(ctx, "boss")
     pages = [p for p in PAGES if client.get(p).status_code == 200]
     assert "/schools/100001/table" in pages and "/" in pages

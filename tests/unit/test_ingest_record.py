@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from ingest.db import make_engine
 from ingest.ledger import ingest_ledger
 from ingest.routing import Message
@@ -67,3 +69,26 @@ def test_one_drainer_holds_the_lease_until_it_lapses_or_is_released(tmp_path: Pa
     time.sleep(0.01)  # b's lease lapses
     assert store.hold_lease("ingest", "a", 60)
     assert not store.hold_lease("ingest", "b", 60)
+
+
+def test_an_outbox_made_before_the_durable_record_gains_its_columns(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE ingest_outbox (id INTEGER PRIMARY KEY, topic VARCHAR(255) NOT NULL,"
+                " partition INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+                " records INTEGER NOT NULL, source VARCHAR(200) NOT NULL, day DATE NOT NULL,"
+                " kind VARCHAR(64) NOT NULL, dead BOOLEAN NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO ingest_outbox (topic, partition, key, value, records, source, day,"
+                " kind, dead) VALUES ('t', 0, x'6b', x'7630', 1, 'mis', '2026-09-07', 'k', 0)"
+            )
+        )
+    store = Store(engine)
+    assert [r.value for r in store.next_batch(10)] == [b"v0"]  # unsent, as it was queued
+    store.published(store.next_batch(10))
+    assert store.pending() == 0
