@@ -46,7 +46,7 @@ class ServiceEnv:
 
 def check_postgres(admin_url: str) -> None:
     """Fail before minutes of work, not at the PostgreSQL stage."""
-    engine = create_engine(admin_url)
+    engine = create_engine(admin_url, hide_parameters=True)
     try:
         with engine.connect():
             pass
@@ -63,7 +63,7 @@ def check_postgres(admin_url: str) -> None:
 def create_database(admin_url: str) -> tuple[str, str]:
     """A fresh database beside admin_url's: (name, URL)."""
     name = f"flagstream_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", hide_parameters=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -75,7 +75,7 @@ def create_database(admin_url: str) -> tuple[str, str]:
 
 def drop_database(admin_url: str, name: str) -> None:
     """Drop it, closing any connection still open."""
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", hide_parameters=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -14,7 +14,7 @@ if connection is not None:
     with context.begin_transaction():
         context.run_migrations()
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", hide_parameters=True)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata)
         with context.begin_transaction():
