@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -48,9 +47,10 @@ class Principal:
         """The UPN is needed by the DSL (referrals, Operation Encompass), not by others."""
         return self.role == "dsl"
 
-    def sees_sensitive(self) -> bool:
-        """Domestic-abuse notification details are for the DSL only."""
-        return self.role == "dsl"
+    def sees_sensitive_at(self, urn: str) -> bool:
+        """Sensitive flags (SAFEGUARD) and the police notification details behind them are
+        for the DSL of the child's current school only: `urn` must be that school."""
+        return self.role == "dsl" and self.scope == urn
 
     def can_record_outcome(self) -> bool:
         return self.role in ("school", "dsl", "zone", "manager")
@@ -65,14 +65,3 @@ class Principal:
         if self.role == "zone":
             return f"/zones/{quote(self.scope or '')}"
         return "/"
-
-
-_NOTIFICATION = re.compile(r"safeguarding notification[^;]*")
-REDACTED = "a further reason visible to the school's DSL only"
-
-
-def redact_reason(reason: str | None, viewer: Principal) -> str | None:
-    """A flag reason as this viewer may read it: notification clauses only for the DSL."""
-    if reason is None or viewer.sees_sensitive():
-        return reason
-    return _NOTIFICATION.sub(REDACTED, reason)

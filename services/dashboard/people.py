@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from flagstream import identity
+from flagstream import identity, restricted
 
 from .authz import Principal
 from .context import Context
@@ -46,3 +46,12 @@ def upn_for_sending(ctx: Context, child_key: str) -> str | None:
     with ctx.identity_db.connect() as conn:
         person = identity.lookup(conn, [child_key]).get(child_key)
     return person.upn if person else None
+
+
+def notifications(ctx: Context, child_key: str) -> list[restricted.Details]:
+    """What the police said about a child (the restricted store); the caller must have
+    checked Principal.sees_sensitive_at for the child's current school and audits the view."""
+    if ctx.identity_db is None:
+        return []
+    with ctx.identity_db.connect() as conn:
+        return restricted.of_child(conn, child_key)

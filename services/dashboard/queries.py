@@ -15,6 +15,8 @@ from projector.tables import (
     daily_counts,
     freshness,
     outcomes,
+    restricted_flag_changes,
+    restricted_flags,
     school_summary,
     schools,
 )
@@ -221,3 +223,42 @@ def late_schools(
         for r in council.register_not_received(conn, today)
         if zone is None or r.zone == zone
     ]
+
+
+# Sensitive flags (projector.tables.restricted_flags). The caller must have checked
+# Principal.sees_sensitive_at(urn) for the child's current school: no other screen reads them.
+SENSITIVE_COLUMNS = ("safeguard",)
+
+
+def restricted_at_school(conn: Connection, urn: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """child_key -> lower-case flag -> {reason, tier, raised_on} for a school's children."""
+    t = restricted_flags
+    rows = conn.execute(select(t).where(t.c.urn == urn))
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        found.setdefault(r.child_key, {})[r.flag.lower()] = {
+            "reason": r.reason,
+            "tier": r.tier,
+            "raised_on": r.raised_on,
+        }
+    return found
+
+
+def restricted_of_child(
+    conn: Connection, child_key: str, urn: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A child's sensitive flags now and every change to them, newest first, while the child
+    is at `urn` (the DSL's school)."""
+    now = select(restricted_flags).where(
+        restricted_flags.c.child_key == child_key, restricted_flags.c.urn == urn
+    )
+    c = restricted_flag_changes.c
+    changes = (
+        select(restricted_flag_changes)
+        .where(c.child_key == child_key)
+        .order_by(c.kafka_partition, c.kafka_offset.desc())
+    )
+    return (
+        [dict(r._mapping) for r in conn.execute(now)],
+        [dict(r._mapping) for r in conn.execute(changes)],
+    )

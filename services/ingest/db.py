@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from flagstream import identity
+from flagstream import identity, restricted
 from flagstream.engine import make_engine as _make_engine
 from flagstream.schema import create_tables
 
@@ -25,5 +25,17 @@ def identity_writer(engine: Engine) -> Callable[[list[identity.Identity]], None]
         latest = {p.child_key: p for p in people}
         with engine.begin() as conn:
             identity.record(conn, latest.values())
+
+    return write
+
+
+def restricted_writer(engine: Engine) -> Callable[[list[restricted.Details]], None]:
+    """Creates the restricted store's table if missing (it lives in the identity database);
+    returns a function that records notifications' details."""
+    create_tables(identity.metadata, engine)
+
+    def write(details: list[restricted.Details]) -> None:
+        with engine.begin() as conn:
+            restricted.record(conn, details)
 
     return write

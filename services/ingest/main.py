@@ -15,7 +15,7 @@ from flagstream.topics import Topics, TopicSpec, specs_named
 
 from .app import Limits, create_app
 from .bodies import RegistryLookup
-from .db import identity_writer, make_engine
+from .db import identity_writer, make_engine, restricted_writer
 from .intake import Intake
 from .keys import KeyStore
 from .outbox import Drainer, kafka_producer, topic_checker
@@ -109,7 +109,8 @@ def run(settings: Settings) -> None:
         router,
         key,
         Intake.utc_now,
-        identities=identity_writer(make_engine(settings.identity_database_url)),
+        identities=identity_writer(identity_db := make_engine(settings.identity_database_url)),
+        restricted=restricted_writer(identity_db),
     )
     metrics = service_metrics("ingest")
     drain = drainer(settings, store, "ingest", metrics)

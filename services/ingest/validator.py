@@ -16,12 +16,13 @@ from sqlalchemy import Connection, select
 
 from flagstream.identity import Identity
 from flagstream.metrics import ServiceMetrics
+from flagstream.restricted import Details
 from flagstream.topics import Topics
 
 from . import fields as f
 from .avro_bodies import AvroBodyError, PartnerSchema
 from .bodies import RegistryLookup, parse_avro_record
-from .intake import check_records, identities_of, queue_checked
+from .intake import check_records, identities_of, keep_restricted, queue_checked
 from .kinds import BY_NAME, KINDS, Kind
 from .routing import Router
 from .store import Store, dialect_insert, raw_offsets
@@ -74,23 +75,27 @@ def _save_offsets(conn: Connection, offsets: Offsets) -> None:
     conn.execute(stmt, rows)
 
 
-def _source(kind: Kind, record: RawRecord) -> tuple[str, str | None]:
-    """(ledger source, URN) of a record: the `source` header or the kind's default source; for
-    register marks the URN is the Kafka key, and the source names it as the HTTP path does."""
+def _source(kind: Kind, record: RawRecord) -> tuple[str, str | None, str | None]:
+    """(ledger source, URN, what is wrong with the `source` header) of a record: the header or
+    the kind's default source (also when the header is not a valid source: printable UTF-8
+    text of 1-100 characters); for register marks the URN is the Kafka key, and the source
+    names it as the HTTP path does."""
     given = dict(record.headers).get(SOURCE_HEADER)
+    source, problem = "", None
     try:
         source = given.decode("utf-8").strip() if given else ""
+        problem = f.source_problem(source) if source else None
     except UnicodeDecodeError:
-        source = ""
-    if not 0 < len(source) <= 100:
+        problem = "the source header is not UTF-8"
+    if problem is not None or not source:
         source = kind.default_source
     if "{urn}" not in kind.path:
-        return source, None
+        return source, None, problem
     try:
         urn = (record.key or b"").decode("ascii").strip()
     except UnicodeDecodeError:
         urn = "?"
-    return (f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"), urn
+    return (f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"), urn, problem
 
 
 class Validator:
@@ -106,9 +111,11 @@ class Validator:
         registry: RegistryLookup | None = None,
         identities: Callable[[list[Identity]], None] | None = None,
         metrics: ServiceMetrics | None = None,
+        restricted: Callable[[list[Details]], None] | None = None,
     ) -> None:
         self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
         self._registry, self._identities, self._metrics = registry, identities, metrics
+        self._restricted = restricted
         self.kinds = {topics.raw(k.name): k for k in KINDS}
         self._schemas = {k.name: PartnerSchema(k.record.__name__, k.record) for k in KINDS}
 
@@ -134,8 +141,12 @@ class Validator:
         groups: dict[tuple[str, str, str | None], list[tuple[RawRecord, Any]]] = {}
         for record in records:
             kind = self.kinds[record.topic]
-            source, urn = _source(kind, record)
-            decoded = self._decode(kind, record)
+            source, urn, problem = _source(kind, record)
+            decoded: dict[str, Any] | f.Invalid = (
+                self._decode(kind, record)
+                if problem is None
+                else f.Invalid("invalid_source", "source", problem)
+            )
             groups.setdefault((kind.name, source, urn), []).append((record, decoded))
         summary = Summary()
         with self._store.begin() as tx:
@@ -148,6 +159,8 @@ class Validator:
                 if kind.name == "enrolment" and self._identities is not None and checked.accepted:
                     # Before the commit: a replay after a failed commit writes them again.
                     self._identities(identities_of(checked.accepted))
+                if self._restricted is not None:
+                    keep_restricted(self._restricted, kind.name, checked.accepted)
                 summary.received += checked.received
                 summary.accepted += len(checked.accepted)
                 summary.rejected += len(checked.rejections)

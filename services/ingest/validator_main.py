@@ -18,7 +18,7 @@ from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
 from flagstream.topics import Topics, TopicsNotReady, check_topics, topic_specs
 
-from .db import identity_writer, make_engine
+from .db import identity_writer, make_engine, restricted_writer
 from .intake import Intake
 from .kinds import KINDS
 from .main import drainer as outbox_drainer
@@ -153,8 +153,9 @@ def run(settings: Settings) -> None:
         registry=registry_lookup(settings.schema_registry_url)
         if settings.schema_registry_url
         else None,
-        identities=identity_writer(make_engine(settings.identity_database_url)),
+        identities=identity_writer(identity_db := make_engine(settings.identity_database_url)),
         metrics=metrics,
+        restricted=restricted_writer(identity_db),
     )
     consumer = RawConsumer(bootstrap, validator)
     consumer.assign()

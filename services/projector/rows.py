@@ -16,6 +16,7 @@ from typing import Any
 
 from flagstream import mark_batch
 from flagstream.domain.events import AttendanceMarksRecorded
+from flagstream.domain.rules import SENSITIVE
 from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
 
 from .tables import FLAGS
@@ -80,6 +81,16 @@ def school_row(r: Record) -> Record:
     }
 
 
+def is_sensitive(flag: str) -> bool:
+    """A flag only the DSL of the child's school may see (Rule.sensitive)."""
+    return flag in SENSITIVE
+
+
+def open_flags(flags: list[Record]) -> list[Record]:
+    """A snapshot's flags that everyone in scope may see."""
+    return [f for f in flags if f["flag"] not in SENSITIVE]
+
+
 def _flag_values(flags: list[Record]) -> Record:
     active = {f["flag"]: f for f in flags}
     row: Record = {}
@@ -95,7 +106,7 @@ def _flag_values(flags: list[Record]) -> Record:
 def child_row(r: Record) -> Record:
     """A ChildFlagsSnapshot's columns of a children row (outcome and source columns come
     elsewhere)."""
-    possible, absent, flags = r["possible_sessions"], r["absent_sessions"], r["flags"]
+    possible, absent, flags = r["possible_sessions"], r["absent_sessions"], open_flags(r["flags"])
     return {
         "child_key": r["child_key"],
         "urn": r["urn"],
@@ -111,6 +122,24 @@ def child_row(r: Record) -> Record:
         "rule_version": r["rule_version"],
         "updated_at": at(r["recorded_at"]),
     }
+
+
+def restricted_rows(r: Record) -> list[Record]:
+    """restricted_flags rows: a ChildFlagsSnapshot's sensitive flags."""
+    return [
+        {
+            "child_key": r["child_key"],
+            "flag": f["flag"],
+            "urn": r["urn"],
+            "reason": f["reason"],
+            "tier": f["tier"],
+            "raised_on": day(f["raised_on"]),
+            "as_of": day(r["as_of"]),
+            "updated_at": at(r["recorded_at"]),
+        }
+        for f in r["flags"]
+        if f["flag"] in SENSITIVE
+    ]
 
 
 def change_row(r: Record, partition: int, offset: int) -> Record:
@@ -172,7 +201,6 @@ _FACTS: dict[str, Callable[[Record], SourceFact]] = {
     ),
     "AssessmentRecorded": lambda r: _fact(r, r["urn"], "assessment", r["assessed_on"]),
     "FamilyCaseRecorded": lambda r: _fact(r, "", "family", _or(r["closed_on"], r["opened_on"])),
-    "DomesticAbuseNotified": lambda r: _fact(r, r["urn"], "police", r["incident_on"]),
     "OutcomeRecorded": lambda r: _fact(r, r["urn"], "outcome", r["recorded_on"]),
 }
 

@@ -39,6 +39,8 @@ def _flag_columns() -> list[Column[object]]:
 
 
 # Partner sources whose latest event time each child row carries (`last_<source>_at`).
+# Police notifications are not among them, nor in child_sources or freshness: that one
+# arrived would show to everyone (their flag is in restricted_flags; docs/security.md).
 SOURCES: tuple[str, ...] = (
     "enrolment",
     "register",
@@ -46,7 +48,6 @@ SOURCES: tuple[str, ...] = (
     "fsm",
     "assessment",
     "family",
-    "police",
     "outcome",
 )
 
@@ -118,6 +119,42 @@ flag_changes = Table(
     Column("kafka_partition", Integer, nullable=False, comment="Partition it was read from"),
     Column("kafka_offset", BigInteger, nullable=False, comment="Offset: order within a child"),
     comment="Every flag raised or cleared, in order",
+)
+
+# Sensitive flags (Rule.sensitive: SAFEGUARD) live only in these two tables, never in
+# children, flag_changes, flag_history, daily counts or summaries: every screen but the DSL's
+# reads the same rows whether or not a sensitive record arrived. The dashboard reads them
+# for the DSL of the child's current school; PostgreSQL row-level security keeps them from
+# every other viewer's transaction too (deploy/postgres).
+restricted_flags = Table(
+    "restricted_flags",
+    metadata,
+    Column("child_key", String(64), primary_key=True),
+    Column("flag", String(16), primary_key=True),
+    Column("urn", String(6), nullable=False, index=True, comment="The child's current school"),
+    Column("reason", Text, nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("as_of", Date, nullable=False, comment="Event-time date of the snapshot"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    comment="Sensitive flags raised now (DSL of the child's school only)",
+)
+
+restricted_flag_changes = Table(
+    "restricted_flag_changes",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("child_key", String(64), nullable=False, index=True),
+    Column("urn", String(6), nullable=False),
+    Column("flag", String(16), nullable=False),
+    Column("change", String(8), nullable=False, comment="RAISED or CLEARED"),
+    Column("reason", Text, nullable=False),
+    Column("rule_version", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("kafka_partition", Integer, nullable=False),
+    Column("kafka_offset", BigInteger, nullable=False),
+    comment="Every sensitive flag raised or cleared (DSL of the child's school only)",
 )
 
 flag_history = Table(

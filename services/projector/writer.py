@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from flagstream.upsert import insert_new, upsert
 
@@ -18,13 +18,25 @@ from .rows import (
     change_row,
     child_row,
     day,
+    is_sensitive,
     outcome_row,
     plain,
+    restricted_rows,
     roll_row,
     school_row,
     source_facts,
 )
-from .tables import children, flag_changes, outcomes, projector_offsets, rolls, school_days, schools
+from .tables import (
+    children,
+    flag_changes,
+    outcomes,
+    projector_offsets,
+    restricted_flag_changes,
+    restricted_flags,
+    rolls,
+    school_days,
+    schools,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,7 @@ class _Batch:
     schools: dict[str, Record] = field(default_factory=dict)
     snapshots: dict[str, Record] = field(default_factory=dict)  # plain, converted once
     changes: dict[str, Record] = field(default_factory=dict)
+    restricted_changes: dict[str, Record] = field(default_factory=dict)  # sensitive flags
     outcomes: dict[str, Record] = field(default_factory=dict)
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
     days: set[date] = field(default_factory=set)
@@ -62,7 +75,8 @@ def _snapshots(b: _Batch, r: Record, _c: Consumed) -> None:
 
 
 def _change(b: _Batch, r: Record, c: Consumed) -> None:
-    b.changes.setdefault(r["event_id"], change_row(r, c.partition, c.offset))
+    into = b.restricted_changes if is_sensitive(r["flag"]) else b.changes
+    into.setdefault(r["event_id"], change_row(r, c.partition, c.offset))
 
 
 def _school(b: _Batch, r: Record, _c: Consumed) -> None:
@@ -195,6 +209,7 @@ def project(
         derived.refresh_zones(conn)
     bulk.write(conn, children, child_rows, "replace")
     bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
+    _write_restricted(conn, b)
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
     bulk.write(conn, rolls, list(b.rolls.values()), "replace")
     seen = derived.record_sources(conn, b.facts)
@@ -224,6 +239,24 @@ def project(
         "outcomes": len(b.outcomes),
         "source_events": len(b.facts),
     }
+
+
+def _write_restricted(conn: Connection, b: _Batch) -> None:
+    """Sensitive flags into their own tables: each snapshot's child's current ones replaced."""
+    if b.snapshots:
+        held = select(restricted_flags.c.child_key).where(
+            bulk.one_of(conn, restricted_flags.c.child_key, list(b.snapshots))
+        )
+        stale = set(conn.scalars(held))
+        if stale:
+            conn.execute(
+                delete(restricted_flags).where(
+                    bulk.one_of(conn, restricted_flags.c.child_key, sorted(stale))
+                )
+            )
+        rows = [row for r in b.snapshots.values() for row in restricted_rows(r)]
+        bulk.write(conn, restricted_flags, rows, "replace")
+    bulk.write(conn, restricted_flag_changes, list(b.restricted_changes.values()), "nothing")
 
 
 def stored_offsets(conn: Connection) -> dict[tuple[str, int], int]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from dashboard.users import User, hash_password
-from flagstream import identity
+from flagstream import identity, restricted
 from projector.db import create_schema
 from projector.tables import (
     FLAGS,
@@ -19,6 +19,7 @@ from projector.tables import (
     flag_history,
     freshness,
     outcomes,
+    restricted_flags,
     school_summary,
     schools,
 )
@@ -42,9 +43,12 @@ CHILDREN = [
     ("b1" * 32, "100002", 9, "M", {"ATTAIN", "SEN"}, "Dev", "Dunn", "D823456789012"),
     ("c1" * 32, "200001", 2, "F", {"ATTEND"}, "Evie", "Eaves", "E823456789012"),
 ]
-NOTIFICATION_REASON = (
-    "safeguarding notification within 28 days (latest 2026-09-30; details restricted)"
-)
+FAMILY_REASON = "open family-support case since 2026-09-01"
+# Ben (a2) also has a police notification: the DSL-only SAFEGUARD flag, in restricted_flags,
+# with its details in the restricted store beside the identity store.
+NOTIFICATION_REASON = "safeguarding notification within 28 days (latest 2026-09-30)"
+POLICE_REFERENCE = "OE/2026/004711"
+CIRCUMSTANCES = "Verbal argument between adults; child upstairs."
 
 USERS = [
     ("staff", "school", "100001"),
@@ -58,7 +62,7 @@ USERS = [
 
 def _reason(flag: str) -> str:
     if flag == "FAMILY":
-        return NOTIFICATION_REASON
+        return FAMILY_REASON
     return {"ATTEND": "attendance 86.4% (152 of 176 sessions); absent 13.6%"}.get(
         flag, f"{flag.lower()} evidence"
     )
@@ -83,7 +87,7 @@ def _child_row(key: str, urn: str, year: int, sex: str, flags: set[str]) -> dict
         on = flag in flags
         row[flag.lower()] = on
         row[f"{flag.lower()}_reason"] = _reason(flag) if on else None
-        row[f"{flag.lower()}_tier"] = ("notification" if flag == "FAMILY" else "") if on else ""
+        row[f"{flag.lower()}_tier"] = ("case" if flag == "FAMILY" else "") if on else ""
         row[f"{flag.lower()}_since"] = date(2026, 9, 20) if on else None
     return row
 
@@ -149,6 +153,19 @@ def seed(read_model: Engine, identity_db: Engine) -> None:
                     },
                 )
         conn.execute(
+            insert(restricted_flags),
+            {
+                "child_key": CHILDREN[1][0],
+                "flag": "SAFEGUARD",
+                "urn": "100001",
+                "reason": NOTIFICATION_REASON,
+                "tier": "notification",
+                "raised_on": date(2026, 9, 30),
+                "as_of": TODAY,
+                "updated_at": NOW,
+            },
+        )
+        conn.execute(
             insert(outcomes),
             {
                 "event_id": "00000000-0000-4000-8000-000000000001",
@@ -167,6 +184,21 @@ def seed(read_model: Engine, identity_db: Engine) -> None:
             [
                 identity.Identity(k, u, upn, fore, sur, NOW)
                 for k, u, _y, _s, _f, fore, sur, upn in CHILDREN
+            ],
+        )
+        restricted.record(
+            conn,
+            [
+                restricted.Details(
+                    "00000000-0000-4000-8000-0000000000aa",
+                    CHILDREN[1][0],
+                    "100001",
+                    date(2026, 9, 30),
+                    True,
+                    POLICE_REFERENCE,
+                    CIRCUMSTANCES,
+                    NOW,
+                )
             ],
         )
 

@@ -50,8 +50,6 @@ def test_notification_raises_family_and_a_later_tick_clears_it(tmp_path: Path) -
                 urn="100001",
                 incident_on=D,
                 child_present=False,
-                police_reference="OE/2025/7",
-                circumstances="argument",
             )
             producer.send(
                 stack.topics.child_events, key=child.encode(), value=codec.encode(notice)

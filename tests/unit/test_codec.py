@@ -69,8 +69,6 @@ EXAMPLES = [
         urn="100001",
         incident_on=date(2025, 10, 2),
         child_present=False,
-        police_reference="OE/2025/000001",
-        circumstances="verbal argument",
     ),
     ChildFlagsSnapshots(
         batch_id=uuid.uuid4(),

@@ -62,6 +62,12 @@ def test_day_end_tick_expires_a_notification_for_the_children_of_its_partition()
     table: dict[bytes, bytes] = {}
     handle = MessageHandler(CODEC, table, RULES, partitions=4, clock=lambda: T0)
     children = ["kid-1", "kid-2", "kid-3", "kid-4", "kid-5", "kid-6"]
+
+    def tick(on: date) -> DayEnded:
+        return DayEnded(
+            event_id=_uuid.uuid4(), source="clock", occurred_at=T0, recorded_at=T0, day=on
+        )
+
     for child in children:
         notice = DomesticAbuseNotified(
             event_id=_uuid.uuid4(),
@@ -72,22 +78,17 @@ def test_day_end_tick_expires_a_notification_for_the_children_of_its_partition()
             urn="100001",
             incident_on=D,
             child_present=True,
-            police_reference="OE/1",
-            circumstances="x",
         )
-        out = handle(CODEC.encode(notice), partition_for(child, 4))
-        assert [(c.flag, c.change) for c in out.changes] == [("FAMILY", "RAISED")]
-        assert "OE/1" not in out.changes[0].reason
+        # A notification leaves the as-of date alone (the flags others see are evaluated on
+        # the same day either way): the day's tick raises SAFEGUARD, never FAMILY.
+        assert handle(CODEC.encode(notice), partition_for(child, 4)).changes == []
     owned = [c for c in children if partition_for(c, 4) == partition_for("kid-1", 4)]
-    tick = DayEnded(
-        event_id=_uuid.uuid4(),
-        source="clock",
-        occurred_at=T0,
-        recorded_at=T0,
-        day=D + timedelta(days=40),
-    )
-    out = handle(CODEC.encode(tick), partition_for("kid-1", 4))
+    out = handle(CODEC.encode(tick(D)), partition_for("kid-1", 4))
     assert sorted(c.child_key for c in out.changes) == sorted(owned)
-    assert {(c.flag, c.change) for c in out.changes} == {("FAMILY", "CLEARED")}
+    assert {(c.flag, c.change) for c in out.changes} == {("SAFEGUARD", "RAISED")}
+    later = tick(D + timedelta(days=40))
+    out = handle(CODEC.encode(later), partition_for("kid-1", 4))
+    assert sorted(c.child_key for c in out.changes) == sorted(owned)
+    assert {(c.flag, c.change) for c in out.changes} == {("SAFEGUARD", "CLEARED")}
     # A repeated tick changes nothing.
-    assert handle(CODEC.encode(tick), partition_for("kid-1", 4)).changes == []
+    assert handle(CODEC.encode(later), partition_for("kid-1", 4)).changes == []

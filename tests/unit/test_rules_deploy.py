@@ -17,7 +17,7 @@ from .factories import T0, mark
 CODEC = Codec()
 PARTITIONS = 3
 V1_TEXT = DEFAULT_RULES_FILE.read_text()
-V2_TEXT = V1_TEXT.replace('version = "2026.1"', 'version = "2026.2-test"').replace(
+V2_TEXT = V1_TEXT.replace('version = "2026.2"', 'version = "2026.3-test"').replace(
     "persistent_absence_pct = 10.0", "persistent_absence_pct = 20.0"
 )
 V1, V2 = parse_rules(V1_TEXT), parse_rules(V2_TEXT)
@@ -83,7 +83,7 @@ def test_a_threshold_change_emits_exactly_the_changes_the_oracle_predicts() -> N
         assert {c.child_key for c in out.changes} <= snapshotted
         assert not snapshotted & {k for k in before if not before[k] and not after[k]}
     assert {(c.child_key, c.flag, c.change) for c in emitted} == expected
-    assert {c.rule_version for c in emitted} == {"2026.2-test"}
+    assert {c.rule_version for c in emitted} == {"2026.3-test"}
     # Deploying the same version again changes nothing.
     assert all(not handle(_deploy(V2_TEXT, V2.version), p).changes for p in range(PARTITIONS))
 
@@ -94,8 +94,8 @@ def test_deployed_rules_survive_a_restart_and_apply_per_partition() -> None:
     handle.flush()
     assert rules_key(0, PARTITIONS) in table
     restarted = MessageHandler(CODEC, table, V1, PARTITIONS, clock=lambda: T0)
-    assert restarted.rules(0).version == "2026.2-test"
-    assert restarted.rules(1).version == "2026.1"
+    assert restarted.rules(0).version == "2026.3-test"
+    assert restarted.rules(1).version == "2026.2"
     # The control record is not a child: a later sweep skips it.
     out = restarted(_deploy(V1_TEXT, V1.version), 0)
     assert out.snapshots and all(s.child_key.startswith("child-") for s in out.snapshots)
@@ -104,8 +104,8 @@ def test_deployed_rules_survive_a_restart_and_apply_per_partition() -> None:
 @pytest.mark.parametrize(
     ("text", "version", "reason"),
     [
-        (V1_TEXT.replace("[flags.SEN]", "[flags.NOPE]"), "2026.1", "invalid_rules"),
-        (V2_TEXT, "2026.3", "rules_version_mismatch"),
+        (V1_TEXT.replace("[flags.SEN]", "[flags.NOPE]"), "2026.2", "invalid_rules"),
+        (V2_TEXT, "2026.4", "rules_version_mismatch"),
     ],
 )
 def test_invalid_rules_are_rejected_and_change_nothing(
@@ -116,4 +116,4 @@ def test_invalid_rules_are_rejected_and_change_nothing(
     with pytest.raises(Rejected) as err:
         handle(_deploy(text, version), 0)
     assert err.value.reason == reason
-    assert table == snapshot and handle.rules(0).version == "2026.1"
+    assert table == snapshot and handle.rules(0).version == "2026.2"

@@ -14,7 +14,7 @@ from flagstream.rules_file import (
 
 def test_shipped_rules_file_is_valid_and_has_every_flag_on() -> None:
     config = load_rules(DEFAULT_RULES_FILE)
-    assert config.enabled() == ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN"]
+    assert config.enabled() == ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SAFEGUARD", "SEN"]
     assert config.flags["ATTEND"] == AttendSettings()
     words = describe_rules(config)
     assert "10% or more of possible sessions" in words and "28 days" in words
@@ -35,7 +35,7 @@ def test_a_flag_left_out_is_switched_off_and_said_so() -> None:
         ('version = "1"\n[flags.ATTEND]\nthreshold = 3\n', "has no setting 'threshold'"),
         ('version = "1"\n[flags.ATTEND]\nmin_possible_sessions = 2.5\n', "whole number"),
         ('version = "1"\n[flags.ATTEND]\nenabled = "yes"\n', "true or false"),
-        ('version = "1"\n[flags.FAMILY]\nnotification_days = -1\n', "cannot be negative"),
+        ('version = "1"\n[flags.SAFEGUARD]\nnotification_days = -1\n', "cannot be negative"),
         ('version = "1"\n[flags.ATTAIN]\nks2_writing_expected = "EXS"\n', "list of strings"),
         ('version = "1"\nflags = [\n', "not valid TOML"),
         ('version = "1"\ncolour = "red"\n', "unknown top-level"),

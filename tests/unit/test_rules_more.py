@@ -5,7 +5,9 @@ from datetime import date, timedelta
 from flagstream.domain.register import SessionRegister, school_year_start
 from flagstream.domain.rules.attain import AttainSettings, attain
 from flagstream.domain.rules.attend import AttendSettings, attend
-from flagstream.domain.rules.family import FamilySettings, family
+from flagstream.domain.rules import SENSITIVE
+from flagstream.domain.rules.family import FAMILY, FamilySettings, family
+from flagstream.domain.rules.safeguard import SAFEGUARD, SafeguardSettings, safeguard
 from flagstream.domain.rules.simple import FsmSettings, SenSettings, fsm, sen
 from flagstream.domain.state import Case, ChildState, Result
 
@@ -32,15 +34,26 @@ def test_attain_threshold_is_configuration() -> None:
     assert attain(state, D, AttainSettings(ks2_scaled_score_expected=102)).raised
 
 
-def test_family_open_case_and_notification_window() -> None:
+def test_family_is_an_open_case_only() -> None:
     case = ChildState("c", cases=(Case("FS-1", date(2025, 9, 1), date(2025, 9, 20)),))
     assert family(case, date(2025, 9, 19), FamilySettings()).tier == "case"
     assert not family(case, date(2025, 9, 20), FamilySettings()).raised
+    # A notification alone never raises FAMILY: that is the DSL-only SAFEGUARD flag.
     notified = ChildState("c", notifications=(date(2025, 9, 3),))
-    within = family(notified, date(2025, 9, 30), FamilySettings(notification_days=28))
+    assert not family(notified, date(2025, 9, 10), FamilySettings()).raised
+
+
+def test_safeguard_notification_window_and_sensitivity() -> None:
+    notified = ChildState("c", notifications=(date(2025, 9, 3),))
+    within = safeguard(notified, date(2025, 9, 30), SafeguardSettings(notification_days=28))
     assert within.raised and within.tier == "notification"
-    assert "details restricted" in within.reason
-    assert not family(notified, date(2025, 10, 1), FamilySettings(notification_days=28)).raised
+    assert "2025-09-03" in within.reason
+    assert not safeguard(
+        notified, date(2025, 10, 1), SafeguardSettings(notification_days=28)
+    ).raised
+    assert not safeguard(notified, date(2025, 9, 2), SafeguardSettings()).raised  # not yet
+    assert SAFEGUARD.sensitive and not FAMILY.sensitive
+    assert SENSITIVE == {"SAFEGUARD"}
 
 
 def test_fsm_periods_and_sen_provision() -> None:

@@ -139,14 +139,14 @@ class FamilyCaseRecorded(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomesticAbuseNotified(Event):
-    """An Operation Encompass notification; details are for safeguarding roles only."""
+    """An Operation Encompass notification: that there was one, when, and for which child.
+    The police reference and circumstances never travel: ingest keeps them in the restricted
+    store beside the identity store (flagstream.restricted), for the school's DSL only."""
 
     child_key: str
     urn: str
     incident_on: date
     child_present: bool
-    police_reference: str
-    circumstances: str
     sensitive: bool = True
 
 

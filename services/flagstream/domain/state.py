@@ -147,10 +147,12 @@ def _on_case(state: ChildState, event: FamilyCaseRecorded) -> ChildState:
 
 
 def _on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildState:
+    """A sensitive event leaves the as-of date alone: the flags everyone else sees are
+    evaluated on the same date whether or not it arrived. SAFEGUARD counts the incident from
+    the next day-end tick or register that reaches its date (incidents are reported after
+    they happen, so usually at once)."""
     incidents = sorted({*state.notifications, event.incident_on})[-MAX_NOTIFICATIONS:]
-    return replace(
-        state, notifications=tuple(incidents), as_of=_later(state.as_of, event.incident_on)
-    )
+    return replace(state, notifications=tuple(incidents))
 
 
 def _on_day_ended(state: ChildState, event: DayEnded) -> ChildState:

@@ -89,8 +89,7 @@ _CONVERT: dict[type[Any], Callable[[Any, Callable[[str], str]], Any]] = {
     m.DomesticAbuseNotified: lambda x, k: ev.DomesticAbuseNotified(
         **_env("notification", x.incident_on, x.police_reference),
         child_key=k(x.upn), urn=x.urn, incident_on=x.incident_on,
-        child_present=x.child_present, police_reference=x.police_reference,
-        circumstances=x.circumstances,
+        child_present=x.child_present,
     ),
     m.DayEnded: lambda x, _k: ev.DayEnded(**_env("day-ended", x.day), day=x.day),
     m.EnrolmentChanged: lambda x, k: ev.EnrolmentRecorded(

@@ -13,9 +13,14 @@ from .attain import ATTAIN
 from .attend import ATTEND
 from .base import Outcome, Rule, RuleConfig
 from .family import FAMILY
+from .safeguard import SAFEGUARD
 from .simple import FSM, SEN
 
-DEFAULT_RULES: Mapping[str, Rule] = {r.flag: r for r in (ATTAIN, ATTEND, FAMILY, FSM, SEN)}
+DEFAULT_RULES: Mapping[str, Rule] = {
+    r.flag: r for r in (ATTAIN, ATTEND, FAMILY, FSM, SAFEGUARD, SEN)
+}
+# Flags only the DSL of the child's current school may see (Rule.sensitive).
+SENSITIVE: frozenset[str] = frozenset(r.flag for r in DEFAULT_RULES.values() if r.sensitive)
 
 
 def default_config(
@@ -36,4 +41,12 @@ def evaluate(
     }
 
 
-__all__ = ["DEFAULT_RULES", "Outcome", "Rule", "RuleConfig", "default_config", "evaluate"]
+__all__ = [
+    "DEFAULT_RULES",
+    "SENSITIVE",
+    "Outcome",
+    "Rule",
+    "RuleConfig",
+    "default_config",
+    "evaluate",
+]

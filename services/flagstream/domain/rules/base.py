@@ -28,12 +28,16 @@ class FlagSettings:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A flag's name, the type of its settings and its pure evaluation function."""
+    """A flag's name, the type of its settings, its pure evaluation function and whether
+    it is sensitive."""
 
     flag: str
     settings_type: type[FlagSettings]
     evaluate: Callable[[ChildState, date, Any], Outcome]
     describe: Callable[[Any], str]
+    # A sensitive flag is seen only by the DSL of the child's current school: the read model
+    # keeps it apart from every count, list and history others read (docs/security.md).
+    sensitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
