@@ -148,9 +148,9 @@ def _on_case(state: ChildState, event: FamilyCaseRecorded) -> ChildState:
 
 def _on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildState:
     """A sensitive event leaves the as-of date alone: the flags everyone else sees are
-    evaluated on the same date whether or not it arrived. SAFEGUARD counts the incident from
-    the next day-end tick or register that reaches its date (incidents are reported after
-    they happen, so usually at once)."""
+    evaluated on the same date whether or not it arrived. SAFEGUARD is raised at once when
+    the incident is on or before the child's as-of date (incidents are reported after they
+    happen, so nearly always), else by the next tick or register that reaches its date."""
     incidents = sorted({*state.notifications, event.incident_on})[-MAX_NOTIFICATIONS:]
     return replace(state, notifications=tuple(incidents))
 
