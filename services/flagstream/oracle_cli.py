@@ -88,7 +88,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """The oracle against the projected read model; exit 1 if any child differs."""
     from projector.db import make_engine
-    from projector.tables import children
+    from projector.tables import children, restricted_flags
 
     from .reconcile import (
         by_zone,
@@ -103,7 +103,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     flags = sorted(rules.flags)
     engine = make_engine(Settings().database_url)
     with engine.connect() as conn:
-        projected = from_read_model(conn, children, flags)
+        projected = from_read_model(conn, children, flags, restricted_flags)
     print(f"Flagged children by zone: projected (oracle where different), as of {as_of}:")
     counts = by_zone(projected, log.zones, flags), by_zone(expected, log.zones, flags)
     print(render_zones(*counts, flags))

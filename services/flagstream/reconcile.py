@@ -10,9 +10,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
+from .domain.rules import SENSITIVE
 from .oracle import Recomputed
 
 ANY = "any flag"
+
+
+def printable(text: str) -> str:
+    """Text as it may be printed to a terminal: each non-printable character (control, format,
+    line break; e.g. an ESC that would recolour the screen) as its escape, e.g. \\x1b. Ingest
+    refuses such sources now (invalid_source), but older ledger rows may hold them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +48,30 @@ def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
     return {key: Child(r.urn, r.flags) for key, r in recomputed.items()}
 
 
-def from_read_model(conn: Connection, children: Table, flags: Sequence[str]) -> dict[str, Child]:
-    """Each projected child's flags, from one boolean column per flag (named in lower case)."""
-    missing = [f for f in flags if f.lower() not in children.c]
+def from_read_model(
+    conn: Connection, children: Table, flags: Sequence[str], restricted: Table | None = None
+) -> dict[str, Child]:
+    """Each projected child's flags, from one boolean column per flag (named in lower case),
+    and sensitive flags (which have no column) from `restricted` (child_key, flag rows)."""
+    kept_apart = [f for f in flags if f in SENSITIVE and restricted is not None]
+    missing = [f for f in flags if f.lower() not in children.c and f not in kept_apart]
     if missing:
         raise LookupError(f"the read model has no column for flag(s) {missing}")
-    columns = [children.c[f.lower()] for f in flags]
+    open_flags = [f for f in flags if f not in kept_apart]
+    columns = [children.c[f.lower()] for f in open_flags]
     rows = conn.execute(select(children.c.child_key, children.c.urn, *columns))
-    return {
-        row[0]: Child(row[1], frozenset(f for f, on in zip(flags, row[2:], strict=True) if on))
+    found = {
+        row[0]: (row[1], {f for f, on in zip(open_flags, row[2:], strict=True) if on})
         for row in rows
     }
+    if restricted is not None and kept_apart:
+        query = select(restricted.c.child_key, restricted.c.flag).where(
+            restricted.c.flag.in_(kept_apart)
+        )
+        for child_key, flag in conn.execute(query):
+            if child_key in found:
+                found[child_key][1].add(flag)
+    return {key: Child(urn, frozenset(held)) for key, (urn, held) in found.items()}
 
 
 def differences(expected: Mapping[str, Child], projected: Mapping[str, Child]) -> list[Difference]:
@@ -101,7 +124,9 @@ def render_zones(
         cells = [f"{p[c]:,}" if p[c] == e[c] else f"{p[c]:,}/{e[c]:,}" for c in columns]
         ok = "yes" if all(p[c] == e[c] for c in columns) else "NO"
         lines.append(
-            f"{zone:<22}" + "".join(f"{x:>12}" for x in cells) + (f"  {ok}" if check else "")
+            f"{printable(zone):<22}"
+            + "".join(f"{x:>12}" for x in cells)
+            + (f"  {ok}" if check else "")
         )
     return "\n".join(lines)
 
@@ -113,8 +138,8 @@ def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
     lines = [f"{len(diffs):,} child(ren) differ:"]
     for d in diffs[:limit]:
         lines.append(
-            f"  {d.child_key} at {d.urn or '?'}: oracle {sorted(d.expected) or '-'}, "
-            f"projected {sorted(d.projected) or '-'}"
+            f"  {printable(d.child_key)} at {printable(d.urn or '?')}: "
+            f"oracle {sorted(d.expected) or '-'}, projected {sorted(d.projected) or '-'}"
         )
     if len(diffs) > limit:
         lines.append(f"  ... and {len(diffs) - limit:,} more")
@@ -175,7 +200,8 @@ def render_ledger(lines: Sequence[LedgerLine], duplicates: int | None = None) ->
     out = [header, "-" * len(header)]
     for x in lines:
         out.append(
-            f"{x.day.isoformat():<10} {x.source[:24]:<24} {x.kind[:28]:<28} {x.received:>9,} "
+            f"{x.day.isoformat():<10} {printable(x.source)[:24]:<24} {printable(x.kind)[:28]:<28} "
+            f"{x.received:>9,} "
             f"{x.accepted:>9,} {x.rejected:>9,} {x.refused:>8,} {x.queued:>7,} "
             f"{x.on_topics:>10,}  {'yes' if x.ok else 'NO'}"
         )

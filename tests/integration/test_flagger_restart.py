@@ -19,13 +19,13 @@ from flagstream.reconcile import differences, from_oracle, from_read_model
 from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
 from flagstream.topics import FLAGGER_TABLE
 from projector.db import make_engine
-from projector.tables import children
+from projector.tables import children, restricted_flags
 from projector.writer import stored_offsets
 
 from .canonical_publish import publish
 from .flagger_harness import kill, metric, read_log, rocksdb_partitions, start_flagger, wait_until
 
-FLAGS = ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN"]
+FLAGS = ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SAFEGUARD", "SEN"]
 READ = "flagstream_flagger_changelog_read_total"
 PARTITIONS = 3
 
@@ -93,7 +93,7 @@ def test_a_killed_rocksdb_flagger_restarts_from_its_files_and_the_changelog_tail
         stack.wait_caught_up(projected, timeout=120)
         read_on_restart = wait_until(lambda: metric(port, READ), 30, "restart read the changelog")
         with engine.connect() as conn:
-            diffs = differences(expected, from_read_model(conn, children, FLAGS))
+            diffs = differences(expected, from_read_model(conn, children, FLAGS, restricted_flags))
         engine.dispose()
         kill(stack.services["flagger"])
         _matches_changelog(stack, data_dir)

@@ -17,12 +17,12 @@ from flagstream.oracle import recompute_children
 from flagstream.reconcile import differences, from_oracle, from_read_model
 from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
 from projector.db import make_engine
-from projector.tables import children
+from projector.tables import children, restricted_flags
 from projector.writer import stored_offsets
 
 from .canonical_publish import publish
 
-FLAGS = ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN"]
+FLAGS = ["ATTAIN", "ATTEND", "FAMILY", "FSM", "SAFEGUARD", "SEN"]
 
 
 def test_two_workers_share_the_partitions_and_agree_with_the_oracle(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_two_workers_share_the_partitions_and_agree_with_the_oracle(tmp_path: Pa
         publish(stack.broker.bootstrap, stack.topics, 4, log[half:])
         stack.wait_caught_up(projected, timeout=180)
         with engine.connect() as conn:
-            diffs = differences(expected, from_read_model(conn, children, FLAGS))
+            diffs = differences(expected, from_read_model(conn, children, FLAGS, restricted_flags))
         engine.dispose()
         ends = end_offsets(stack.broker.bootstrap, stack.topics.canonical)
         committed = group_offsets(stack.broker.bootstrap, FLAGGER_GROUP, ends)

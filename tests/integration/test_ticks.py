@@ -15,14 +15,14 @@ from flagstream.codec import Codec
 from flagstream.demo.stack import Stack
 from flagstream.domain.events import DomesticAbuseNotified, FsmEligibilityRecorded
 from projector.db import make_engine
-from projector.tables import flag_changes
+from projector.tables import flag_changes, restricted_flag_changes
 from projector.writer import stored_offsets
 
 D = date(2025, 10, 6)
 T = datetime(2025, 10, 6, 20, tzinfo=UTC)
 
 
-def test_notification_raises_family_and_a_later_tick_clears_it(tmp_path: Path) -> None:
+def test_notification_raises_safeguard_and_a_later_tick_clears_it(tmp_path: Path) -> None:
     codec = Codec()
     with Stack(tmp_path, partitions=3) as stack:
         engine = make_engine(stack.database_url)
@@ -32,12 +32,15 @@ def test_notification_raises_family_and_a_later_tick_clears_it(tmp_path: Path) -
                 return stored_offsets(conn)
 
         def changes() -> list[tuple[str, str, str]]:
+            """Open and sensitive flag changes (the latter in their own table)."""
+            rows = []
             with engine.connect() as conn:
-                rows = conn.execute(
-                    select(
-                        flag_changes.c.child_key, flag_changes.c.flag, flag_changes.c.change
-                    ).order_by(flag_changes.c.as_of, flag_changes.c.change.desc())
-                ).all()
+                for t in (flag_changes, restricted_flag_changes):
+                    rows += conn.execute(
+                        select(t.c.child_key, t.c.flag, t.c.change).order_by(
+                            t.c.as_of, t.c.change.desc()
+                        )
+                    ).all()
             return [tuple(r) for r in rows]  # type: ignore[misc]
 
         producer = KafkaProducer(bootstrap_servers=stack.broker.bootstrap, acks="all")
@@ -64,21 +67,28 @@ def test_notification_raises_family_and_a_later_tick_clears_it(tmp_path: Path) -
         producer.send(stack.topics.child_events, key=b"k1", value=codec.encode(fsm)).get(timeout=10)
         producer.close()
         stack.wait_caught_up(projected, timeout=90)
+        # Neither a notification nor an FSM period dates a child (marks, cases and ticks do):
+        # nothing is evaluated until the day's tick.
+        assert changes() == []
+        publish_day_ended(stack.broker.bootstrap, stack.topics, 3, D, codec)
+        stack.wait_caught_up(projected, timeout=90)
         assert sorted(changes()) == [
-            ("k1", "FAMILY", "RAISED"),
             ("k1", "FSM", "RAISED"),
-            ("k2", "FAMILY", "RAISED"),
+            ("k1", "SAFEGUARD", "RAISED"),
+            ("k2", "SAFEGUARD", "RAISED"),
         ]
+        with engine.connect() as conn:  # and never in the tables everyone else reads
+            assert "SAFEGUARD" not in conn.execute(select(flag_changes.c.flag)).scalars().all()
 
         # Eleven days on: the FSM period has ended; the notification is still within 28 days.
         publish_day_ended(stack.broker.bootstrap, stack.topics, 3, D + timedelta(days=11), codec)
         stack.wait_caught_up(projected, timeout=90)
         assert ("k1", "FSM", "CLEARED") in changes()
-        assert ("k1", "FAMILY", "CLEARED") not in changes()
+        assert ("k1", "SAFEGUARD", "CLEARED") not in changes()
 
         # Forty days on: the notification window has passed for both children.
         publish_day_ended(stack.broker.bootstrap, stack.topics, 3, D + timedelta(days=40), codec)
         stack.wait_caught_up(projected, timeout=90)
         cleared = {(c, f) for c, f, change in changes() if change == "CLEARED"}
-        assert cleared == {("k1", "FSM"), ("k1", "FAMILY"), ("k2", "FAMILY")}
+        assert cleared == {("k1", "FSM"), ("k1", "SAFEGUARD"), ("k2", "SAFEGUARD")}
         engine.dispose()

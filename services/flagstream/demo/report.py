@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from projector.queries import county_trend
-from projector.tables import children
+from projector.tables import children, restricted_flags
 
 from ..domain.rules import RuleConfig
 from ..eventlog import EventLog
@@ -45,7 +45,7 @@ def reconcile(engine: Engine, log: EventLog, rules: RuleConfig, as_of: date) -> 
     flags = sorted(rules.flags)
     expected = from_oracle(recompute_children(log.events, as_of, rules))
     with engine.connect() as conn:
-        projected = from_read_model(conn, children, flags)
+        projected = from_read_model(conn, children, flags, restricted_flags)
     table = render_zones(
         by_zone(projected, log.zones, flags), by_zone(expected, log.zones, flags), flags
     )
