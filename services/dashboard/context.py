@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from . import audit, staleness
 from .authz import Principal
 from .outcomes import OutcomeSender
+from .scope import set_scope
 from .security import LoginLimiter, csrf_token
 from .users import User
 
@@ -56,7 +57,17 @@ class Context:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read-model connection with no viewer: on PostgreSQL, under the dashboard role,
+        it sees no child rows (row-level security); use read_as for anything about children."""
         with self.read_model.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def read_as(self, who: Principal) -> Iterator[Connection]:
+        """A read-model connection whose transaction carries `who`'s scope, so PostgreSQL's
+        row-level security shows only rows `who` may see, behind the page's own checks."""
+        with self.read_model.connect() as conn:
+            set_scope(conn, who)
             yield conn
 
     def principal(self, request: Request) -> Principal:

@@ -14,6 +14,7 @@ from projector.db import create_schema, make_engine
 
 from .app import create_app
 from .audit import create_audit_schema
+from .audit_guard import check_append_only
 from .context import Context
 from .outcomes import IngestOutcomeSender
 from .security import LoginLimiter
@@ -45,6 +46,7 @@ def build(settings: Settings) -> FastAPI:
     create_tables(identity.metadata, identity_db)
     audit_db = make_engine(settings.dashboard_audit_database_url)
     create_audit_schema(audit_db)
+    check_append_only(audit_db)  # refuses to start if the log could be rewritten
     ctx = Context(
         read_model=read_model,
         audit_db=audit_db,

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .db_cli import add_commands as add_db_commands
 from .oracle_cli import add_commands as add_oracle_commands
 
 DEMO_START = date(2026, 9, 7)
@@ -431,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     tick.add_argument("--direct", action="store_true", help=direct)
 
     add_oracle_commands(add)
+    add_db_commands(add)
 
     demo = add("demo", _cmd_demo, "Run everything on the embedded broker and SQLite, end to end.")
     demo.add_argument(

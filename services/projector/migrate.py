@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from .tables import metadata
+from flagstream.databases import BY_NAME
+from flagstream.databases import upgrade as upgrade_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,12 +22,6 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest revision (idempotent)."""
-    if engine.dialect.name == "postgresql":
-        config = alembic_config(engine)
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-    else:
-        # SQLite: the embedded default, rebuilt from the topics when the schema changes.
-        metadata.create_all(engine)
+    """Bring the schema to the latest revision (idempotent); SQLite, the embedded default
+    rebuilt from the topics when the schema changes, is created from the metadata."""
+    upgrade_database(BY_NAME["read_model"], engine)

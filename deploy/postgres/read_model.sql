@@ -1,0 +1,178 @@
+-- The read model (FLAGSTREAM_DATABASE_URL): grants, the BI views and row-level security.
+-- Run as <prefix>_owner after database.sql; `flagstream db roles` does (SET ROLE), and
+-- `flagstream migrate --admin-url` runs it again after migrating, so tables a migration adds
+-- are covered. Tables that do not exist yet are skipped with a notice.
+--
+-- <prefix>_projector  reads and writes every table (its policies let it see every row).
+-- <prefix>_dashboard  SELECT on every table; rows of per-child tables only in the viewer's
+--                     scope, which the dashboard sets per transaction:
+--                       set_config('flagstream.viewer_role', 'school'|'dsl'|'zone'|'manager'|'admin', true)
+--                       set_config('flagstream.viewer_urn', <the school's URN>, true)   -- school, dsl
+--                       set_config('flagstream.viewer_zone', <the zone>, true)          -- zone
+--                     No scope set: no child rows at all.
+-- <prefix>_bi         SELECT on the bi_* views only (docs/read-model.md#views-for-bi-tools).
+
+DO $grants$
+DECLARE
+  prefix text := coalesce(nullif(current_setting('flagstream.role_prefix', true), ''), 'flagstream');
+  owner_role text := prefix || '_owner';
+  projector text := prefix || '_projector';
+  dashboard text := prefix || '_dashboard';
+  bi text := prefix || '_bi';
+BEGIN
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I, %I',
+                 current_database(), projector, dashboard, bi);
+  EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I, %I', projector, dashboard, bi);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I',
+                 projector);
+  EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', projector);
+  EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA public TO %I', dashboard);
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I', bi);
+  EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public '
+                 'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', owner_role, projector);
+  EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public '
+                 'GRANT USAGE, SELECT ON SEQUENCES TO %I', owner_role, projector);
+  EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public '
+                 'GRANT SELECT ON TABLES TO %I', owner_role, dashboard);
+  IF to_regclass('public.alembic_version') IS NOT NULL THEN
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM %I', projector);
+  END IF;
+END
+$grants$;
+
+-- Whether the viewer of this transaction may see a row of school `school`. Tables are
+-- schema-qualified so a temporary table cannot stand in for public.schools (which need not
+-- exist yet: the body is checked when first used).
+SET check_function_bodies = false;
+CREATE OR REPLACE FUNCTION flagstream_viewer_sees(school text) RETURNS boolean
+LANGUAGE sql STABLE AS $fn$
+  SELECT CASE current_setting('flagstream.viewer_role', true)
+    WHEN 'manager' THEN true
+    WHEN 'admin' THEN true
+    WHEN 'school' THEN school = current_setting('flagstream.viewer_urn', true)
+    WHEN 'dsl' THEN school = current_setting('flagstream.viewer_urn', true)
+    WHEN 'zone' THEN EXISTS (
+      SELECT 1 FROM public.schools s
+      WHERE s.urn = school AND s.zone = current_setting('flagstream.viewer_zone', true))
+    ELSE false
+  END
+$fn$;
+RESET check_function_bodies;
+
+-- Row-level security on every table holding a child's rows: the second wall behind the
+-- dashboard's own checks. A row is in scope when it was written for a school in scope, or its
+-- child is now at a school in scope (children is itself filtered, so the child test inherits
+-- the scope). Sensitive flags: the DSL of the child's school only. A table with a child_key
+-- that is not listed gets the default (school or child in scope) and a notice.
+DO $rls$
+DECLARE
+  prefix text := coalesce(nullif(current_setting('flagstream.role_prefix', true), ''), 'flagstream');
+  projector text := prefix || '_projector';
+  dashboard text := prefix || '_dashboard';
+  child_in_scope constant text :=
+    'EXISTS (SELECT 1 FROM public.children c WHERE c.child_key = %1$I.child_key)';
+  dsl constant text :=
+    'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
+    'AND %2$s = current_setting(''flagstream.viewer_urn'', true)';
+  listed constant text[] := ARRAY['children', 'flag_changes', 'flag_history', 'outcomes',
+    'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes'];
+  r record;
+  rule text;
+BEGIN
+  FOR r IN
+    SELECT t.name, t.rule FROM (VALUES
+      ('children', 'flagstream_viewer_sees(urn)'),
+      ('flag_changes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
+      ('flag_history', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
+      ('outcomes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
+      ('rolls', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
+      ('child_sources', child_in_scope),
+      ('restricted_flags', dsl),
+      ('restricted_flag_changes', 'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
+        'AND (urn = current_setting(''flagstream.viewer_urn'', true) OR EXISTS (SELECT 1 FROM '
+        'public.children c WHERE c.child_key = %1$I.child_key AND c.urn = '
+        'current_setting(''flagstream.viewer_urn'', true)))')
+    ) AS t(name, rule)
+    UNION ALL
+    SELECT c.relname,
+           CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                             AND a.attname = 'urn' AND NOT a.attisdropped)
+                THEN 'flagstream_viewer_sees(urn) OR ' || child_in_scope
+                ELSE child_in_scope END
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> ALL (listed)
+      AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                  AND a.attname = 'child_key' AND NOT a.attisdropped)
+  LOOP
+    IF to_regclass('public.' || quote_ident(r.name)) IS NULL THEN
+      RAISE NOTICE 'row-level security: % does not exist yet, skipped', r.name;
+      CONTINUE;
+    END IF;
+    IF r.name <> ALL (listed) THEN
+      RAISE NOTICE 'row-level security: % holds child rows but is not listed in '
+                   'read_model.sql: given the default policy (school or child in scope)', r.name;
+    END IF;
+    rule := format(r.rule, r.name, 'urn');
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', r.name);
+    EXECUTE format('DROP POLICY IF EXISTS projector_writes ON %I', r.name);
+    EXECUTE format('CREATE POLICY projector_writes ON %I FOR ALL TO %I USING (true) '
+                   'WITH CHECK (true)', r.name, projector);
+    EXECUTE format('DROP POLICY IF EXISTS viewer_scope ON %I', r.name);
+    EXECUTE format('CREATE POLICY viewer_scope ON %I FOR SELECT TO %I USING (%s)',
+                   r.name, dashboard, rule);
+  END LOOP;
+END
+$rls$;
+
+-- Views for BI tools: counts, never a child_key or a child's row. They run as their owner, so
+-- they count every child whatever the row-level security above lets a viewer see.
+-- security_barrier: nothing in a BI query is evaluated before the view's own conditions.
+DO $bi$
+DECLARE
+  prefix text := coalesce(nullif(current_setting('flagstream.role_prefix', true), ''), 'flagstream');
+  dashboard text := prefix || '_dashboard';
+  bi text := prefix || '_bi';
+  v record;
+  needs text;
+  missing boolean;
+BEGIN
+  FOR v IN SELECT * FROM (VALUES
+    ('bi_schools', 'schools',
+     'SELECT urn, name, phase, pyramid, zone FROM schools'),
+    ('bi_school_summary', 'schools,school_summary',
+     'SELECT s.urn, s.name, s.phase, s.pyramid, s.zone, t.children, t.attain_flagged, '
+     't.attend_flagged, t.family_flagged, t.fsm_flagged, t.sen_flagged, t.any_flagged, t.as_of '
+     'FROM schools s LEFT JOIN school_summary t ON t.urn = s.urn'),
+    ('bi_flag_counts', 'schools,children',
+     'SELECT c.urn, s.zone, f.flag, f.tier, count(*) AS children '
+     'FROM children c JOIN schools s ON s.urn = c.urn CROSS JOIN LATERAL (VALUES '
+     '(''ATTAIN'', c.attain, c.attain_tier), (''ATTEND'', c.attend, c.attend_tier), '
+     '(''FAMILY'', c.family, c.family_tier), (''FSM'', c.fsm, c.fsm_tier), '
+     '(''SEN'', c.sen, c.sen_tier)) AS f(flag, raised, tier) '
+     'WHERE f.raised GROUP BY c.urn, s.zone, f.flag, f.tier'),
+    ('bi_daily_counts', 'schools,daily_counts',
+     'SELECT d.day, d.urn, s.zone, d.flag, d.on_roll, d.flagged '
+     'FROM daily_counts d JOIN schools s ON s.urn = d.urn'),
+    ('bi_reflagged', 'schools,flag_history',
+     'SELECT s.zone, h.flag, date_trunc(''month'', h.raised_on)::date AS month, '
+     'count(*) AS raised, '
+     'sum(CASE WHEN h.reflagged_within_12m THEN 1 ELSE 0 END) AS reflagged_within_12m '
+     'FROM flag_history h JOIN schools s ON s.urn = h.urn GROUP BY 1, 2, 3'),
+    ('bi_read_model_status', 'read_model_status',
+     'SELECT state, since, detail, checked_at FROM read_model_status')
+  ) AS t(name, tables, body)
+  LOOP
+    missing := false;
+    FOREACH needs IN ARRAY string_to_array(v.tables, ',') LOOP
+      missing := missing OR to_regclass('public.' || needs) IS NULL;
+    END LOOP;
+    IF missing THEN
+      RAISE NOTICE 'BI view %: % not all there yet, skipped', v.name, v.tables;
+      CONTINUE;
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS %I', v.name);
+    EXECUTE format('CREATE VIEW %I WITH (security_barrier) AS %s', v.name, v.body);
+    EXECUTE format('GRANT SELECT ON %I TO %I, %I', v.name, bi, dashboard);
+  END LOOP;
+END
+$bi$;

@@ -1,0 +1,8 @@
+"""Alembic environment of ingest's database (the durable record, keys, ledger)."""
+
+from __future__ import annotations
+
+from flagstream.alembic_env import run_migrations
+from flagstream.databases import BY_NAME
+
+run_migrations(BY_NAME["ingest"].metadata())

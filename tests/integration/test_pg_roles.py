@@ -1,0 +1,377 @@
+"""The role matrix on this machine's PostgreSQL: a fresh database set with random names,
+migrated as the owners, roles applied (`flagstream db roles` / `migrate --admin-url`, with a
+prefix of their own: roles are cluster-wide, and dropped afterwards). Each role then tries
+what it must not do - each refused by a permission or row-level-security error, or by seeing
+no rows - and what it must do, which works."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy.exc import DBAPIError
+
+from dashboard import queries
+from dashboard.audit_guard import check_append_only
+from dashboard.authz import Principal
+from dashboard.context import Context
+from dashboard.scope import set_scope
+from flagstream import identity
+from flagstream.databases import BY_NAME, DATABASES
+from flagstream.engine import make_engine
+from flagstream.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
+from projector import tables
+
+from ..conftest import PG_ADMIN_URL
+
+pytestmark = pytest.mark.postgres
+AT = datetime(2026, 9, 25, 12, tzinfo=UTC)
+# School A and B are in North, C in South.
+SCHOOLS = {"100001": "North", "100002": "North", "100003": "South"}
+CHILDREN = {"a1": "100001", "a2": "100001", "b1": "100002", "c1": "100003"}
+LOGIN = ("ingest", "projector", "dashboard", "bi")
+
+
+@dataclass
+class Cluster:
+    plan: Plan
+    engines: dict[tuple[str, str], Engine]
+
+    def db(self, name: str) -> str:
+        return self.plan.databases[name]  # type: ignore[index]
+
+    def as_role(self, role: str, database: str) -> Engine:
+        """An engine logging in as `role` (trust auth here) to one of the databases."""
+        key = (role, database)
+        if key not in self.engines:
+            user = self.plan.role(role) if role != "admin" else "postgres"
+            url = f"postgresql+psycopg://{user}@127.0.0.1:5432/{self.db(database)}"
+            self.engines[key] = make_engine(url)
+        return self.engines[key]
+
+
+def _children_row(key: str, urn: str) -> dict[str, Any]:
+    return {
+        "child_key": key, "urn": urn, "as_of": date(2026, 9, 25), "possible_sessions": 20,
+        "absent_sessions": 2, "attend": True, "attend_tier": "", "indicators": 1,
+        "flags": "ATTEND", "rule_version": "t", "updated_at": AT,
+    }  # fmt: skip
+
+
+def _seed(conn: Connection) -> None:
+    """As the admin (a superuser: row-level security does not apply to it)."""
+    conn.execute(
+        insert(tables.schools),
+        [
+            {"urn": u, "name": f"School {u}", "phase": "primary", "pyramid": z, "zone": z,
+             "updated_at": AT}
+            for u, z in SCHOOLS.items()
+        ],
+    )  # fmt: skip
+    conn.execute(insert(tables.children), [_children_row(k, u) for k, u in CHILDREN.items()])
+    conn.execute(
+        insert(tables.flag_changes),
+        [
+            {"event_id": f"e-{k}", "child_key": k, "urn": u, "flag": "ATTEND", "change": "RAISED",
+             "reason": "r", "rule_version": "t", "as_of": date(2026, 9, 25), "recorded_at": AT,
+             "kafka_partition": 0, "kafka_offset": i}
+            for i, (k, u) in enumerate(CHILDREN.items())
+        ],
+    )  # fmt: skip
+    conn.execute(
+        insert(tables.child_sources),
+        [{"child_key": k, "source": "register", "last_received_at": AT,
+          "data_as_of": date(2026, 9, 25)} for k in CHILDREN],
+    )  # fmt: skip
+    conn.execute(
+        text(
+            "INSERT INTO restricted_flags (child_key, flag, urn, reason, tier, raised_on, as_of, "
+            "updated_at) VALUES ('a1', 'SAFEGUARD', '100001', 'r', '', '2026-09-20', "
+            "'2026-09-25', now()), ('b1', 'SAFEGUARD', '100002', 'r', '', '2026-09-20', "
+            "'2026-09-25', now())"
+        )
+    )
+
+
+_STAND_IN = (
+    "CREATE TABLE IF NOT EXISTS restricted_flags (child_key varchar(64) NOT NULL, "
+    "flag varchar(16) NOT NULL, urn varchar(6) NOT NULL, reason text NOT NULL, "
+    "tier varchar(32) NOT NULL, raised_on date NOT NULL, as_of date NOT NULL, "
+    "updated_at timestamptz NOT NULL, PRIMARY KEY (child_key, flag))"
+)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    prefix = f"fst{uuid.uuid4().hex[:8]}"
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    urls = {db.name: f"{base}/{prefix}_{db.name}" for db in DATABASES}
+    plan = Plan.of(PG_ADMIN_URL, urls, prefix)
+    found = Cluster(plan, {})
+    lines: list[str] = []
+    try:
+        apply_roles(plan, {}, lines.append)
+        migrate_as_owners(plan, lines.append)
+        admin = found.as_role("admin", "read_model")
+        with admin.begin() as conn:
+            # The sensitive-flag table, until its migration is there (as its owner would).
+            conn.execute(text(f'SET LOCAL ROLE "{plan.role("owner")}"'))
+            conn.execute(text(_STAND_IN))
+        apply_grants(plan, BY_NAME["read_model"], lines.append)
+        with admin.begin() as conn:
+            _seed(conn)
+        yield found
+    finally:
+        for engine in found.engines.values():
+            engine.dispose()
+        admin_engine = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            for name in plan.databases.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for short in ("owner", "audit_owner", *LOGIN):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{plan.role(short)}"'))
+        admin_engine.dispose()
+
+
+def refused(engine: Engine, sql: str, scope: Principal | None = None) -> str:
+    """The error `sql` ends with (it must end with one): permission, RLS or connection."""
+    with pytest.raises(DBAPIError) as caught, engine.begin() as conn:
+        if scope is not None:
+            set_scope(conn, scope)
+        conn.execute(text(sql))
+    return str(caught.value.orig)
+
+
+def rows(engine: Engine, sql: str, scope: Principal | None = None) -> list[Any]:
+    with engine.begin() as conn:
+        if scope is not None:
+            set_scope(conn, scope)
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_no_role_is_superuser_or_bypasses_row_level_security(cluster: Cluster) -> None:
+    admin = cluster.as_role("admin", "read_model")
+    found = {
+        r[0]: r[1:]
+        for r in rows(
+            admin,
+            "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication, "
+            f"rolcanlogin FROM pg_roles WHERE rolname LIKE '{cluster.plan.prefix}\\_%'",
+        )
+    }
+    assert set(found) == {cluster.plan.role(r) for r in ("owner", "audit_owner", *LOGIN)}
+    for name, (superuser, bypass, createrole, createdb, replication, login) in found.items():
+        assert not (superuser or bypass or createrole or createdb or replication), name
+        assert login == (not name.endswith("owner")), name
+    for role in LOGIN:
+        for owner in ("owner", "audit_owner"):
+            member = rows(
+                admin,
+                f"SELECT pg_has_role('{cluster.plan.role(role)}', '{cluster.plan.role(owner)}', "
+                "'MEMBER')",
+            )
+            assert member == [(False,)], (role, owner)
+
+
+def test_the_owners_own_everything(cluster: Cluster) -> None:
+    for db in DATABASES:
+        owners = rows(
+            cluster.as_role("admin", db.name),
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind IN ('r', 'v')",
+        )
+        assert owners == [(cluster.plan.role(db.owner),)], db.name
+
+
+def test_the_dashboard_cannot_write_the_read_model(cluster: Cluster) -> None:
+    dashboard = cluster.as_role("dashboard", "read_model")
+    manager = Principal("m", "manager", None)
+    for sql in (
+        "UPDATE children SET indicators = 0 WHERE child_key = 'a1'",
+        "DELETE FROM children",
+        "INSERT INTO schools (urn, name, phase, pyramid, zone, updated_at) "
+        "VALUES ('999999', 'x', 'x', 'x', 'x', now())",
+        "TRUNCATE flag_changes",
+        "DROP TABLE children",
+    ):
+        assert "permission denied" in refused(dashboard, sql, manager) or "must be owner" in (
+            refused(dashboard, sql, manager)
+        ), sql
+
+
+def test_no_login_role_can_rewrite_the_audit_log(cluster: Cluster) -> None:
+    dashboard = cluster.as_role("dashboard", "audit")
+    with dashboard.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (at, username, role, action, page) "
+                "VALUES (now(), 'u', 'admin', 'view_child', '/')"
+            )
+        )
+    for role in LOGIN:
+        for sql in ("UPDATE audit_log SET username = 'x'", "DELETE FROM audit_log",
+                    "TRUNCATE audit_log"):  # fmt: skip
+            error = refused(cluster.as_role(role, "audit"), sql)
+            assert "permission denied" in error, (role, sql, error)
+    assert rows(dashboard, "SELECT count(*) FROM audit_log")[0][0] >= 1
+
+
+def test_the_dashboard_cannot_drop_or_disable_the_append_only_trigger(cluster: Cluster) -> None:
+    dashboard = cluster.as_role("dashboard", "audit")
+    for sql in (
+        "DROP TRIGGER audit_log_append_only ON audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DROP FUNCTION audit_log_append_only() CASCADE",
+        "DROP TABLE audit_log",
+    ):
+        assert "must be owner" in refused(dashboard, sql), sql
+    check_append_only(dashboard)  # in place: the dashboard starts
+
+
+def test_the_dashboard_refuses_to_start_without_the_trigger(cluster: Cluster) -> None:
+    admin = cluster.as_role("admin", "audit")
+    with admin.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    with pytest.raises(SystemExit, match="flagstream db roles"):
+        check_append_only(cluster.as_role("dashboard", "audit"))
+    with admin.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+    with pytest.raises(SystemExit, match="append-only"):
+        check_append_only(cluster.as_role("dashboard", "audit"))
+    apply_grants(cluster.plan, BY_NAME["audit"], lambda _line: None)  # puts it back
+    check_append_only(cluster.as_role("dashboard", "audit"))
+
+
+def test_bi_reads_only_the_bi_views(cluster: Cluster) -> None:
+    bi = cluster.as_role("bi", "read_model")
+    for database in ("identity", "audit", "ingest"):
+        assert "permission denied" in refused(cluster.as_role("bi", database), "SELECT 1")
+    for table in ("children", "flag_changes", "flag_history", "schools", "school_summary",
+                  "restricted_flags", "outcomes", "daily_counts", "zone_daily_counts"):  # fmt: skip
+        assert "permission denied" in refused(bi, f"SELECT * FROM {table}"), table
+    views = [r[0] for r in rows(bi, "SELECT viewname FROM pg_views WHERE viewname LIKE 'bi\\_%'")]
+    assert set(views) >= {"bi_schools", "bi_school_summary", "bi_flag_counts", "bi_daily_counts",
+                          "bi_reflagged", "bi_read_model_status"}  # fmt: skip
+    for view in views:
+        rows(bi, f"SELECT * FROM {view}")  # readable
+        columns = rows(
+            bi,
+            f"SELECT column_name FROM information_schema.columns WHERE table_name = '{view}'",
+        )
+        assert ("child_key",) not in columns, view
+    counts = rows(bi, "SELECT urn, flag, children FROM bi_flag_counts ORDER BY urn")
+    assert counts == [("100001", "ATTEND", 2), ("100002", "ATTEND", 1), ("100003", "ATTEND", 1)]
+
+
+def test_the_dashboard_sees_child_rows_only_in_the_viewers_scope(cluster: Cluster) -> None:
+    dashboard = cluster.as_role("dashboard", "read_model")
+    everyone = "SELECT child_key FROM children ORDER BY child_key"
+    assert rows(dashboard, everyone) == []  # no scope set: nothing
+    scopes = {
+        Principal("s", "school", "100001"): ["a1", "a2"],
+        Principal("d", "dsl", "100002"): ["b1"],
+        Principal("z", "zone", "North"): ["a1", "a2", "b1"],
+        Principal("z", "zone", "South"): ["c1"],
+        Principal("m", "manager", None): ["a1", "a2", "b1", "c1"],
+        Principal("a", "admin", None): ["a1", "a2", "b1", "c1"],
+    }
+    for who, keys in scopes.items():
+        for table in ("children", "flag_changes", "child_sources"):
+            sql = f"SELECT DISTINCT child_key FROM {table} ORDER BY child_key"
+            assert [r[0] for r in rows(dashboard, sql, who)] == keys, (who, table)
+    # A query naming another school's child directly still sees nothing.
+    school_a = Principal("s", "school", "100001")
+    assert rows(dashboard, "SELECT * FROM children WHERE child_key = 'c1'", school_a) == []
+    # Counts not per child are not filtered: the zone and school screens read them.
+    assert rows(dashboard, "SELECT count(*) FROM schools", school_a) == [(3,)]
+
+
+def test_restricted_flags_are_for_the_dsl_of_the_school_only(cluster: Cluster) -> None:
+    dashboard = cluster.as_role("dashboard", "read_model")
+    sql = "SELECT child_key FROM restricted_flags ORDER BY child_key"
+    for who in (
+        Principal("s", "school", "100001"),
+        Principal("z", "zone", "North"),
+        Principal("m", "manager", None),
+        Principal("a", "admin", None),
+        Principal("d", "dsl", "100003"),
+    ):
+        assert rows(dashboard, sql, who) == [], who
+    assert rows(dashboard, sql, Principal("d", "dsl", "100001")) == [("a1",)]
+    assert rows(dashboard, sql, Principal("d", "dsl", "100002")) == [("b1",)]
+
+
+def test_each_role_can_do_its_job(cluster: Cluster) -> None:
+    projector = cluster.as_role("projector", "read_model")
+    with projector.begin() as conn:
+        conn.execute(insert(tables.children), [_children_row("p1", "100003")])
+        conn.execute(text("UPDATE children SET indicators = 2 WHERE child_key = 'p1'"))
+        assert conn.scalar(text("SELECT count(*) FROM children")) == len(CHILDREN) + 1
+        conn.execute(text("DELETE FROM children WHERE child_key = 'p1'"))
+    ingest = cluster.as_role("ingest", "ingest")
+    with ingest.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ingest_ledger (source, day, kind, received, accepted, rejected, "
+                "published) VALUES ('s', '2026-09-25', 'k', 1, 1, 0, 0)"
+            )
+        )
+        conn.execute(text("DELETE FROM ingest_ledger"))
+    person = identity.Identity("k" * 64, "100001", "A123", "Ada", "Lovelace", AT)
+    with cluster.as_role("ingest", "identity").begin() as conn:
+        identity.record(conn, [person])
+        identity.record(conn, [person])  # the upsert: INSERT ... ON CONFLICT DO UPDATE
+    with cluster.as_role("dashboard", "identity").begin() as conn:
+        assert identity.lookup(conn, ["k" * 64])["k" * 64].surname == "Lovelace"
+    assert "permission denied" in refused(
+        cluster.as_role("dashboard", "identity"), "DELETE FROM identities"
+    )
+    for role, database in (("projector", "identity"), ("projector", "audit"),
+                           ("projector", "ingest"), ("ingest", "read_model"),
+                           ("ingest", "audit"), ("dashboard", "ingest")):  # fmt: skip
+        assert "permission denied" in refused(cluster.as_role(role, database), "SELECT 1"), (
+            role,
+            database,
+        )
+
+
+def test_tables_a_later_migration_adds_are_granted(cluster: Cluster) -> None:
+    with cluster.as_role("admin", "read_model").begin() as conn:
+        conn.execute(text(f'SET LOCAL ROLE "{cluster.plan.role("owner")}"'))
+        conn.execute(text("CREATE TABLE later_table (urn varchar(6))"))
+    with cluster.as_role("projector", "read_model").begin() as conn:
+        conn.execute(text("INSERT INTO later_table VALUES ('100001')"))
+    assert rows(cluster.as_role("dashboard", "read_model"), "SELECT * FROM later_table") == [
+        ("100001",)
+    ]
+    assert "permission denied" in refused(
+        cluster.as_role("bi", "read_model"), "SELECT * FROM later_table"
+    )
+
+
+def test_applying_the_roles_again_changes_nothing(cluster: Cluster) -> None:
+    apply_roles(cluster.plan, {"bi": "a-long-bi-password"}, lambda _line: None)
+    test_no_role_is_superuser_or_bypasses_row_level_security(cluster)
+    test_the_dashboard_sees_child_rows_only_in_the_viewers_scope(cluster)
+
+
+def test_the_dashboards_read_as_carries_the_viewers_scope(cluster: Cluster) -> None:
+    ctx = Context(
+        read_model=cluster.as_role("dashboard", "read_model"),
+        audit_db=cluster.as_role("dashboard", "audit"),
+        users={},
+        sender=None,  # type: ignore[arg-type]
+    )
+    school_a = Principal("s", "school", "100001")
+    with ctx.read_as(school_a) as conn:
+        assert [r["child_key"] for r in queries.school_children(conn, "100001")] == ["a1", "a2"]
+        # Without the page's own check, the second wall: another school's children are not there.
+        assert queries.school_children(conn, "100003") == []
+        assert queries.child(conn, "c1") is None
+    with ctx.read() as conn:  # no viewer: no child rows
+        assert queries.school_children(conn, "100001") == []
