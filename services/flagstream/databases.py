@@ -38,8 +38,9 @@ def _ingest() -> MetaData:
 
 
 def _identity() -> MetaData:
-    from . import identity
+    from . import identity, restricted
 
+    assert restricted.notifications.metadata is identity.metadata  # beside the identities
     return identity.metadata
 
 
