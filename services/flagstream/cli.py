@@ -40,6 +40,18 @@ def _run_file(text: str) -> Path:
     return path
 
 
+def _start_day(text: str) -> date:
+    """A first simulated day whose registers ingest would accept (domain/codes.py)."""
+    from .domain.codes import CODES_FROM
+
+    day = date.fromisoformat(text)
+    if day < CODES_FROM:
+        raise argparse.ArgumentTypeError(
+            f"{text}: registers before {CODES_FROM} (the national attendance codes) are refused"
+        )
+    return day
+
+
 def _stop_on_sigterm() -> None:
     # Turn SIGTERM into the same clean unwinding as Ctrl-C, so children are stopped.
     def _raise(_signum: int, _frame: object) -> None:
@@ -341,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=int, default=15, help="school days to simulate")
     gen.add_argument(
         "--start",
-        type=date.fromisoformat,
+        type=_start_day,
         default=DEMO_START,
         help="first day (YYYY-MM-DD); weekends are skipped",
     )
@@ -445,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=15, help="school days to send")
     demo.add_argument(
         "--start",
-        type=date.fromisoformat,
+        type=_start_day,
         default=DEMO_START,
         help="first simulated day (YYYY-MM-DD)",
     )

@@ -23,6 +23,7 @@ from flagstream.metrics import ServiceMetrics
 
 from . import bodies
 from .avro_bodies import PartnerSchema
+from .fields import source_problem
 from .intake import IdempotencyKeyReused, Intake, Upload, identities_of
 from .keys import KeyStore, Partner, key_from_headers
 from .kinds import BY_NAME, KINDS, Kind
@@ -89,7 +90,7 @@ def create_app(
     def parse(kind: Kind, request: Request, body: bytes) -> bodies.Parsed:
         media = bodies.media_type(request.headers.get("content-type"))
         if media == bodies.CSV:
-            return bodies.parse_csv(body, limits.max_records)
+            return bodies.parse_csv(body, limits.max_records, request.headers.get("content-type"))
         if media == bodies.AVRO:
             return bodies.parse_avro(body, schemas[kind.name], limits.max_records, registry)
         return bodies.parse_json(body, kind.records_field, limits.max_records)
@@ -100,8 +101,9 @@ def create_app(
         parsed = parse(kind, request, body)
         authorise(partner, kind, [urn] if urn is not None else [_urn_of(r) for r in parsed.records])
         source = parsed.source or request.query_params.get("source") or kind.default_source
-        if len(source) > 100:
-            raise Refused(422, "invalid_source", "source is at most 100 characters")
+        problem = source_problem(source)
+        if problem is not None:
+            raise Refused(422, "invalid_source", problem)
         key = request.headers.get("idempotency-key")
         if key is not None and not 0 < len(key) <= 200:
             raise Refused(400, "invalid_idempotency_key", "Idempotency-Key is 1-200 characters")
@@ -123,8 +125,11 @@ def create_app(
             raise Refused(
                 409, "idempotency_key_reused", "that key was used for another body"
             ) from None
+        receipt = outcome.receipt
+        if parsed.encoding is not None:  # the same for a replay: it is read off the same body
+            receipt = {**receipt, "encoding": parsed.encoding}
         if outcome.replayed:
-            return JSONResponse(outcome.receipt, outcome.status, {"Idempotent-Replayed": "true"})
+            return JSONResponse(receipt, outcome.status, {"Idempotent-Replayed": "true"})
         for r in outcome.receipt["rejections"]:
             metrics.rejected.labels(r["reason"]).inc()
         metrics.events_in.labels(kind.name).inc(outcome.receipt["received"])
@@ -132,7 +137,7 @@ def create_app(
         if kind.name == "enrolment" and identities is not None and outcome.accepted:
             # The only place a UPN (and name) is kept: the identity store, never a topic.
             identities(identities_of(outcome.accepted))
-        return JSONResponse(outcome.receipt, outcome.status)
+        return JSONResponse(receipt, outcome.status)
 
     def refuse(kind: Kind, request: Request, urn: str | None, exc: Refused) -> Response:
         # Counted per source and day; before authentication the client's own words (source,
@@ -292,7 +297,7 @@ def _urn_of(record: Any) -> str | None:
 
 def _refusal_source(kind: Kind, given: str | None, urn: str | None) -> str:
     """The ledger source of a refused request, as an accepted one would be counted."""
-    source = given if given and len(given) <= 100 else kind.default_source
+    source = given if given and source_problem(given) is None else kind.default_source
     if urn is None:
         return source
     return f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"

@@ -82,10 +82,17 @@ class PartnerSchema:
         return json.dumps(self.schema, indent=2)
 
     def decode_body(self, data: bytes, most: int) -> list[dict[str, Any]]:
-        """Records from concatenated single-object encodings; at most `most` of them."""
+        """Records from concatenated single-object encodings; at most `most` of them. Bytes
+        after a record that do not start another (C3 01) are trailing_bytes."""
         reader = _Reader(data)
         out: list[dict[str, Any]] = []
         while not reader.done():
+            if out and not reader.starts_with(SINGLE_OBJECT):
+                # After a record, only another record's C3 01 may follow; anything else was
+                # left over (a wrong length, a stray newline), not a second record cut short.
+                raise AvroBodyError(
+                    "trailing_bytes", f"{reader.left()} bytes after record {len(out) - 1}"
+                )
             if len(out) >= most:
                 raise AvroBodyError("too_many_records", f"more than {most} records")
             head = reader.take(len(self.header), "single-object header")
@@ -127,6 +134,9 @@ class _Reader:
 
     def left(self) -> int:
         return len(self._data) - self._pos
+
+    def starts_with(self, prefix: bytes) -> bool:
+        return self._data[self._pos : self._pos + len(prefix)] == prefix
 
     def take(self, n: int, what: str) -> bytes:
         if n < 0 or n > self.left():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -40,10 +41,32 @@ class BodyError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """The records of a body and the source it names (None: use the default)."""
+    """The records of a body, the source it names (None: use the default) and, for CSV, the
+    character encoding it was read in."""
 
     records: list[Any]
     source: str | None
+    encoding: str | None = None
+
+
+# Character sets a CSV body may declare (charset=), by Python codec name -> the name receipts
+# give. MIS exports are UTF-8 (often with a BOM), Windows-1252 ("ANSI" in Excel and SIMS),
+# ISO-8859-1, or UTF-16 with a BOM (Excel's "Unicode text").
+_CHARSETS: Final = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "ascii": "us-ascii",
+    "cp1252": "windows-1252",
+    "iso8859-1": "iso-8859-1",
+    "utf-16": "utf-16",
+    "utf-16-le": "utf-16le",
+    "utf-16-be": "utf-16be",
+}
+_BOMS: Final = (
+    (codecs.BOM_UTF8, "utf-8", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16be"),
+)
 
 
 def parse_json(body: bytes, records_field: str, most: int) -> Parsed:
@@ -63,13 +86,61 @@ def parse_json(body: bytes, records_field: str, most: int) -> Parsed:
     return Parsed(records, source)
 
 
-def parse_csv(body: bytes, most: int) -> Parsed:
-    """A header row of field names, then one record per row; blank cells are missing values.
-    Lists (outcome_areas) are ';'-separated in one cell."""
+def charset(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type, if any."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower() or None
+    return None
+
+
+def decode_csv(body: bytes, declared: str | None) -> tuple[str, str]:
+    """(text, encoding name) of a CSV body: the declared charset if any; else by its byte
+    order mark; else strict UTF-8; else Windows-1252 (which reads ISO-8859-1 text the same in
+    every printable character)."""
+    if declared is not None:
+        try:
+            codec = codecs.lookup(declared).name
+        except LookupError:
+            codec = ""
+        if codec not in _CHARSETS:
+            raise BodyError("unsupported_media_type", f"charset {declared[:40]!r} is not supported")
+        text, name = _decode(body, codec)
+        return text.removeprefix("\ufeff"), name  # a BOM beside a declared charset is no text
+    for bom, codec, name in _BOMS:
+        if body.startswith(bom):
+            return _decode(body[len(bom) :], codec)[0], name
     try:
-        text = body.decode("utf-8-sig")
+        return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        raise BodyError("malformed_csv", "CSV must be UTF-8") from None
+        pass
+    try:
+        return body.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:  # 81 8D 8F 90 9D have no character in Windows-1252
+        raise BodyError(
+            "malformed_csv", "CSV is neither UTF-8 nor Windows-1252: send charset= with it"
+        ) from None
+
+
+def _decode(body: bytes, codec: str) -> tuple[str, str]:
+    try:
+        return body.decode(codec), _CHARSETS[codec]
+    except UnicodeDecodeError as exc:
+        where = f"byte {exc.start}"
+        raise BodyError(
+            "malformed_csv", f"CSV is not valid {_CHARSETS[codec]} at {where}"
+        ) from None
+
+
+def parse_csv(body: bytes, most: int, content_type: str | None = None) -> Parsed:
+    """A header row of field names, then one record per row; blank cells are missing values.
+    Lists (outcome_areas) are ';'-separated in one cell. The encoding: decode_csv."""
+    text, encoding = decode_csv(body, charset(content_type))
+    if "\0" in text:
+        raise BodyError(
+            "malformed_csv", f"CSV read as {encoding} has NUL characters: UTF-16 without a BOM?"
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -88,7 +159,7 @@ def parse_csv(body: bytes, most: int) -> Parsed:
             records.append({n: (c.strip() or None) for n, c in zip(names, row, strict=False)})
     except csv.Error as exc:
         raise BodyError("malformed_csv", f"line {reader.line_num}: {exc}") from None
-    return Parsed(records, None)
+    return Parsed(records, None, encoding)
 
 
 def parse_avro(

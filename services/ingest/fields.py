@@ -20,8 +20,11 @@ Reason = Literal[
     "invalid_urn",
     "invalid_date",
     "date_in_future",
+    "date_too_old",
     "invalid_session",
     "unknown_attendance_code",
+    "code_retired",
+    "code_not_yet_valid",
     "invalid_nc_year",
     "invalid_sex",
     "invalid_month_of_birth",
@@ -36,6 +39,9 @@ Reason = Literal[
     "invalid_event_id",
     "too_long",
     "duplicate_event",
+    # A raw Kafka record whose `source` header is not printable text of 1-100 characters (over
+    # HTTP such a source refuses the whole request).
+    "invalid_source",
     # A record on a partner's raw Kafka topic that cannot be decoded (over HTTP these refuse
     # the whole body instead).
     "malformed_avro",
@@ -46,6 +52,11 @@ Reason = Literal[
 REASONS: tuple[str, ...] = get_args(Reason)
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones differ; a day later is an error
 MAX_TEXT = 2000  # longest free-text field kept (circumstances, names)
+MAX_SOURCE = 100  # longest `source` (a sending system's name, printed by the ledger)
+# No record's date is before this: UPNs, which key every record, date from 1999 (check), so an
+# older date is a typing or export error (1900-01-01 is a common "no date" filler). Register
+# marks have a later floor, the national attendance codes' start (domain.codes.CODES_FROM).
+OLDEST = date(2000, 1, 1)
 _URN = re.compile(r"[0-9]{6}")
 
 
@@ -121,28 +132,42 @@ def urn(value: object) -> str:
     return result
 
 
-def day(value: object, field: str) -> date:
-    """A YYYY-MM-DD date."""
+def day(value: object, field: str, oldest: date = OLDEST) -> date:
+    """A YYYY-MM-DD date, not before `oldest`."""
     result = required(value, field)
     try:
-        return date.fromisoformat(result)
+        parsed = date.fromisoformat(result)
     except ValueError:
         raise Reject("invalid_date", field, f"{field} must be a date, YYYY-MM-DD") from None
+    if parsed < oldest:
+        raise Reject("date_too_old", field, f"{field} cannot be before {oldest.isoformat()}")
+    return parsed
 
 
-def optional_day(value: object, field: str) -> date | None:
+def optional_day(value: object, field: str, oldest: date = OLDEST) -> date | None:
     """A date, or None when absent or blank."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return day(value, field)
+    return day(value, field, oldest)
 
 
-def past_day(value: object, field: str, stamp: Stamp) -> date:
-    """A date no later than tomorrow (by the edge's clock)."""
-    result = day(value, field)
+def past_day(value: object, field: str, stamp: Stamp, oldest: date = OLDEST) -> date:
+    """A date from `oldest` to tomorrow (by the edge's clock)."""
+    result = day(value, field, oldest)
     if result > (stamp.recorded_at + FUTURE_TOLERANCE).date():
         raise Reject("date_in_future", field, f"{field} cannot be in the future")
     return result
+
+
+def source_problem(source: str) -> str | None:
+    """What is wrong with a sender's `source` name, or None: it is printed by the ledger and
+    `flagstream reconcile`, so it must be printable text (no control, format or line-break
+    characters) of 1-MAX_SOURCE characters."""
+    if not 0 < len(source) <= MAX_SOURCE:
+        return f"source is 1-{MAX_SOURCE} characters"
+    if not source.isprintable():
+        return "source must be printable text (no control characters)"
+    return None
 
 
 def not_before(later: date | None, earlier: date, reason: Reason, field: str) -> date | None:

@@ -91,3 +91,10 @@ class Receipt(BaseModel):
     accepted: int
     rejected: int
     rejections: list[Rejection]
+    encoding: str | None = Field(
+        None,
+        description="CSV bodies only: the character encoding the body was read in - the "
+        "Content-Type's charset, else found by byte order mark, else utf-8 if it decodes as "
+        "UTF-8, else windows-1252 (utf-8, utf-16le, utf-16be, windows-1252, iso-8859-1, "
+        "us-ascii, utf-16)",
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import get_args
 
-from flagstream.domain.codes import is_known
+from flagstream.domain.codes import CODES_2024, CODES_FROM, REPLACED_BY, VALID_UNTIL, validity
 from flagstream.domain.events import (
     AttendanceMarkRecorded,
     EnrolmentRecorded,
@@ -24,18 +24,17 @@ __all__ = ["REASONS", "Invalid", "Reason", "Stamp", "check", "enrolment", "mark"
 
 _MONTH = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")
 _SESSION_START = {"AM": time(9, 0), "PM": time(13, 30)}
+OLDEST_BIRTH_YEARS = 30  # pupils are 2-25 (nursery to an EHC plan's end); older is an error
 
 
 def mark(raw: MarkIn, urn: str, key: Callable[[str], str], stamp: Stamp) -> AttendanceMarkRecorded:
     """A validated mark event; raises Reject."""
     child_key = f.child_key(raw.upn, key)
-    day = f.past_day(raw.date, "date", stamp)
+    day = f.past_day(raw.date, "date", stamp, oldest=CODES_FROM)
     session = f.required(raw.session, "session").upper()
     if session not in ("AM", "PM"):
         raise Reject("invalid_session", "session", "session must be AM or PM")
-    code = f.required(raw.code, "code")
-    if not is_known(code):
-        raise Reject("unknown_attendance_code", "code", f"'{code[:8]}' is not a current DfE code")
+    code = _code(f.required(raw.code, "code"), day)
     return AttendanceMarkRecorded(
         event_id=f.event_id(raw.event_id, stamp),
         source=stamp.source,
@@ -47,6 +46,30 @@ def mark(raw: MarkIn, urn: str, key: Callable[[str], str], stamp: Stamp) -> Atte
         session=session,  # type: ignore[arg-type]
         code=code,
     )
+
+
+def _code(code: str, on: date) -> str:
+    """A DfE code valid on the mark's date: the 2024 set from 19 August 2024, the earlier one
+    before (codes.py)."""
+    valid = validity(code, on)
+    if valid == "unknown":
+        raise Reject("unknown_attendance_code", "code", f"'{code[:8]}' is not a DfE code")
+    if valid == "retired":
+        instead = REPLACED_BY[code]
+        while instead in VALID_UNTIL and on >= VALID_UNTIL[instead]:  # F became H, then C
+            instead = REPLACED_BY[instead]
+        raise Reject(
+            "code_retired",
+            "code",
+            f"'{code}' was retired on {VALID_UNTIL[code].isoformat()}; use {instead} or another",
+        )
+    if valid == "not_yet_valid":
+        raise Reject(
+            "code_not_yet_valid",
+            "code",
+            f"'{code}' is valid from {CODES_2024.isoformat()}; use the code of the time",
+        )
+    return code
 
 
 def enrolment(raw: EnrolmentIn, key: Callable[[str], str], stamp: Stamp) -> EnrolmentRecorded:
@@ -65,6 +88,12 @@ def enrolment(raw: EnrolmentIn, key: Callable[[str], str], stamp: Stamp) -> Enro
     month = f.required(raw.month_of_birth, "month_of_birth")
     if not _MONTH.fullmatch(month):
         raise Reject("invalid_month_of_birth", "month_of_birth", "month_of_birth is YYYY-MM")
+    if int(month[:4]) < stamp.recorded_at.year - OLDEST_BIRTH_YEARS:
+        raise Reject(
+            "date_too_old",
+            "month_of_birth",
+            f"month_of_birth is more than {OLDEST_BIRTH_YEARS} years ago",
+        )
     joined = f.day(raw.joined_on, "joined_on")
     left = f.not_before(
         f.optional_day(raw.left_on, "left_on"), joined, "left_before_joined", "left_on"

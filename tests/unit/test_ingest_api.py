@@ -37,7 +37,7 @@ def test_register_accepts_and_rejects_each_record_with_a_reason(ingest: Ingest) 
     assert [(x["index"], x["reason"]) for x in body["rejections"]] == [
         (1, "invalid_upn_check_letter"),
         (2, "invalid_session"),
-        (3, "unknown_attendance_code"),
+        (3, "code_retired"),
         (4, "invalid_date"),
         (5, "date_in_future"),
         (6, "missing_field"),

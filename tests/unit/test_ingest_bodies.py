@@ -67,14 +67,12 @@ def test_avro_single_object_bodies(ingest: Ingest) -> None:
     good = {"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/", "event_id": None}
     avro = {"Content-Type": "application/vnd.apache.avro+binary"}
     r = ingest.post("/v1/schools/100001/register", _avro(good, {**good, "code": "H"}), headers=avro)
-    assert (
-        r.json()["accepted"] == 1
-        and r.json()["rejections"][0]["reason"] == "unknown_attendance_code"
-    )
+    assert r.json()["accepted"] == 1 and r.json()["rejections"][0]["reason"] == "code_retired"
     body = _avro(good)
     for bad, reason in (
         (body[:-3], "truncated_avro"),
-        (body + b"\x00", "truncated_avro"),  # a second record that is only a byte
+        (body + b"\x00", "trailing_bytes"),  # a byte after the record, not C3 01
+        (body + b"\xc3\x01\x00", "truncated_avro"),  # a second record cut short
         (b"\xc3\x01" + b"\x00" * 8 + body[10:], "unknown_schema"),
         (b"{}" + body, "malformed_avro"),
     ):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from flagstream.domain.codes import CODES_2024
 from flagstream.domain.events import Session
 
 from .model import County, RawMark, Register
@@ -41,6 +42,13 @@ _AUTH_AM: Final = _pool({"M": 55, "I": 45})  # appointment, or unwell first thin
 _UNAUTH_AM: Final = _pool({"U": 60, "O": 40})  # U: arrived after the register closed
 _AUTH_PM: Final = _pool({"I": 50, "M": 50})  # sent home ill, or an afternoon appointment
 _UNAUTH_PM: Final = ("O",)
+# Before 19 August 2024 registers used the earlier code set (domain/codes.py): each code the
+# simulation draws that is new in 2024 becomes the old code of the same statistical category,
+# so a run from an earlier --start has the same attendance. (J1's forerunner J counted as
+# attendance, so an interview drawn as an absence is C, "other authorised circumstances".)
+_BEFORE_2024: Final = {"C1": "C", "C2": "C", "J1": "C", "K": "B", "Q": "Y"} | {
+    f"Y{n}": "Y" for n in range(1, 8)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +195,7 @@ def registers(
     pending: dict[str, list[RawMark]] = {}
     for i, day in enumerate(dates):
         last = i == days - 1
+        old_codes = day < CODES_2024
         # A mover is simulated in their first school's place, so every other pupil sees
         # the same random draws as without moves; their marks go to the new school's
         # register, so the day's registers are sent once every school's marks are known.
@@ -200,6 +209,8 @@ def registers(
             fixes: list[RawMark] = []
             for child in roll:
                 am, pm, absent = _codes(rnd, child, i, trip)
+                if old_codes:
+                    am, pm = _BEFORE_2024.get(am, am), _BEFORE_2024.get(pm, pm)
                 corrected = absent and rnd() < _CORRECTION
                 into, into_fixes = marks, fixes
                 if i >= child.moves_on:
