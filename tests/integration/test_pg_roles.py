@@ -375,3 +375,26 @@ def test_the_dashboards_read_as_carries_the_viewers_scope(cluster: Cluster) -> N
         assert queries.child(conn, "c1") is None
     with ctx.read() as conn:  # no viewer: no child rows
         assert queries.school_children(conn, "100001") == []
+
+
+def test_every_service_starts_under_its_own_role(cluster: Cluster) -> None:
+    """What each service does to its databases at start passes as its own role once
+    `flagstream migrate --admin-url` has run: no DDL is left for it to do."""
+    from dashboard.audit import create_audit_schema
+    from flagstream.schema import create_tables
+    from ingest import db as ingest_db
+    from ingest.keys import create_key
+    from ingest.store import Store
+    from projector.db import create_schema
+
+    create_schema(cluster.as_role("projector", "read_model"))
+    Store(cluster.as_role("ingest", "ingest"))
+    create_key(cluster.as_role("ingest", "ingest"), "test", "all")
+    ingest_db.identity_writer(cluster.as_role("ingest", "identity"))
+    restricted = getattr(ingest_db, "restricted_writer", None)
+    if restricted is not None:
+        restricted(cluster.as_role("ingest", "identity"))
+    create_schema(cluster.as_role("dashboard", "read_model"))
+    create_tables(identity.metadata, cluster.as_role("dashboard", "identity"))
+    create_audit_schema(cluster.as_role("dashboard", "audit"))
+    check_append_only(cluster.as_role("dashboard", "audit"))

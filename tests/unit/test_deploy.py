@@ -19,7 +19,7 @@ from flagstream.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "deploy/Dockerfile"
-FLAGSTREAM_SERVICES = {"topics", "ingest", "validator", "flagger", "projector", "dashboard"}
+FLAGSTREAM_SERVICES = {"db", "topics", "ingest", "validator", "flagger", "projector", "dashboard"}
 # Prometheus job -> the Settings field holding the port that job's /metrics is served on.
 METRICS_PORT_FIELDS = {
     "ingest": "ingest_port",
