@@ -32,7 +32,7 @@ CSV_COLUMNS = (
 
 def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]:
     """Flagged children, most indicators first, labelled as this viewer may see them."""
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, "indicators", True, flagged_only=True)
     shown = people.labels(ctx, who, [r["child_key"] for r in rows])
     for row in rows:

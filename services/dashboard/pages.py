@@ -38,7 +38,7 @@ Who = Annotated[Principal, Depends(viewer)]
 def county(request: Request, ctx: Ctx, who: Who) -> Response:
     if not who.can_see_county():
         return RedirectResponse(who.home(), status_code=303)
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         zones = queries.zone_counts(conn)
         series = queries.trends(conn)
         today = queries.latest_register_day(conn)
@@ -58,7 +58,7 @@ def county(request: Request, ctx: Ctx, who: Who) -> Response:
 @router.get("/zones/{zone}")
 def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
     forbid(who.can_see_zone(zone))
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         schools = queries.school_counts(conn, zone)
         if not schools:
             raise HTTPException(404, f"No zone called {zone!r}.")
@@ -82,7 +82,7 @@ def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
 
 
 def _school_or_403(ctx: Context, who: Principal, urn: str) -> queries.School:
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         found = queries.school(conn, urn)
     forbid(found is not None and who.can_see_school(urn, found.zone))
     assert found is not None
@@ -98,7 +98,7 @@ def _table_data(
     flag: str | None,
     year: int | None,
 ) -> dict[str, Any]:
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, sort, desc, flag or None, year)
     shown = people.labels(ctx, who, [r["child_key"] for r in rows])
     for row in rows:
@@ -139,7 +139,7 @@ def school(
 ) -> Response:
     found = _school_or_403(ctx, who, urn)
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         fresh = queries.freshness_of(conn, urn)
     if who.sees_names():
         ctx.record(who, request, "view_school_list", urn=urn, rows=len(table["rows"]))
@@ -166,7 +166,7 @@ def school_table(
 
 
 def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         row = queries.child(conn, child_key)
         found = queries.school(conn, row["urn"]) if row else None
     forbid(found is not None and who.can_see_school(found.urn, found.zone))
@@ -178,7 +178,7 @@ def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[st
 def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") -> Response:
     row, found = _child_or_403(ctx, who, child_key)
     ctx.record(who, request, "view_child", child_key=child_key, urn=found.urn)
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         history = queries.flag_history(conn, child_key)
         timeline = queries.outcome_timeline(conn, child_key)
     for f in queries.FLAG_COLUMNS:
@@ -208,7 +208,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
 def child_outcomes(child_key: str, request: Request, ctx: Ctx, who: Who) -> Response:
     """The outcomes timeline alone, polled by live.js until a new outcome is projected."""
     _child_or_403(ctx, who, child_key)
-    with ctx.read() as conn:
+    with ctx.read_as(who) as conn:
         timeline = queries.outcome_timeline(conn, child_key)
     return ctx.render(request, "_outcomes.html", who, timeline=timeline)  # type: ignore[no-any-return]
 
