@@ -18,6 +18,7 @@ from .authz import Principal
 from .outcomes import OutcomeSender
 from .scope import set_scope
 from .security import LoginLimiter, csrf_token
+from .sessions import SessionStore
 from .users import User
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +39,7 @@ class NotSignedIn(Exception):
 
 @dataclass
 class Context:
-    """Engines, users, the outcome sender and the templates."""
+    """Engines, users, sessions, the outcome sender and the templates."""
 
     read_model: Engine
     audit_db: Engine
@@ -48,12 +49,21 @@ class Context:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     clock: Callable[[], datetime] = _utc_now
     live_interval_ms: int = 3000
+    sessions: SessionStore | None = None  # None: the default policy, in the audit database
+    leaver_school_days: int = 20
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )
 
     def __post_init__(self) -> None:
         self.templates.env.filters["flag"] = flag_label
+        if self.sessions is None:
+            self.sessions = SessionStore(self.audit_db)
+
+    @property
+    def session_store(self) -> SessionStore:
+        assert self.sessions is not None  # set in __post_init__
+        return self.sessions
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -70,19 +80,32 @@ class Context:
             set_scope(conn, who)
             yield conn
 
-    def principal(self, request: Request) -> Principal:
-        """The signed-in user, re-read from the users file's entries on every request."""
-        user = self.users.get(request.session.get("user", ""))
+    def principal(self, request: Request, active: bool = True) -> Principal:
+        """The signed-in user: the session checked in the store and its user in the users
+        file on every request. `active=False` for requests the page makes by itself (live
+        polling), which must not keep an idle session alive."""
+        token = request.session.get("sid")
+        if not isinstance(token, str):
+            raise NotSignedIn
+        user = self.session_store.resume(token, self.users, self.clock(), active)
         if user is None:
             raise NotSignedIn
         return Principal.of(user)
 
-    def record(self, who: Principal, request: Request, action: str, **what: Any) -> None:
-        """Append an audit row before the page is shown (no row, no page)."""
+    def record(
+        self,
+        who: Principal | None,
+        request: Request,
+        action: str,
+        username: str | None = None,
+        **what: Any,
+    ) -> None:
+        """Append an audit row before the page is shown (no row, no page); `username` names
+        who tried when nobody is signed in (a failed sign-in)."""
         entry = audit.AuditEntry(
             at=self.clock(),
-            username=who.username,
-            role=who.role,
+            username=who.username if who else (username or ""),
+            role=who.role if who else "",
             action=action,
             page=request.url.path,
             **what,

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from . import audit, people, queries
+from . import audit, leavers, people, queries
 from .authz import Principal, redact_reason
 from .context import Context, forbid
 from .pages import Ctx, Who, _school_or_403
@@ -34,7 +34,8 @@ def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]
     """Flagged children, most indicators first, labelled as this viewer may see them."""
     with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, "indicators", True, flagged_only=True)
-    shown = people.labels(ctx, who, [r["child_key"] for r in rows])
+        rows = leavers.list_as_shown(conn, rows, urn, ctx.leaver_school_days, flagged_only=True)
+    shown = leavers.label(people.labels(ctx, who, [r["child_key"] for r in rows]), rows)
     for row in rows:
         row["label"] = shown[row["child_key"]].label
         row["upn"] = shown[row["child_key"]].upn
@@ -95,4 +96,5 @@ def audit_page(request: Request, ctx: Ctx, who: Who) -> Response:
     forbid(who.can_read_audit())
     with ctx.audit_db.connect() as conn:
         entries = audit.recent(conn)
+    ctx.record(who, request, "view_audit", rows=len(entries))
     return ctx.render(request, "audit.html", who, entries=entries)  # type: ignore[no-any-return]

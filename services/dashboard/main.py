@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -18,7 +19,8 @@ from .audit_guard import check_append_only
 from .context import Context
 from .outcomes import IngestOutcomeSender
 from .security import LoginLimiter
-from .users import UsersFileError, load_users
+from .sessions import SessionStore
+from .users import UsersFile, UsersFileError
 
 log = logging.getLogger("flagstream.dashboard")
 
@@ -32,7 +34,7 @@ def build(settings: Settings) -> FastAPI:
             "`python -c 'import secrets; print(secrets.token_hex(32))'`."
         )
     try:
-        users = load_users(settings.dashboard_users_file)
+        users = UsersFile(settings.dashboard_users_file)  # Re-read whenever it changes.
     except UsersFileError as exc:
         raise SystemExit(str(exc)) from None
     if not users:
@@ -47,6 +49,15 @@ def build(settings: Settings) -> FastAPI:
     audit_db = make_engine(settings.dashboard_audit_database_url)
     create_audit_schema(audit_db)
     check_append_only(audit_db)  # refuses to start if the log could be rewritten
+    sessions = SessionStore(
+        audit_db,
+        lifetime=timedelta(hours=settings.dashboard_session_hours),
+        idle=timedelta(minutes=settings.dashboard_idle_minutes),
+    )
+    # Removing a login or changing its role, scope or password ends its sessions at once,
+    # including those opened before a restart.
+    users.on_change = lambda now_users: _ended(sessions.end_changed(now_users, _now()))
+    _ended(sessions.end_changed(users, _now()))
     ctx = Context(
         read_model=read_model,
         audit_db=audit_db,
@@ -54,10 +65,21 @@ def build(settings: Settings) -> FastAPI:
         sender=IngestOutcomeSender(settings.dashboard_ingest_url),
         identity_db=identity_db,
         limiter=LoginLimiter(settings.dashboard_login_max_failures),
+        sessions=sessions,
+        leaver_school_days=settings.dashboard_leaver_school_days,
     )
     return create_app(
         ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies
     )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ended(count: int) -> None:
+    if count:
+        log.warning("users file changed: %d session(s) of removed or changed users ended", count)
 
 
 def run(settings: Settings) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from . import charts, people, queries
+from . import charts, leavers, people, queries
 from .authz import Principal, redact_reason
 from .context import Context, forbid
 from .outcomes import RESPONSES, STATUSES, OutcomeForm, SendError
@@ -32,6 +32,14 @@ def viewer(request: Request) -> Principal:
 
 
 Who = Annotated[Principal, Depends(viewer)]
+
+
+def poller(request: Request) -> Principal:
+    return ctx_of(request).principal(request, active=False)
+
+
+# For the fragments live.js fetches by itself: they do not keep an idle session alive.
+Polled = Annotated[Principal, Depends(poller)]
 
 
 @router.get("/")
@@ -100,7 +108,10 @@ def _table_data(
 ) -> dict[str, Any]:
     with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, sort, desc, flag or None, year)
-    shown = people.labels(ctx, who, [r["child_key"] for r in rows])
+        rows = leavers.list_as_shown(
+            conn, rows, urn, ctx.leaver_school_days, flag, False, sort, desc
+        )
+    shown = leavers.label(people.labels(ctx, who, [r["child_key"] for r in rows]), rows)
     for row in rows:
         for f in queries.FLAG_COLUMNS:
             row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
@@ -141,8 +152,7 @@ def school(
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
     with ctx.read_as(who) as conn:
         fresh = queries.freshness_of(conn, urn)
-    if who.sees_names():
-        ctx.record(who, request, "view_school_list", urn=urn, rows=len(table["rows"]))
+    ctx.record(who, request, "view_school_list", urn=urn, rows=len(table["rows"]))
     return ctx.render(  # type: ignore[no-any-return]
         request, "school.html", who, school=found, fresh=fresh, **table
     )
@@ -153,7 +163,7 @@ def school_table(
     urn: str,
     request: Request,
     ctx: Ctx,
-    who: Who,
+    who: Polled,
     sort: SortParam = "indicators",
     dir: str = "desc",
     flag: str = "",
@@ -162,12 +172,14 @@ def school_table(
     """The child table alone, polled by live.js so new marks show without a reload."""
     _school_or_403(ctx, who, urn)
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
+    ctx.record(who, request, "live_school_list", urn=urn, rows=len(table["rows"]))
     return ctx.render(request, "_children_table.html", who, fragment=True, **table)  # type: ignore[no-any-return]
 
 
 def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:
     with ctx.read_as(who) as conn:
         row = queries.child(conn, child_key)
+        row = leavers.child_as_shown(conn, row, ctx.leaver_school_days) if row else None
         found = queries.school(conn, row["urn"]) if row else None
     forbid(found is not None and who.can_see_school(found.urn, found.zone))
     assert row is not None
@@ -179,7 +191,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
     row, found = _child_or_403(ctx, who, child_key)
     ctx.record(who, request, "view_child", child_key=child_key, urn=found.urn)
     with ctx.read_as(who) as conn:
-        history = queries.flag_history(conn, child_key)
+        history = leavers.history_as_shown(queries.flag_history(conn, child_key), row)
         timeline = queries.outcome_timeline(conn, child_key)
     for f in queries.FLAG_COLUMNS:
         row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
@@ -192,7 +204,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         who,
         child=row,
         school=found,
-        shown=people.labels(ctx, who, [child_key])[child_key],
+        shown=leavers.label(people.labels(ctx, who, [child_key]), [row])[child_key],
         flags=queries.FLAG_COLUMNS,
         history=history,
         timeline=timeline,
@@ -205,9 +217,10 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
 
 
 @router.get("/children/{child_key}/outcomes")
-def child_outcomes(child_key: str, request: Request, ctx: Ctx, who: Who) -> Response:
+def child_outcomes(child_key: str, request: Request, ctx: Ctx, who: Polled) -> Response:
     """The outcomes timeline alone, polled by live.js until a new outcome is projected."""
-    _child_or_403(ctx, who, child_key)
+    _row, found = _child_or_403(ctx, who, child_key)
+    ctx.record(who, request, "live_outcomes", child_key=child_key, urn=found.urn)
     with ctx.read_as(who) as conn:
         timeline = queries.outcome_timeline(conn, child_key)
     return ctx.render(request, "_outcomes.html", who, timeline=timeline)  # type: ignore[no-any-return]
@@ -236,6 +249,8 @@ def record_outcome(
         raise HTTPException(
             409, "This child is not in the identity store yet, so ingest cannot key the outcome."
         )
+    what = f"event {event_id}: {response} / {status} on {recorded_on}"
+    ctx.record(who, request, "record_outcome", child_key=child_key, urn=found.urn, detail=what)
     try:
         ctx.sender.send(
             OutcomeForm(str(event_id), upn, found.urn, response, status, who.username, recorded_on)

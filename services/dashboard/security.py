@@ -6,7 +6,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -14,42 +14,63 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class LoginLimiter:
-    """At most `max_failures` failed logins per user name and per client in `window_s`."""
+    """At most `max_failures` failed logins per user name and per client in `window_s`.
+
+    Memory is bounded: a key is forgotten once its newest failure is older than the window,
+    and at most `max_keys` keys are kept (the one whose latest failure is oldest goes first),
+    so a flood of made-up user names cannot grow the process.
+    """
 
     def __init__(
         self,
         max_failures: int = 5,
         window_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 10_000,
     ) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
+        self.max_keys = max_keys
         self._clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        # Ordered by each key's latest failure, oldest first, so expiry pops from the front.
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _expire(self, now: float) -> None:
+        while self._failures:
+            key, q = next(iter(self._failures.items()))
+            if q[-1] > now - self.window_s:
+                return
+            del self._failures[key]
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until another attempt is allowed (0 = allowed now)."""
         now = self._clock()
         with self._lock:
+            self._expire(now)
             wait = 0.0
             for key in keys:
-                q = self._prune(key, now)
-                if len(q) >= self.max_failures:
-                    wait = max(wait, q[0] + self.window_s - now)
+                q = self._failures.get(key)
+                if q is None:
+                    continue
+                recent = [t for t in q if t > now - self.window_s]
+                if len(recent) >= self.max_failures:
+                    wait = max(wait, recent[-self.max_failures] + self.window_s - now)
             return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, *keys: str) -> None:
         now = self._clock()
         with self._lock:
+            self._expire(now)
             for key in keys:
-                self._prune(key, now).append(now)
+                q = self._failures.pop(key, None) or deque(maxlen=self.max_failures)
+                q.append(now)
+                self._failures[key] = q  # now the newest
+                while len(self._failures) > self.max_keys:
+                    self._failures.popitem(last=False)
 
     def succeeded(self, key: str) -> None:
         with self._lock:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -13,12 +15,16 @@ from typing import TYPE_CHECKING, Literal, get_args
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .passwords import check_password
+
 if TYPE_CHECKING:
     from flagstream.generator.model import County
 
 Role = Literal["school", "dsl", "zone", "manager", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 SCOPED: dict[Role, str] = {"school": "urn", "dsl": "urn", "zone": "zone"}
+MAX_USERNAME = 64  # Also the sign-in form's limit: a longer name is never looked up.
+log = logging.getLogger("flagstream.dashboard")
 
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both paths cost the same time.
@@ -39,6 +45,10 @@ class User:
     password_hash: str
 
     def __post_init__(self) -> None:
+        if not 0 < len(self.username) <= MAX_USERNAME:
+            raise UsersFileError(
+                f"{self.username[:20]!r}: a user name has 1-{MAX_USERNAME} characters"
+            )
         if self.role not in ROLES:
             raise UsersFileError(f"{self.username}: unknown role {self.role!r}; use {ROLES}")
         if (self.role in SCOPED) != bool(self.scope):
@@ -116,11 +126,58 @@ def write_users(path: Path, users: Iterable[User]) -> None:
 
 
 def add_user(path: Path, username: str, role: Role, scope: str | None, password: str) -> User:
-    """Add or replace one user in the users file (creating the file if needed)."""
+    """Add or replace one user in the users file (creating the file if needed); raises
+    passwords.WeakPasswordError if the password breaks the rule (see check_password)."""
+    check_password(username, password)
     users: Mapping[str, User] = load_users(path) if path.exists() else {}
     user = User(username, role, scope, hash_password(password))
     write_users(path, [*(u for u in users.values() if u.username != username), user])
     return user
+
+
+class UsersFile(Mapping[str, User]):
+    """The users file, read again whenever it changes on disk, so a login added, removed or
+    changed takes effect without a restart. A file that cannot be read counts as empty:
+    nobody is signed in until it is fixed (the error is logged)."""
+
+    def __init__(self, path: Path, on_change: Callable[[Mapping[str, User]], None] | None = None):
+        self.path = path
+        self.on_change = on_change
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._users = load_users(path)  # A bad file at start stops the dashboard instead.
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)  # write_users replaces: a new inode
+
+    def _current(self) -> Mapping[str, User]:
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._users
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    users = load_users(self.path)
+                except (ValueError, TypeError, AttributeError) as exc:  # any bad content
+                    log.error("users file unusable, nobody can sign in until fixed: %s", exc)
+                    users = {}
+                self._users, self._stamp = users, stamp
+                if self.on_change is not None:
+                    self.on_change(users)
+            return self._users
+
+    def __getitem__(self, username: str) -> User:
+        return self._current()[username]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
 
 
 def demo_users(county: County, seed: int | None = None) -> list[DemoUser]:

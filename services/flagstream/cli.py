@@ -254,17 +254,21 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     if args.action == "add-user":
         import getpass
 
+        from dashboard.passwords import WeakPasswordError
         from dashboard.users import UsersFileError, add_user
 
         if not args.username or not args.role:
             print("add-user needs a user name and --role", file=sys.stderr)
             return 2
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-        if len(password) < 10:
-            print("use a password of at least 10 characters", file=sys.stderr)
-            return 2
         try:
             add_user(settings.dashboard_users_file, args.username, args.role, args.scope, password)
+        except WeakPasswordError as exc:
+            print(
+                f"not added: {exc} (12+ characters, not the user name, not a common one)",
+                file=sys.stderr,
+            )
+            return 2
         except UsersFileError as exc:
             print(f"not added: {exc}", file=sys.stderr)
             return 2

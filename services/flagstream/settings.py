@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     dashboard_login_max_failures: int = Field(
         5, ge=1, description="Failed sign-ins per user name and per client in 5 minutes"
     )
+    dashboard_session_hours: float = Field(
+        8.0, gt=0, le=24, description="Longest a dashboard sign-in lasts, however active"
+    )
+    dashboard_idle_minutes: float = Field(
+        30.0,
+        gt=0,
+        description="A dashboard session ends after this long without a request by its user "
+        "(the live table's own refreshes do not count)",
+    )
+    dashboard_leaver_school_days: int = Field(
+        20,
+        ge=0,
+        description="School days a child who left stays on the old school's lists "
+        "(flags as of the leaving date), then not at all",
+    )
 
     kafka_max_message_bytes: int = Field(
         1_000_000,

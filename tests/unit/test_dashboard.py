@@ -179,14 +179,16 @@ def test_each_child_view_and_export_leaves_an_audit_row(ctx: Context) -> None:
     client = client_for(ctx, "staff")
     client.get(f"/children/{A1}")
     client.get("/schools/100001/huddle.csv")
-    client.get(f"/children/{C1}")  # refused: no record viewed, no row
+    client.get(f"/children/{C1}")  # refused: no record viewed, a denial row
     rows = audit_rows(ctx.audit_db)[before:]
     assert [(r["username"], r["action"], r["child_key"], r["urn"]) for r in rows] == [
+        ("staff", "sign_in", None, None),
         ("staff", "view_child", A1, "100001"),
         ("staff", "export_csv", None, "100001"),
+        ("staff", "denied", C1, None),
     ]
-    assert rows[0]["page"] == f"/children/{A1}"
-    assert rows[1]["rows"] == 2
+    assert rows[1]["page"] == f"/children/{A1}"
+    assert rows[2]["rows"] == 2
 
 
 def test_school_table_sorts_and_filters_on_the_server(ctx: Context) -> None:

@@ -11,11 +11,18 @@
     var src = el.getAttribute("data-live-src");
     var ms = parseInt(el.getAttribute("data-live-ms") || "3000", 10);
     var busy = false;
+    var timer = null;
     function tick() {
       if (busy || document.hidden) { return; }
       busy = true;
       fetch(src, { credentials: "same-origin", headers: { "X-Requested-With": "live" } })
-        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (r) {
+          if (r.status === 401) {  // Refreshing is not activity: the session may end meanwhile.
+            clearInterval(timer);
+            announce("Live updates stopped: your session has ended. Reload the page to sign in.");
+          }
+          return r.ok ? r.text() : null;
+        })
         .then(function (html) {
           if (html !== null && html.trim() !== el.innerHTML.trim()) {
             // Keep keyboard focus where it was if the focused link is still in the new HTML.
@@ -32,7 +39,7 @@
         .catch(function () { announce("Live updates paused: the dashboard is not reachable."); })
         .then(function () { busy = false; });
     }
-    setInterval(tick, ms);
+    timer = setInterval(tick, ms);
   }
   document.addEventListener("DOMContentLoaded", function () {
     var els = document.querySelectorAll("[data-live-src]");
