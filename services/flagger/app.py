@@ -14,7 +14,9 @@ from typing import Any, Final, Literal
 import faust
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec, CodecError
+from flagstream.kafka_security import KafkaSecurity
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics
 from flagstream.settings import Settings
 from flagstream.topics import FLAGGER_APP_ID, FLAGGER_TABLE, Topics
@@ -151,9 +153,10 @@ def create_app(
     """Build the Faust app; call once per process."""
     topics = Topics(settings.topic_prefix)
     partitions = settings.partitions
-    app = faust.App(
+    app = kafka_clients.faust_app(
         APP_ID,
-        broker=[f"kafka://{b}" for b in settings.require_kafka().split(",")],
+        settings.require_kafka(),
+        security=KafkaSecurity.from_settings(settings),
         store=settings.flagger_store,
         datadir=str(settings.flagger_data_dir),
         topic_partitions=partitions,

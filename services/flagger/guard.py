@@ -22,10 +22,11 @@ import shutil
 import time
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
+from flagstream import kafka_clients
 from flagstream.lag import end_offsets, group_offsets
 from flagstream.metrics import ConsumerMetrics
 from flagstream.settings import Settings
@@ -119,7 +120,7 @@ def reset_group(bootstrap: str, partitions: list[tuple[str, int]], wait_s: float
     topics = sorted({t for t, _ in partitions})
     offsets = {TopicPartition(t, p): OffsetAndMetadata(0, "", -1) for t, p in partitions}
     while True:
-        consumer = KafkaConsumer(
+        consumer = kafka_clients.consumer(
             bootstrap_servers=bootstrap,
             group_id=FLAGGER_APP_ID,
             enable_auto_commit=False,

@@ -18,6 +18,8 @@ from typing import Any
 import aiokafka  # type: ignore[import-untyped]
 from aiokafka import TopicPartition
 
+from flagstream import kafka_clients
+
 FETCH_TIMEOUT_S = 30.0
 
 
@@ -26,7 +28,7 @@ async def fetched_ends(bootstrap: list[str], listed: Mapping[Any, int]) -> dict[
     tps = {TopicPartition(tp.topic, tp.partition): tp for tp in listed}
     if not tps:
         return {}
-    consumer = aiokafka.AIOKafkaConsumer(
+    consumer = kafka_clients.aio_consumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
     )
     await consumer.start()

@@ -6,6 +6,7 @@ import gc
 
 import faust
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import consumer_metrics, serve, service_metrics
 from flagstream.settings import Settings
@@ -23,6 +24,7 @@ GC_THRESHOLD = (10_000, 10, 10)
 def run(settings: Settings, loglevel: str = "warn") -> None:
     """Run the Faust worker until interrupted; /metrics on the flagger metrics port."""
     gc.set_threshold(*GC_THRESHOLD)
+    kafka_clients.use(settings)
     kafka_quirks.apply(settings.require_kafka().split(","))
     metrics = service_metrics("flagger")
     health = consumer_metrics(metrics.registry)  # once per process: one registry

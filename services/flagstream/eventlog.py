@@ -12,6 +12,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from . import kafka_clients
 from .codec import Codec, CodecError
 from .domain import events as ev
 from .generator import read_timeline
@@ -76,7 +77,7 @@ def _read_to_end(consumer: KafkaConsumer, parts: list[TopicPartition]) -> Iterat
 def from_topics(bootstrap: str, topics: Topics, codec: Codec) -> EventLog:
     """Everything on the schools and canonical topics now, partition by partition."""
     reader = TopicReader(codec)
-    consumer = KafkaConsumer(
+    consumer = kafka_clients.consumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         client_id="flagstream-oracle",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
+
+from . import kafka_clients
 
 Offsets = dict[tuple[str, int], int]
 
@@ -39,7 +41,7 @@ def fetched_ends(
 
 def end_offsets(bootstrap: str, topics: Iterable[str]) -> Offsets:
     """Log-end offset (the offset after the last record) of every partition of the topics."""
-    consumer = KafkaConsumer(
+    consumer = kafka_clients.consumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         fetch_max_wait_ms=10,
@@ -58,7 +60,7 @@ def end_offsets(bootstrap: str, topics: Iterable[str]) -> Offsets:
 
 def group_offsets(bootstrap: str, group: str, partitions: Iterable[tuple[str, int]]) -> Offsets:
     """Offsets a consumer group has committed for these partitions (-1 = none yet)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = kafka_clients.admin(bootstrap_servers=bootstrap)
     try:
         tps = [TopicPartition(t, p) for t, p in partitions]
         committed = admin.list_group_offsets({group: tps}).get(group, {})

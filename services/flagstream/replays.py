@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from kafka import KafkaConsumer, TopicPartition
 
+from . import kafka_clients
+
 State = Literal["replaying", "replayed"]
 REQUIRED_KEEPER = "ingest"
 
@@ -64,7 +66,7 @@ def complete(markers: Sequence[Marker]) -> bool:
 
 def read(bootstrap: str, topic: str, timeout_s: float = 10.0) -> list[Marker]:
     """Every marker on the topic (a handful: one pair per keeper per reset)."""
-    consumer = KafkaConsumer(
+    consumer = kafka_clients.consumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         allow_auto_create_topics=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .codec import DEFAULT_SCHEMAS_DIR
@@ -21,6 +21,47 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field(
         "", description="Kafka bootstrap servers, host:port[,host:port]; empty = not configured"
     )
+    # Kafka security (flagstream/kafka_security.py, docs/operations.md#kafka-security). One
+    # principal per process: each service is started with its own user and password.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every Kafka client connects: TLS (SSL), SASL, both or none"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism (with SASL_PLAINTEXT or SASL_SSL)"
+    )
+    kafka_sasl_username: str = Field("", description="This process's Kafka principal (SASL)")
+    kafka_sasl_password: SecretStr | None = Field(None, description="Its SASL password")
+    kafka_sasl_password_file: Path | None = Field(
+        None, description="A file holding the SASL password instead (e.g. a mounted secret)"
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="PEM CA certificates trusted for the brokers; unset = the system's"
+    )
+    kafka_ssl_certfile: Path | None = Field(
+        None, description="PEM client certificate, for brokers that require mutual TLS"
+    )
+    kafka_ssl_keyfile: Path | None = Field(None, description="PEM private key of that certificate")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        None, description="Password of an encrypted client key"
+    )
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="Check that a broker's certificate names the host connected to"
+    )
+
+    @field_validator(
+        "kafka_sasl_password",
+        "kafka_sasl_password_file",
+        "kafka_ssl_cafile",
+        "kafka_ssl_certfile",
+        "kafka_ssl_keyfile",
+        "kafka_ssl_key_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty Kafka file or password variable is unset (compose's `${NAME:-}`)."""
+        return None if value == "" else value
+
     topic_prefix: str = Field("flagstream", description="Prefix of every Flagstream topic")
     partitions: int = Field(6, ge=1, description="Partitions of every canonical topic")
     replication_factor: int = Field(1, ge=1, description="Replication factor for new topics")

@@ -19,6 +19,8 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
+from . import kafka_clients
+
 # Faust's group id is its app id; the changelog and leader topics are named after it.
 FLAGGER_APP_ID = "flagstream-flagger"
 FLAGGER_TABLE = "child-state"
@@ -156,7 +158,7 @@ def partition_for(child_key: str, partitions: int) -> int:
 
 
 def _admin(bootstrap: str) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="flagstream-admin")
+    return kafka_clients.admin(bootstrap_servers=bootstrap, client_id="flagstream-admin")
 
 
 def create_topics(

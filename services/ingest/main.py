@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import outbox_metrics, service_metrics
 from flagstream.settings import Settings
@@ -94,6 +95,7 @@ def drainer(settings: Settings, store: Store, name: str, metrics: Any) -> Draine
 
 def run(settings: Settings) -> None:
     """Serve the ingest API until interrupted; a background thread drains the outbox."""
+    kafka_clients.use(settings)
     key = pseudonymiser(settings)
     settings.require_kafka()
     engine = make_engine(settings.ingest_database_url)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from kafka import KafkaProducer
 from kafka.errors import (
     InvalidTopicError,
     KafkaError,
@@ -30,6 +29,7 @@ from kafka.errors import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from flagstream import kafka_clients
 from flagstream.metrics import OutboxMetrics
 from flagstream.replays import Marker, State
 from flagstream.topics import TopicsNotReady, TopicSpec, check_topics
@@ -58,7 +58,7 @@ class Producer(Protocol):
 def kafka_producer(bootstrap: str, max_bytes: int = 1_000_000) -> Producer:
     """An idempotent producer with acks=all that gives up quickly when the broker is away and
     never asks the broker to create a topic."""
-    producer: Producer = KafkaProducer(
+    producer: Producer = kafka_clients.producer(
         bootstrap_servers=bootstrap,
         client_id="flagstream-ingest",
         acks="all",

@@ -10,9 +10,10 @@ import threading
 import time
 from types import FrameType
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from sqlalchemy import delete
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
@@ -60,7 +61,7 @@ class RawConsumer:
 
     def __init__(self, bootstrap: str, validator: Validator, batch: int = 1000) -> None:
         self._validator, self._batch = validator, batch
-        self._consumer = KafkaConsumer(
+        self._consumer = kafka_clients.consumer(
             bootstrap_servers=bootstrap,
             client_id="flagstream-validator",
             enable_auto_commit=False,
@@ -132,6 +133,7 @@ class RawConsumer:
 
 def run(settings: Settings) -> None:
     """Validate partners' raw topics until SIGTERM/SIGINT; /metrics on its own port."""
+    kafka_clients.use(settings)
     key = pseudonymiser(settings)
     bootstrap = settings.require_kafka()
     topics = Topics(settings.topic_prefix)

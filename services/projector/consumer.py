@@ -12,11 +12,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer, TopicPartition
 from kafka.errors import OffsetOutOfRangeError
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec, CodecError
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics, consumer_metrics
 from flagstream.topics import Topics
@@ -84,7 +85,7 @@ class Projector:
         self._watch: StatusWatch | None = None
         self._quarantine: KafkaProducer | None = None
         self.stopped_on: str | None = None  # where it stopped on undecodable input
-        self._consumer = KafkaConsumer(
+        self._consumer = kafka_clients.consumer(
             bootstrap_servers=bootstrap,
             client_id="flagstream-projector",
             enable_auto_commit=False,
@@ -189,7 +190,7 @@ class Projector:
         where = f"{topic}[{partition}]@{record.offset}"
         if self._on_undecodable == "quarantine":
             if self._quarantine is None:
-                self._quarantine = KafkaProducer(
+                self._quarantine = kafka_clients.producer(
                     bootstrap_servers=self._bootstrap,
                     acks="all",
                     allow_auto_create_topics=False,

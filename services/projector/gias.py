@@ -84,9 +84,9 @@ def parse(lines: Iterable[str], now: datetime) -> tuple[list[SchoolRecorded], li
 
 def publish(bootstrap: str, topic: str, schools: Sequence[SchoolRecorded], codec: Any) -> None:
     """Send every school to the reference-data topic, keyed by URN, and wait for acks."""
-    from kafka import KafkaProducer
+    from flagstream import kafka_clients
 
-    producer = KafkaProducer(
+    producer = kafka_clients.producer(
         bootstrap_servers=bootstrap,
         acks="all",
         client_id="gias-import",

@@ -6,6 +6,7 @@ import logging
 import signal
 from types import FrameType
 
+from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
@@ -21,6 +22,7 @@ EXIT_LOG_RESET = 3
 
 def run(settings: Settings) -> None:
     """Project until SIGTERM/SIGINT; /metrics on the projector metrics port."""
+    kafka_clients.use(settings)
     engine = make_engine(settings.database_url)
     create_schema(engine)
     metrics = service_metrics("projector")

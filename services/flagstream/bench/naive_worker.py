@@ -17,12 +17,14 @@ import faust
 
 from flagger.main import worker
 
+from .. import kafka_clients
+
 
 def create_app(bootstrap: str, source: str, sink: str, expected: int, result: Path) -> faust.App:
     """The agent as a tutorial would write it: per event, bump a counter and forward it."""
-    app = faust.App(
+    app = kafka_clients.faust_app(
         "flagstream-bench-naive",
-        broker=f"kafka://{bootstrap}",
+        bootstrap,
         store="memory://",
         datadir=str(result.parent / "naive-data"),
         key_serializer="raw",

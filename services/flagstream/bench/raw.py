@@ -9,15 +9,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import (  # type: ignore[import-untyped]  # faust-streaming's Kafka client
-    AIOKafkaConsumer,
-    AIOKafkaProducer,
-    TopicPartition,
-)
-from kafka import KafkaAdminClient
+from aiokafka import TopicPartition  # type: ignore[import-untyped]  # Faust's Kafka client
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from .. import kafka_clients
 from .workload import Message
 
 PARTITIONS = 6
@@ -35,7 +31,7 @@ class RawRate:
 
 def create_topic(bootstrap: str, name: str, partitions: int = PARTITIONS) -> None:
     """Create a scratch topic (kept until the broker stops)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="flagstream-bench")
+    admin = kafka_clients.admin(bootstrap_servers=bootstrap, client_id="flagstream-bench")
     try:
         with contextlib.suppress(TopicAlreadyExistsError):
             admin.create_topics([NewTopic(name, partitions, 1)])
@@ -44,7 +40,7 @@ def create_topic(bootstrap: str, name: str, partitions: int = PARTITIONS) -> Non
 
 
 async def _produce(bootstrap: str, topic: str, values: Sequence[Message], n: int) -> float:
-    producer = AIOKafkaProducer(
+    producer = kafka_clients.aio_producer(
         bootstrap_servers=bootstrap,
         acks="all",  # as ingest publishes; idempotence is refused by the embedded broker
         linger_ms=5,
@@ -64,7 +60,7 @@ async def _produce(bootstrap: str, topic: str, values: Sequence[Message], n: int
 
 
 async def _consume(bootstrap: str, topic: str, n: int, timeout: float) -> float:
-    consumer = AIOKafkaConsumer(
+    consumer = kafka_clients.aio_consumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         max_partition_fetch_bytes=8 * 1024 * 1024,

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaProducer
-
+from .. import kafka_clients
 from ..lag import end_offsets
 from ..topics import Topics
 from .observe import counter, gauge, wait
@@ -52,7 +51,7 @@ def restart_flagger(
         raise RuntimeError("the flagger is not caught up: a restart now would time its backlog")
     old.kill()
     changelog = sum(end_offsets(bootstrap, [topics.flagger_changelog]).values())
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = kafka_clients.producer(bootstrap_servers=bootstrap, acks="all")
     try:
         for m in tick:
             producer.send(m.topic, value=m.value, key=m.key, partition=m.partition).get(30)

@@ -9,11 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafka import KafkaProducer
-
 from projector.consumer import source_topics
 from projector.db import make_engine
 
+from .. import kafka_clients
 from ..demo.stack import FLAGGER_GROUP
 from ..lag import behind, end_offsets, group_offsets
 from ..progress import Progress
@@ -43,7 +42,7 @@ class Rate:
 
 def produce(bootstrap: str, messages: Sequence[Message], label: str) -> float:
     """Send messages to their partitions with kafka-python (acks=all); returns seconds."""
-    producer = KafkaProducer(
+    producer = kafka_clients.producer(
         bootstrap_servers=bootstrap,
         acks="all",
         linger_ms=20,

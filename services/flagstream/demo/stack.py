@@ -18,8 +18,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kafka import KafkaAdminClient
-
 from ingest.db import make_engine
 from ingest.keys import create_key
 from ingest.kinds import KINDS
@@ -29,6 +27,7 @@ from ingest.validator import stored_offsets as validated_offsets
 from projector.consumer import source_topics
 from projector.logcheck import read_status
 
+from .. import kafka_clients
 from ..broker import EmbeddedBroker, free_port, wait_for_port
 from ..clock import day_ended
 from ..codec import Codec
@@ -161,7 +160,7 @@ class Stack:
             wrong = [s.name for s in specs if found[s.name].partitions != s.partitions]
             if wrong:
                 log.warning("topics auto-created wrong on the new broker, made again: %s", wrong)
-                admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+                admin = kafka_clients.admin(bootstrap_servers=bootstrap)
                 try:
                     admin.delete_topics(wrong)
                 finally:
