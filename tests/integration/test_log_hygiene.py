@@ -143,6 +143,14 @@ def test_failed_identity_and_outbox_writes_log_no_personal_data(
             upload = Upload(BY_NAME[kind], records, "test", "test")
             traces.append(_traceback(partial(intake.submit, upload, wait_s=0)))
 
+    # 0. The school and the child are known (ingest binds partner records to the roll), so
+    # the writes below fail for the reason the test gives them; these succeed, and are
+    # logged at DEBUG too.
+    school = {"urn": "100001", "name": "Synthetic Primary", "phase": "primary",
+              "pyramid": "P", "zone": "Z"}  # fmt: skip
+    for path, body in (("/v1/schools", {"schools": [school]}), uploads[0][:2]):
+        answer = client.post(path, json=body, headers=headers)
+        assert answer.status_code == 202 and answer.json()["accepted"] == 1, answer.text
     # 1. The outbox refuses every row (the identity store would take them).
     refuse_rows(store.engine, ["ingest_outbox"])
     attempt("outbox", {"enrolment", NOTIFIED})
