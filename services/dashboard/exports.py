@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from . import audit, leavers, people, queries
-from .authz import Principal, redact_reason
+from .authz import Principal
 from .context import Context, forbid
 from .pages import Ctx, Who, _school_or_403
 from .security import neutralise
@@ -31,7 +31,9 @@ CSV_COLUMNS = (
 
 
 def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]:
-    """Flagged children, most indicators first, labelled as this viewer may see them."""
+    """Flagged children, most indicators first, labelled as this viewer may see them.
+    Sensitive flags are never on it, not even for the DSL: the list is printed and shared
+    at a meeting whose attendees are not all the DSL (docs/security.md)."""
     with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, "indicators", True, flagged_only=True)
         rows = leavers.list_as_shown(conn, rows, urn, ctx.leaver_school_days, flagged_only=True)
@@ -40,9 +42,7 @@ def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]
         row["label"] = shown[row["child_key"]].label
         row["upn"] = shown[row["child_key"]].upn
         row["reasons"] = "; ".join(
-            f"{f.title()}: {redact_reason(row[f'{f}_reason'], who)}"
-            for f in queries.FLAG_COLUMNS
-            if row[f]
+            f"{f.title()}: {row[f'{f}_reason']}" for f in queries.FLAG_COLUMNS if row[f]
         )
     return rows
 

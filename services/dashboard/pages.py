@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Res
 from fastapi.responses import RedirectResponse
 
 from . import charts, leavers, people, queries
-from .authz import Principal, redact_reason
+from .authz import Principal
 from .context import Context, forbid
 from .outcomes import RESPONSES, STATUSES, OutcomeForm, SendError
 from .security import csrf_ok
@@ -106,15 +106,26 @@ def _table_data(
     flag: str | None,
     year: int | None,
 ) -> dict[str, Any]:
+    sealed = who.sees_sensitive_at(urn)
+    sensitive = queries.SENSITIVE_COLUMNS if sealed else ()
+    if flag not in (*queries.FLAG_COLUMNS, *sensitive):
+        flag = None
+    listed = flag if flag in queries.FLAG_COLUMNS else None
     with ctx.read_as(who) as conn:
-        rows = queries.school_children(conn, urn, sort, desc, flag or None, year)
+        rows = queries.school_children(conn, urn, sort, desc, listed, year)
         rows = leavers.list_as_shown(
-            conn, rows, urn, ctx.leaver_school_days, flag, False, sort, desc
+            conn, rows, urn, ctx.leaver_school_days, listed, False, sort, desc
         )
-    shown = leavers.label(people.labels(ctx, who, [r["child_key"] for r in rows]), rows)
+        # Sensitive flags only for the DSL of this school; for everyone else the rows are
+        # exactly what they would be had no sensitive record arrived (docs/security.md).
+        restricted = queries.restricted_at_school(conn, urn) if sealed else {}
     for row in rows:
-        for f in queries.FLAG_COLUMNS:
-            row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
+        # A child who has left has no current school: no DSL sees their sensitive flags.
+        left = row.get("left_on") is not None
+        row["sensitive"] = {} if left else restricted.get(row["child_key"], {})
+    if flag in sensitive:
+        rows = [r for r in rows if flag in r["sensitive"]]
+    shown = leavers.label(people.labels(ctx, who, [r["child_key"] for r in rows]), rows)
     params = {
         "sort": sort,
         "dir": "desc" if desc else "asc",
@@ -130,6 +141,7 @@ def _table_data(
         "year": year,
         "query": urlencode({k: v for k, v in params.items() if v != ""}),
         "flags": queries.FLAG_COLUMNS,
+        "sensitive_flags": sensitive,
         "urn": urn,
     }
 
@@ -193,11 +205,26 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
     with ctx.read_as(who) as conn:
         history = leavers.history_as_shown(queries.flag_history(conn, child_key), row)
         timeline = queries.outcome_timeline(conn, child_key)
-    for f in queries.FLAG_COLUMNS:
-        row[f"{f}_reason"] = redact_reason(row.get(f"{f}_reason"), who)
-    for h in history:
-        h["raised_reason"] = redact_reason(h["raised_reason"], who)
-        h["cleared_reason"] = redact_reason(h["cleared_reason"], who)
+    sensitive_now: list[dict[str, Any]] = []
+    sensitive_changes: list[dict[str, Any]] = []
+    notifications: list[Any] = []
+    if who.sees_sensitive_at(found.urn) and row.get("left_on") is None:
+        # The DSL of the child's current school: the SAFEGUARD flag and what the police
+        # said, with its own audit row written before the page is shown.
+        with ctx.read_as(who) as conn:
+            sensitive_now, sensitive_changes = queries.restricted_of_child(
+                conn, child_key, found.urn
+            )
+        notifications = people.notifications(ctx, child_key)
+        if sensitive_now or notifications:
+            ctx.record(
+                who,
+                request,
+                "view_safeguarding",
+                child_key=child_key,
+                urn=found.urn,
+                rows=len(notifications),
+            )
     return ctx.render(  # type: ignore[no-any-return]
         request,
         "child.html",
@@ -207,6 +234,9 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         shown=leavers.label(people.labels(ctx, who, [child_key]), [row])[child_key],
         flags=queries.FLAG_COLUMNS,
         history=history,
+        sensitive_now=sensitive_now,
+        sensitive_changes=sensitive_changes,
+        notifications=notifications,
         timeline=timeline,
         responses=RESPONSES,
         statuses=STATUSES,

@@ -168,10 +168,21 @@ def test_county_page_counts_zones_and_lists_late_registers(ctx: Context) -> None
 
 def test_notification_details_only_for_the_dsl(ctx: Context) -> None:
     dsl = client_for(ctx, "dsl").get(f"/children/{A2}").text
-    staff = client_for(ctx, "staff").get(f"/children/{A2}").text
     assert "safeguarding notification within 28 days" in dsl
-    assert "safeguarding notification" not in staff
-    assert "visible to the school&#39;s DSL only" in staff
+    assert seed.POLICE_REFERENCE in dsl and "child upstairs" in dsl
+    for other in ("staff", "north", "boss", "root"):
+        client = client_for(ctx, other)
+        page = client.get(f"/children/{A2}").text + client.get("/schools/100001").text
+        assert "SAFEGUARD" not in page.upper() and seed.POLICE_REFERENCE not in page
+        assert "notification" not in page.lower()
+    table = client_for(ctx, "dsl").get("/schools/100001?flag=safeguard").text
+    assert "Ben Barrow" in table and "Amelia" not in table  # the DSL's own filter
+
+
+def test_the_dsl_view_of_notification_details_is_audited(ctx: Context) -> None:
+    client_for(ctx, "dsl").get(f"/children/{A2}")
+    rows = [r for r in audit_rows(ctx.audit_db) if r["action"] == "view_safeguarding"]
+    assert rows and rows[-1]["child_key"] == A2 and rows[-1]["username"] == "dsl"
 
 
 def test_each_child_view_and_export_leaves_an_audit_row(ctx: Context) -> None:
