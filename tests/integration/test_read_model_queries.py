@@ -200,7 +200,7 @@ def test_huddle_list_register_freshness_and_re_referrals(engine: Engine) -> None
                            ("Northvale", "SEN", 1, 0)]  # fmt: skip
         c1 = conn.execute(select(children).where(children.c.child_key == "c1")).one()
         assert c1.last_register_at is not None and c1.last_assessment_at is not None
-        assert c1.last_outcome_at is not None and c1.last_police_at is None
+        assert c1.last_outcome_at is not None and "last_police_at" not in c1._fields
         fresh = conn.execute(select(freshness).where(freshness.c.source == "register")).all()
         assert {(r.urn, r.data_as_of) for r in fresh} == {("100001", D3), ("100002", D2)}
 
