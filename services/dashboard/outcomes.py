@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -18,6 +19,7 @@ RESPONSES = (
     "Referral",
 )
 STATUSES = ("No progress", "Some progress", "Good progress", "Further risk", "Resolved")
+_OUTCOME_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "flagstream:dashboard:outcome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,15 @@ class OutcomeSender(Protocol):
     def send(self, outcome: OutcomeForm) -> None: ...
 
 
+def event_id_for(outcome: OutcomeForm) -> str:
+    """The event id sent to ingest, made here from the form's one-time token, the user and
+    the child: the browser returns the token but cannot choose the id, so one user's form
+    cannot collide with (and be dropped as a duplicate of) another's outcome, while the
+    same form submitted twice is recorded once."""
+    seed = f"{outcome.recorded_by}/{outcome.urn}/{outcome.upn}/{outcome.event_id}"
+    return str(uuid.uuid5(_OUTCOME_IDS, seed))
+
+
 class IngestOutcomeSender:
     """POSTs to ingest's /v1/outcomes; ingest turns the UPN into child_key and publishes."""
 
@@ -49,7 +60,7 @@ class IngestOutcomeSender:
 
     def send(self, outcome: OutcomeForm) -> None:
         record = {
-            "event_id": outcome.event_id,
+            "event_id": event_id_for(outcome),
             "upn": outcome.upn,
             "urn": outcome.urn,
             "response": outcome.response,

@@ -31,9 +31,10 @@ def _read_model() -> MetaData:
 
 
 def _ingest() -> MetaData:
-    from ingest import keys, store
+    from ingest import keys, roll, store
 
     assert keys.api_keys.metadata is store.metadata  # the API keys live beside the outbox
+    assert roll.roll.metadata is store.metadata  # and the roll, known schools, transfers
     return store.metadata
 
 

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         "sqlite:///var/ingest.db",
         description="SQLAlchemy URL of ingest's own database (outbox, API keys, idempotency)",
     )
+    ingest_rate_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests a minute each API key may make (a token bucket per key, bursts "
+        "up to as many); beyond it 429 rate_limited with Retry-After; 0 = no limit",
+    )
     schema_registry_url: str = Field(
         "", description="Confluent schema registry for Avro bodies in Confluent framing"
     )

@@ -28,6 +28,7 @@ from .intake import IdempotencyKeyReused, Intake, Upload, identities_of
 from .keys import KeyStore, Partner, key_from_headers
 from .kinds import BY_NAME, KINDS, Kind
 from .models import Receipt
+from .ratelimit import RateLimiter
 
 log = logging.getLogger("flagstream.ingest")
 _URN = re.compile(r"[0-9]{6}")
@@ -45,14 +46,18 @@ class Limits:
 
     max_records: int = 20_000
     max_body_bytes: int = 32 * 1024 * 1024
+    rate_per_minute: int = 600  # requests per API key (token bucket); 0 = no limit
 
 
 class Refused(Exception):
     """A whole request refused, with an HTTP status and a stable reason code."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.reason, self.message = status, reason, message
+        self.headers = headers
 
 
 def create_app(
@@ -74,13 +79,20 @@ def create_app(
     )
     schemas = {k.name: PartnerSchema(k.record.__name__, k.record) for k in KINDS}
 
+    limiter = RateLimiter(limits.rate_per_minute)
+
     def authenticate(request: Request) -> Partner:
         headers = request.headers
-        partner = keys.authenticate(
+        partner = keys.check(
             key_from_headers(headers.get("authorization"), headers.get("x-api-key"))
         )
-        if partner is None:
-            raise Refused(401, "unauthenticated", "missing or unknown API key")
+        if not isinstance(partner, Partner):
+            raise Refused(401, partner, _UNAUTHENTICATED[partner])
+        wait = limiter.take(partner.key_id)
+        if wait:
+            after = RateLimiter.retry_after(wait)
+            message = f"at most {limits.rate_per_minute} requests a minute per key; retry later"
+            raise Refused(429, "rate_limited", message, {"Retry-After": after})
         return partner
 
     def authorise(partner: Partner, kind: Kind, urns: list[str | None]) -> None:
@@ -118,6 +130,8 @@ def create_app(
             urn,
             key,
             digest,
+            key_id=partner.key_id or None,
+            school=partner.urn,
         )
         try:
             outcome = intake.submit(upload)
@@ -149,7 +163,7 @@ def create_app(
             intake.refused(source, kind.name, exc.reason)
         except Exception:  # counting must not turn a refusal into a 500
             log.exception("could not count a refused request in the ledger")
-        return _refusal(metrics, exc.status, exc.reason, exc.message)
+        return _refusal(metrics, exc.status, exc.reason, exc.message, exc.headers)
 
     async def receive(kind: Kind, request: Request, urn: str | None) -> Response:
         started = time.perf_counter()
@@ -270,12 +284,18 @@ def create_app(
 
 _ERRORS = {
     400: "malformed body or Idempotency-Key",
-    401: "unauthenticated: missing or unknown API key",
+    401: "unauthenticated (missing or unknown API key), key_revoked or key_expired",
     403: "out_of_scope: the key may not send this kind, or for this school",
     409: "idempotency_key_reused: the key was used for a different body",
     413: "too_many_records or body_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited: too many requests with this key; retry after Retry-After seconds",
     503: "storage_unavailable: nothing stored; retry the same request",
+}
+_UNAUTHENTICATED = {
+    "unauthenticated": "missing or unknown API key",
+    "key_revoked": "this API key was revoked: ask the council for a new one",
+    "key_expired": "this API key has expired: ask the council for a new one",
 }
 
 
@@ -303,6 +323,12 @@ def _refusal_source(kind: Kind, given: str | None, urn: str | None) -> str:
     return f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"
 
 
-def _refusal(metrics: ServiceMetrics, status: int, reason: str, message: str) -> Response:
+def _refusal(
+    metrics: ServiceMetrics,
+    status: int,
+    reason: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     metrics.rejected.labels(reason).inc()
-    return JSONResponse({"detail": f"{reason}: {message}", "reason": reason}, status)
+    return JSONResponse({"detail": f"{reason}: {message}", "reason": reason}, status, headers)

@@ -39,6 +39,10 @@ Reason = Literal[
     "invalid_event_id",
     "too_long",
     "duplicate_event",
+    # Checked against ingest's own records, not the record alone (ingest/roll.py): a URN no
+    # school record was accepted for, and a school key writing for a child not on its roll.
+    "unknown_school",
+    "not_on_roll",
     # A raw Kafka record whose `source` header is not printable text of 1-100 characters (over
     # HTTP such a source refuses the whole request).
     "invalid_source",
@@ -84,6 +88,9 @@ class Stamp:
     source: str
     recorded_at: datetime
     new_id: Callable[[], uuid.UUID] = uuid.uuid4
+    # Whose event ids these are (an API key's id, or "raw" for the raw topics): a partner's own
+    # event_id is published as one derived from it and the scope, so ids are unique per key.
+    scope: str | None = None
 
 
 def required(value: object, field: str) -> str:
@@ -190,13 +197,24 @@ def boolean(value: object, field: str) -> bool:
 
 
 def event_id(value: object, stamp: Stamp) -> uuid.UUID:
-    """The partner's event_id (a UUID; lets a resend be recognised), or a new one."""
+    """The partner's event_id (a UUID; lets a resend be recognised), or a new one. Given a
+    scope, a partner's id is published as uuid5(scope, id): two keys sending the same id never
+    publish one id twice, and a key cannot shadow another's records."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return stamp.new_id()
     try:
-        return uuid.UUID(str(value).strip())
+        given = uuid.UUID(str(value).strip())
     except ValueError:
         raise Reject("invalid_event_id", "event_id", "event_id must be a UUID") from None
+    return given if stamp.scope is None else scoped_event_id(stamp.scope, given)
+
+
+_PARTNER_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "flagstream:ingest:partner-event-id")
+
+
+def scoped_event_id(scope: str, given: uuid.UUID) -> uuid.UUID:
+    """The id published for a partner's event_id sent under `scope`."""
+    return uuid.uuid5(_PARTNER_IDS, f"{scope}/{given}")
 
 
 def midnight(on: date) -> datetime:

@@ -1,5 +1,6 @@
 """Partner API keys, stored hashed, each with a scope: the kinds of record it may send and,
-for a school, the one URN it may send for. Keys look like `fsk_<id>.<secret>`."""
+for a school, the one URN it may send for. Keys look like `fsk_<id>.<secret>`; a key may
+expire, and is revoked by `flagstream keys revoke <id>`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Final
+from datetime import UTC, datetime, timedelta
+from typing import Final, Literal
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, String, Table, Text, select
 
 from flagstream.schema import create_tables
 
-from .store import metadata
+from .store import add_columns, metadata
 
 # Record kinds (also the metric `kind` labels) and the scopes that name sets of them.
 KINDS: Final = (
@@ -51,8 +52,20 @@ api_keys = Table(
     Column("note", Text),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), comment="Refused from then on; none: never"),
     comment="Partner API keys; the secret itself is never stored",
 )
+# Why a presented key is refused (401): stable reason codes.
+KeyRefusal = Literal["unauthenticated", "key_revoked", "key_expired"]
+
+
+def _ensure(engine: Engine) -> None:
+    create_tables(metadata, engine, [api_keys])
+    add_columns(engine, api_keys, ("expires_at",))
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,7 @@ class Partner:
     partner: str
     scope: str
     urn: str | None
+    key_id: str = ""  # the `<id>` of fsk_<id>.<secret>: kept on what the key sends
 
     def may_send(self, kind: str, urns: Iterable[str | None]) -> bool:
         """True when the scope covers the kind and, for a URN-bound key, every URN given."""
@@ -74,8 +88,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None) -> str:
-    """Store a new key (hashed) and return it: shown once, never retrievable."""
+def create_key(
+    engine: Engine,
+    partner: str,
+    scope: str,
+    urn: str | None = None,
+    expires_days: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Store a new key (hashed) and return it: shown once, never retrievable. With
+    expires_days, it is refused that many days from now."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     if (scope == "school") != (urn is not None):
@@ -84,7 +106,11 @@ def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None)
         raise ValueError(f"URN must be 6 digits, not {urn!r}")
     if not 0 < len(partner.strip()) <= 100:
         raise ValueError("the partner name must be 1-100 characters")
-    create_tables(metadata, engine, [api_keys])
+    if expires_days is not None and not 0 < expires_days <= 3660:
+        raise ValueError("--expires-days must be 1-3660")
+    _ensure(engine)
+    created = now or datetime.now(UTC)
+    expires = created + timedelta(days=expires_days) if expires_days is not None else None
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with engine.begin() as conn:
         conn.execute(
@@ -97,7 +123,8 @@ def create_key(engine: Engine, partner: str, scope: str, urn: str | None = None)
                     "scope": scope,
                     "urn": urn,
                     "revoked": False,
-                    "created_at": datetime.now(UTC),
+                    "created_at": created,
+                    "expires_at": expires,
                 }
             ],
         )
@@ -114,17 +141,37 @@ class KeyInfo:
     urn: str | None
     revoked: bool
     created_at: datetime
+    expires_at: datetime | None = None
 
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
     """Every stored key, oldest first; the secrets are not stored, so not shown."""
-    create_tables(metadata, engine, [api_keys])
+    _ensure(engine)
     query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
     with engine.connect() as conn:
         return [
-            KeyInfo(r.key_id, r.partner, r.scope, r.urn, r.revoked, r.created_at)
+            KeyInfo(
+                r.key_id,
+                r.partner,
+                r.scope,
+                r.urn,
+                r.revoked,
+                r.created_at,
+                _utc(r.expires_at) if r.expires_at is not None else None,
+            )
             for r in conn.execute(query)
         ]
+
+
+def revoke_key(engine: Engine, key_id: str) -> bool:
+    """Refuse a key from now on (its id as `keys list` shows it); False if there is none."""
+    _ensure(engine)
+    key_id = key_id.removeprefix("fsk_").partition(".")[0]
+    with engine.begin() as conn:
+        done = conn.execute(
+            api_keys.update().where(api_keys.c.key_id == key_id).values(revoked=True)
+        )
+        return bool(done.rowcount)
 
 
 def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
@@ -147,19 +194,30 @@ def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | 
 class KeyStore:
     """Checks presented keys against the stored hashes."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = engine
-        create_tables(metadata, engine, [api_keys])
+        self._clock = clock or (lambda: datetime.now(UTC))
+        _ensure(engine)
 
-    def authenticate(self, key: str | None) -> Partner | None:
-        """The partner a valid, unrevoked key belongs to, else None."""
+    def check(self, key: str | None) -> Partner | KeyRefusal:
+        """The partner a valid key belongs to, or why it is refused. Revoked and expired are
+        told apart only for a key whose secret matches: its holder may know, no one else."""
         if not key or not key.startswith("fsk_") or "." not in key:
-            return None
+            return "unauthenticated"
         key_id, _, secret = key[4:].partition(".")
         with self._engine.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id[:32])).first()
         # Compare digests in constant time; an unknown id still costs one comparison.
         expected = row.secret_sha256 if row is not None else "0" * 64
-        if not hmac.compare_digest(expected, _digest(secret)) or row is None or row.revoked:
-            return None
-        return Partner(row.partner, row.scope, row.urn)
+        if not hmac.compare_digest(expected, _digest(secret)) or row is None:
+            return "unauthenticated"
+        if row.revoked:
+            return "key_revoked"
+        if row.expires_at is not None and _utc(row.expires_at) <= self._clock():
+            return "key_expired"
+        return Partner(row.partner, row.scope, row.urn, row.key_id)
+
+    def authenticate(self, key: str | None) -> Partner | None:
+        """The partner a valid, unrevoked, unexpired key belongs to, else None."""
+        found = self.check(key)
+        return found if isinstance(found, Partner) else None

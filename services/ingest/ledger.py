@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, select
+from sqlalchemy import ColumnElement, Engine, Select, func, select
 
 from flagstream.schema import create_tables
 
+from .roll import transfers
 from .store import ledger, metadata, refusals
 
 
@@ -29,6 +30,7 @@ class LedgerRow:
     published: int
     refused: int = 0  # requests refused whole, not records
     refusals: tuple[tuple[str, int], ...] = ()  # (reason, requests), e.g. ("out_of_scope", 2)
+    held: int = 0  # accepted records held as pending transfers: not published until confirmed
 
     @property
     def balanced(self) -> bool:
@@ -37,7 +39,8 @@ class LedgerRow:
 
     @property
     def queued(self) -> int:
-        """Accepted records still in the outbox (broker away, or draining)."""
+        """Accepted records not yet published: still in the outbox (broker away, or draining)
+        or held as pending transfers (`held`)."""
         return self.accepted - self.published
 
 
@@ -57,10 +60,17 @@ def ingest_ledger(
     """The ledger of ingest's database (FLAGSTREAM_INGEST_DATABASE_URL), by day, source, kind.
     A source whose requests were all refused (e.g. `unauthenticated`) has a row with only
     `refused` set."""
-    create_tables(metadata, engine, [ledger, refusals])
+    create_tables(metadata, engine, [ledger, refusals, transfers])
     counts: dict[tuple[date, str, str], list[int]] = {}
     refused: dict[tuple[date, str, str], list[tuple[str, int]]] = {}
+    held: dict[tuple[date, str, str], int] = {}
     with engine.connect() as conn:
+        t = transfers.c
+        query = select(t.day, t.source, t.kind, func.count()).where(t.status == "pending")
+        for day, source, kind, n in conn.execute(
+            _between(query.group_by(t.day, t.source, t.kind), t.day, since, until)
+        ):
+            held[(day, source, kind)] = n
         for r in conn.execute(_between(select(ledger), ledger.c.day, since, until)):
             counts[(r.day, r.source, r.kind)] = [r.received, r.accepted, r.rejected, r.published]
         query = select(refusals).order_by(refusals.c.reason)
@@ -81,6 +91,7 @@ def ingest_ledger(
                 published,
                 refused=sum(n for _, n in reasons),
                 refusals=reasons,
+                held=held.get((day, source, kind), 0),
             )
         )
     return rows

@@ -23,6 +23,7 @@ from .outbox import Drainer, kafka_producer, topic_checker
 from .pseudonymise import Pseudonymiser
 from .routing import Router
 from .store import Store
+from .transfers import identity_mover
 
 log = logging.getLogger("flagstream.ingest")
 
@@ -113,6 +114,7 @@ def run(settings: Settings) -> None:
         Intake.utc_now,
         identities=identity_writer(identity_db := make_engine(settings.identity_database_url)),
         restricted=restricted_writer(identity_db),
+        moves=identity_mover(identity_db),
     )
     metrics = service_metrics("ingest")
     drain = drainer(settings, store, "ingest", metrics)
@@ -120,7 +122,11 @@ def run(settings: Settings) -> None:
         intake,
         KeyStore(engine),
         metrics,
-        Limits(settings.ingest_max_records, settings.ingest_max_body_bytes),
+        Limits(
+            settings.ingest_max_records,
+            settings.ingest_max_body_bytes,
+            settings.ingest_rate_per_minute,
+        ),
         registry=registry_lookup(settings.schema_registry_url)
         if settings.schema_registry_url
         else None,

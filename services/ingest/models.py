@@ -83,12 +83,24 @@ class Rejection(BaseModel):
     message: str = Field(description="What is wrong, in words")
 
 
+class PendingRecord(BaseModel):
+    """An accepted record held, not yet published: an enrolment of a pupil on another school's
+    roll, published once that school records the leaving date or the council confirms."""
+
+    index: int = Field(description="Position of the record in the request (0-based)")
+    reason: str = Field("pending_transfer", description="Why it is held: pending_transfer")
+    transfer_id: str = Field(description="The pending transfer's id, to quote to the council")
+    message: str = Field(description="What happens next, in words")
+
+
 class Receipt(BaseModel):
     """The outcome of a request: received = accepted + rejected."""
 
     upload_id: str = Field(description="Reference of this upload (dead letters cite it)")
     received: int
-    accepted: int
+    accepted: int = Field(description="Records stored, pending ones included")
+    pending: int = Field(0, description="Of the accepted, records held (pending_records)")
+    pending_records: list[PendingRecord] = Field(default_factory=list)
     rejected: int
     rejections: list[Rejection]
     encoding: str | None = Field(

@@ -9,6 +9,7 @@ kept row is marked unsent and published again, in order (outbox.Drainer)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,6 +69,12 @@ def _outbox(name: str, comment: str) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=True, comment="When accepted"),
         Column("sent_at", DateTime(timezone=True), nullable=True, comment="First acknowledged"),
         Column("parked", String(64), nullable=True, comment="Why the broker refused it for good"),
+        Column(
+            "key_id",
+            String(32),
+            nullable=True,
+            comment="API key (fsk_<id>) that sent it; none for control events and raw topics",
+        ),
         Index(f"ix_{name}_unsent", "sent", "id"),
         comment=comment,
     )
@@ -121,8 +128,15 @@ refusals = Table(
 uploads = Table(
     "ingest_uploads",
     metadata,
-    Column("partner", String(100), primary_key=True),
+    Column(
+        "key_id",
+        String(32),
+        primary_key=True,
+        comment="API key that sent it (Idempotency-Keys are per key); '-<hash of the partner>' "
+        "for answers kept before keys were recorded",
+    ),
     Column("idempotency_key", String(200), primary_key=True),
+    Column("partner", String(100), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("status", Integer, nullable=False),
     Column("receipt", Text, nullable=False),
@@ -132,8 +146,15 @@ uploads = Table(
 seen_events = Table(
     "ingest_seen_events",
     metadata,
-    Column("event_id", String(36), primary_key=True),
+    Column("event_id", String(36), primary_key=True, comment="As published (scoped per key)"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column(
+        "key_id",
+        String(32),
+        nullable=True,
+        comment="Scope it was sent under (API key id, or 'raw'); none: kept before scoping, "
+        "the partner's own id",
+    ),
     comment="event_ids partners chose, so a resent record is not published twice",
 )
 ledger = Table(
@@ -149,6 +170,12 @@ ledger = Table(
     comment="Per source, day (of receipt) and kind: received = accepted + rejected",
 )
 COUNTS = ("received", "accepted", "rejected", "published")
+
+
+def legacy_scope(partner: str) -> str:
+    """The Idempotency-Key scope of an upload sent without a key id (and of answers kept before
+    key ids were): the partner's name, hashed to a key id's length."""
+    return "-" + hashlib.sha256(partner.encode()).hexdigest()[:31]
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:
@@ -194,34 +221,49 @@ class Transaction:
     def __init__(self, conn: Connection, queue: Table = outbox) -> None:
         self.conn, self._outbox = conn, queue
 
-    def prior(self, partner: str, key: str) -> Prior | None:
-        """The first answer to this Idempotency-Key, if there was one."""
-        row = self.conn.execute(
-            select(uploads).where(uploads.c.partner == partner, uploads.c.idempotency_key == key)
-        ).first()
+    def prior(self, scope: str, partner: str, key: str) -> Prior | None:
+        """The first answer to this key's Idempotency-Key (or to the partner's, kept before
+        answers were kept per key), if there was one."""
+        scopes = {scope, legacy_scope(partner)}
+        query = select(uploads).where(
+            uploads.c.key_id.in_(sorted(scopes)), uploads.c.idempotency_key == key
+        )
+        row = self.conn.execute(query.order_by(uploads.c.created_at)).first()
         if row is None:
             return None
         return Prior(row.request_hash, row.status, json.loads(row.receipt))
 
-    def seen(self, event_ids: Sequence[str]) -> set[str]:
-        """Which of these partner event ids were accepted before."""
+    def seen(self, event_ids: Sequence[str], unscoped: bool = False) -> set[str]:
+        """Which of these (published) event ids were accepted before; with unscoped, which of
+        these partners' own ids were accepted before ids were scoped per key."""
         found: set[str] = set()
         for start in range(0, len(event_ids), 500):
             chunk = event_ids[start : start + 500]
             query = select(seen_events.c.event_id).where(seen_events.c.event_id.in_(chunk))
+            if unscoped:
+                query = query.where(seen_events.c.key_id.is_(None))
             found |= set(self.conn.scalars(query))
         return found
 
-    def remember(self, event_ids: Iterable[str], now: datetime) -> None:
-        """Record partner event ids as accepted."""
-        rows = [{"event_id": e, "created_at": now} for e in dict.fromkeys(event_ids)]
+    def remember(self, event_ids: Iterable[str], now: datetime, scope: str | None = None) -> None:
+        """Record partner event ids (as published) as accepted under a key's scope."""
+        rows = [
+            {"event_id": e, "created_at": now, "key_id": scope} for e in dict.fromkeys(event_ids)
+        ]
         if rows:
             self.conn.execute(seen_events.insert(), rows)
 
     def publish(
-        self, messages: Sequence[Message], source: str, day: date, kind: str, dead: bool = False
+        self,
+        messages: Sequence[Message],
+        source: str,
+        day: date,
+        kind: str,
+        dead: bool = False,
+        key_id: str | None = None,
     ) -> None:
-        """Keep messages in the outbox (the durable record), in order, to be published."""
+        """Keep messages in the outbox (the durable record), in order, to be published; key_id
+        is the API key that sent them."""
         now = datetime.now(UTC)
         rows = [
             {
@@ -236,6 +278,7 @@ class Transaction:
                 "dead": dead,
                 "sent": False,
                 "created_at": now,
+                "key_id": key_id,
             }
             for m in messages
         ]
@@ -243,13 +286,20 @@ class Transaction:
             self.conn.execute(self._outbox.insert(), rows)
 
     def save(
-        self, partner: str, key: str, request_hash: str, status: int, receipt: dict[str, Any]
+        self,
+        scope: str,
+        partner: str,
+        key: str,
+        request_hash: str,
+        status: int,
+        receipt: dict[str, Any],
     ) -> None:
-        """Keep the answer for retries with the same Idempotency-Key."""
+        """Keep the answer for retries with the same Idempotency-Key and API key."""
         self.conn.execute(
             uploads.insert(),
             [
                 {
+                    "key_id": scope,
                     "partner": partner,
                     "idempotency_key": key,
                     "request_hash": request_hash,
@@ -398,17 +448,53 @@ def _keep_log_topics(conn: Connection, name: str, ids: dict[str, str]) -> None:
         conn.execute(log_topics.insert(), rows)
 
 
-def _upgrade(engine: Engine) -> None:
-    """Add the durable-record columns to an outbox made before them (kept rows: none)."""
+def add_columns(engine: Engine, table: Table, names: Sequence[str]) -> None:
+    """Add columns made after the table (typed from its declaration) to an existing table."""
     found = inspect(engine)
+    if not found.has_table(table.name):
+        return
+    have = {c["name"] for c in found.get_columns(table.name)}
+    missing = [c for c in names if c not in have]
+    with engine.begin() as conn:
+        for name in missing:
+            column = table.c[name]
+            kind = column.type.compile(dialect=engine.dialect)
+            extra = "" if column.nullable else " NOT NULL DEFAULT FALSE"  # only `sent`
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{extra}"))
+
+
+def _upgrade(engine: Engine) -> None:
+    """Bring a database made by an earlier ingest up to date: the durable-record columns and
+    the sender's key id on the outboxes and partner event ids, and Idempotency-Key answers
+    kept per key rather than per partner name."""
     for table in (outbox, raw_outbox):
-        if not found.has_table(table.name):
-            continue
-        have = {c["name"] for c in found.get_columns(table.name)}
-        missing = [c for c in ("sent", "created_at", "sent_at", "parked") if c not in have]
-        with engine.begin() as conn:
-            for name in missing:
-                column = table.c[name]
-                kind = column.type.compile(dialect=engine.dialect)
-                extra = "" if column.nullable else " NOT NULL DEFAULT FALSE"  # only `sent`
-                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}{extra}"))
+        add_columns(engine, table, ("sent", "created_at", "sent_at", "parked", "key_id"))
+    add_columns(engine, seen_events, ("key_id",))
+    found = inspect(engine)
+    if found.has_table(uploads.name) and "key_id" not in {
+        c["name"] for c in found.get_columns(uploads.name)
+    }:
+        _rekey_uploads(engine)
+
+
+def _rekey_uploads(engine: Engine) -> None:
+    """The answers table keyed by (partner, Idempotency-Key) becomes keyed by (key id, ...):
+    copied into the new table, each old answer under its partner's legacy scope."""
+    old = f"{uploads.name}_by_partner"
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {uploads.name} RENAME TO {old}"))
+        if conn.dialect.name == "postgresql":  # the key's index keeps its name otherwise
+            conn.execute(
+                text(f"ALTER TABLE {old} RENAME CONSTRAINT {uploads.name}_pkey TO {old}_pkey")
+            )
+        uploads.create(conn)
+        names = "partner, idempotency_key, request_hash, status, receipt, created_at"
+        for partner in list(conn.scalars(text(f"SELECT DISTINCT partner FROM {old}"))):
+            conn.execute(
+                text(
+                    f"INSERT INTO {uploads.name} (key_id, {names}) "
+                    f"SELECT :scope, {names} FROM {old} WHERE partner = :partner"
+                ),
+                {"scope": legacy_scope(partner), "partner": partner},
+            )
+        conn.execute(text(f"DROP TABLE {old}"))

@@ -24,6 +24,7 @@ from .avro_bodies import AvroBodyError, PartnerSchema
 from .bodies import RegistryLookup, parse_avro_record
 from .intake import check_records, identities_of, keep_restricted, queue_checked
 from .kinds import BY_NAME, KINDS, Kind
+from .roll import Move
 from .routing import Router
 from .store import Store, dialect_insert, raw_offsets
 
@@ -112,10 +113,11 @@ class Validator:
         identities: Callable[[list[Identity]], None] | None = None,
         metrics: ServiceMetrics | None = None,
         restricted: Callable[[list[Details]], None] | None = None,
+        moves: Callable[[list[Move]], None] | None = None,
     ) -> None:
         self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
         self._registry, self._identities, self._metrics = registry, identities, metrics
-        self._restricted = restricted
+        self._restricted, self._moves = restricted, moves
         self.kinds = {topics.raw(k.name): k for k in KINDS}
         self._schemas = {k.name: PartnerSchema(k.record.__name__, k.record) for k in KINDS}
 
@@ -161,6 +163,8 @@ class Validator:
                     self._identities(identities_of(checked.accepted))
                 if self._restricted is not None:
                     keep_restricted(self._restricted, kind.name, checked.accepted)
+                if self._moves is not None and checked.moves:
+                    self._moves(checked.moves)  # transfers a leaving date here confirmed
                 summary.received += checked.received
                 summary.accepted += len(checked.accepted)
                 summary.rejected += len(checked.rejections)

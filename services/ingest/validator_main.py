@@ -26,6 +26,7 @@ from .main import drainer as outbox_drainer
 from .main import pseudonymiser, registry_lookup
 from .routing import Router
 from .store import Store, raw_offsets, raw_outbox
+from .transfers import identity_mover
 from .validator import RawRecord, Validator
 
 log = logging.getLogger("flagstream.validator")
@@ -158,6 +159,7 @@ def run(settings: Settings) -> None:
         identities=identity_writer(identity_db := make_engine(settings.identity_database_url)),
         metrics=metrics,
         restricted=restricted_writer(identity_db),
+        moves=identity_mover(identity_db),
     )
     consumer = RawConsumer(bootstrap, validator)
     consumer.assign()

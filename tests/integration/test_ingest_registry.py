@@ -27,6 +27,7 @@ from ingest.main import registry_lookup
 from ingest.models import MarkIn
 from ingest.models_partners import SenIn
 from ingest.pseudonymise import Pseudonymiser
+from ingest.roll import know_schools
 from ingest.routing import Router
 from ingest.store import Store
 
@@ -54,6 +55,8 @@ def test_confluent_framed_bodies_against_a_registry_peer(tmp_path: Path) -> None
     with SchemaRegistry({1: json.dumps(stripped), 2: json.dumps(sen), 3: "not json"}) as registry:
         engine = make_engine(f"sqlite:///{tmp_path / 'ingest.db'}")
         store = Store(engine)
+        with engine.begin() as conn:  # as if its school record had been accepted
+            know_schools(conn, ["100001"], None, None)
         app = create_app(
             Intake(
                 store,
@@ -76,7 +79,7 @@ def test_confluent_framed_bodies_against_a_registry_peer(tmp_path: Path) -> None
         assert (r.status_code, r.json()["accepted"]) == (202, 1), r.text
         bad_code = _framed(1, {"upn": UPN, "date": "2025-09-29", "session": "PM", "code": "H"})
         r = post(bad_code)
-        assert r.json()["rejections"][0]["reason"] == "unknown_attendance_code"
+        assert r.json()["rejections"][0]["reason"] == "code_retired"  # H, on a 2025 date
         for body, reason in (
             (_framed(2, {"upn": UPN}), "unknown_schema"),  # registered, but another kind's
             (_framed(404, {"upn": UPN}), "unknown_schema"),  # the registry answers 404

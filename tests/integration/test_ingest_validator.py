@@ -33,6 +33,7 @@ from ingest.main import registry_lookup, written_topics
 from ingest.models import EnrolmentIn, MarkIn, SchoolIn
 from ingest.outbox import Drainer, kafka_producer, topic_checker
 from ingest.pseudonymise import Pseudonymiser
+from ingest.roll import know_schools
 from ingest.routing import Router
 from ingest.store import Store, raw_outbox
 from ingest.validator import Validator
@@ -147,6 +148,8 @@ def test_raw_topics_are_validated_exactly_as_http_uploads(
     create_topics(broker.bootstrap, topics, partitions=3, raw_kinds=[k.name for k in KINDS])
     engine = make_engine(url)
     store = Store(engine, raw_outbox)
+    with engine.begin() as conn:  # as if its school record had been accepted
+        know_schools(conn, ["100001"], None, None)
     check_raw_topics(broker.bootstrap, topics, 3, store)  # as the validator does at start
     people: list[Identity] = []
     identity_engine = make_engine(f"sqlite:///{tmp_path / 'identity.db'}")  # its own database

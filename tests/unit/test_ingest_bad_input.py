@@ -19,6 +19,7 @@ from ingest.bodies import parse_avro_record
 from ingest.fields import REASONS
 from ingest.ledger import ingest_ledger
 from ingest.models import MarkIn
+from ingest.roll import know_schools
 from ingest.routing import Router
 from ingest.store import Store, raw_outbox
 from ingest.validator import RawRecord, Validator
@@ -196,6 +197,8 @@ def test_the_validator_dead_letters_a_record_with_an_unprintable_source_header(
 
     topics = Topics("t")
     store = Store(make_engine(f"sqlite:///{tmp_path / 'raw.db'}"), raw_outbox)
+    with store.engine.begin() as conn:  # as if its school record had been accepted
+        know_schools(conn, ["100001"], None, NOW)
     validator = Validator(store, Router(topics, 3, CODEC), KEY, lambda: NOW, topics)
     value = _record(**_mark("2025-09-08"))
     raw = topics.raw("attendance_mark")

@@ -13,7 +13,7 @@ from ingest.avro_bodies import AvroBodyError, PartnerSchema
 from ingest.csv_safe import neutralise
 from ingest.models import MarkIn
 
-from .test_ingest_support import KEY, UPN, Ingest, make_ingest
+from .test_ingest_support import KEY, UPN, Ingest, enrol, make_ingest
 
 MARKS = PartnerSchema("MarkIn", MarkIn)
 
@@ -123,6 +123,7 @@ def test_idempotency_key_replays_the_first_answer(ingest: Ingest) -> None:
 
 def test_keys_and_scopes(ingest: Ingest) -> None:
     body = {"marks": [{"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}]}
+    enrol(ingest, UPN, "100001")  # on the school key's roll
     assert ingest.client.post("/v1/schools/100001/register", json=body).status_code == 401
     basic = ("school-100001", ingest.keys["school"])  # key as the Basic password (curl -u)
     assert (
@@ -130,7 +131,7 @@ def test_keys_and_scopes(ingest: Ingest) -> None:
     )
     assert ingest.post("/v1/schools/100002/register", body, scope="school").status_code == 403
     assert ingest.post("/v1/schools/100001/register", body, scope="police").status_code == 403
-    note = {"upn": UPN, "urn": "100009", "incident_on": "2025-09-09", "child_present": True}
+    note = {"upn": UPN, "urn": "100002", "incident_on": "2025-09-09", "child_present": True}
     note |= {"police_reference": "R1", "circumstances": "c"}
     r = ingest.post("/v1/domestic-abuse-notifications", {"records": [note]}, scope="police")
     assert r.json()["accepted"] == 1

@@ -13,6 +13,7 @@ from flagstream.topics import Topics
 from ingest.db import make_engine
 from ingest.intake import Intake, Upload
 from ingest.kinds import BY_NAME
+from ingest.roll import know_schools
 from ingest.routing import Router
 from ingest.store import Store, outbox
 
@@ -26,6 +27,8 @@ ENROLMENT = {
 
 def _intake(tmp: Path, write: object) -> tuple[Intake, Store]:
     store = Store(make_engine(f"sqlite:///{tmp / 'ingest.db'}"))
+    with store.engine.begin() as conn:
+        know_schools(conn, ["100001"], None, NOW)
     return Intake(store, Router(Topics("t"), 3, CODEC), KEY, lambda: NOW, write), store  # type: ignore[arg-type]
 
 

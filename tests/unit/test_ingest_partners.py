@@ -3,6 +3,7 @@ notifications and professionals' outcomes; and the identity store written at the
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from flagstream.domain.events import (
     OutcomeRecorded,
     SenProvisionRecorded,
 )
+from ingest.fields import scoped_event_id
+from ingest.roll import know_schools
 
 from .test_ingest_support import KEY, OTHER, UPN, Ingest, make_ingest
 
@@ -160,7 +163,10 @@ def test_partner_event_ids_are_kept(ingest: Ingest) -> None:
     ok = {"upn": UPN, "urn": "100001", "provision": "E", "effective_on": "2025-09-01"}
     body = _post(ingest, "/v1/sen-provision", [{**ok, "event_id": eid}, {**ok, "event_id": "7"}])
     assert _reasons(body) == ["invalid_event_id"]
-    assert str(ingest.sent()[0].event_id) == eid  # type: ignore[attr-defined]
+    # Published as derived from the sending key's id: unique per key (fields.event_id).
+    key_id = ingest.keys["all"][4:].partition(".")[0]
+    published = scoped_event_id(key_id, uuid.UUID(eid))
+    assert ingest.sent()[0].event_id == published  # type: ignore[attr-defined]
 
 
 def test_enrolments_write_the_identity_store_only(ingest: Ingest) -> None:
@@ -215,6 +221,8 @@ def test_demo_sender_sends_a_whole_timeline_without_rejections(tmp_path: Path) -
 
     ingest = make_ingest(tmp_path, max_records=1000, now=datetime(2026, 1, 1, tzinfo=UTC))
     county = make_county("tiny", 3)
+    with ingest.store.engine.begin() as conn:  # as if send_reference had sent the schools
+        know_schools(conn, [s.urn for s in county.schools], None, None)
     items = list(timeline(county, date(2025, 9, 1), 30, 3))
     wanted = [i for i in items if type(i) in CHILD_EVENT_ENDPOINTS]
     assert {type(i) for i in wanted} == set(CHILD_EVENT_ENDPOINTS)  # every kind is exercised

@@ -11,7 +11,7 @@ from ingest.db import make_engine
 from ingest.keys import SCOPES, KeyStore, Partner
 from ingest.ledger import ingest_ledger
 
-from .test_ingest_support import NOW, UPN, Ingest, make_ingest
+from .test_ingest_support import NOW, UPN, Ingest, enrol, make_ingest
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def test_refused_requests_are_counted_per_source_and_day(ingest: Ingest) -> None
     mark = {"upn": UPN, "date": "2025-09-08", "session": "AM", "code": "/"}
     body = {"marks": [mark]}
     path = "/v1/schools/100001/register"
+    enrol(ingest, UPN, "100001")  # on the school's roll: its key may send the pupil's marks
     assert ingest.client.post(path, json=body).status_code == 401
     wrong = {"Authorization": "Bearer fsk_0.nope"}
     assert ingest.client.post(f"{path}?source=spoofed", json=body, headers=wrong).status_code == 401
@@ -36,6 +37,7 @@ def test_refused_requests_are_counted_per_source_and_day(ingest: Ingest) -> None
         ("mis:100002", "attendance_mark"),
         ("acme:100001", "attendance_mark"),
         ("mis:100001", "attendance_mark"),
+        ("census", "enrolment"),
     }
     assert dict(rows[("unauthenticated", "attendance_mark")].refusals) == {"unauthenticated": 2}
     assert dict(rows[("mis:100002", "attendance_mark")].refusals) == {"out_of_scope": 1}
@@ -55,7 +57,9 @@ def test_keys_create_prints_the_key_once_and_list_shows_no_secret(
     args = ["keys", "create", "--partner", "Acme MIS", "--scope", "school", "--urn", "100001"]
     assert main(args) == 0
     key = capsys.readouterr().out.strip()
-    assert KeyStore(make_engine(url)).authenticate(key) == Partner("Acme MIS", "school", "100001")
+    key_id = key[4:].partition(".")[0]
+    found = KeyStore(make_engine(url)).authenticate(key)
+    assert found == Partner("Acme MIS", "school", "100001", key_id)
     assert main(["keys", "create", "--partner", "x", "--scope", "school"]) == 2
     assert main(["keys", "create", "--partner", "x", "--scope", "root"]) == 2
     assert main(["keys", "create", "--partner", "x", "--scope", "school", "--urn", "12"]) == 2

@@ -21,6 +21,7 @@ from ingest.db import make_engine
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
 from ingest.pseudonymise import Pseudonymiser
+from ingest.roll import know_schools
 from ingest.routing import Router
 from ingest.store import Store, outbox
 
@@ -29,6 +30,7 @@ OTHER = make_upn(835, 2001, 2019, 2)
 NOW = datetime(2025, 9, 10, 12, tzinfo=UTC)
 KEY = Pseudonymiser(b"k" * 32)
 CODEC = Codec()
+SCHOOLS = ("100001", "100002")  # known to ingest as if their school records were accepted
 
 
 @dataclass
@@ -63,10 +65,23 @@ class Ingest:
         return out
 
 
-def make_ingest(tmp: Path, max_records: int = 50, now: datetime = NOW) -> Ingest:
+def enrol(ingest: Ingest, upn: str, urn: str, scope: str = "council", **fields: Any) -> Any:
+    """Enrol a pupil (the roll a school key's records are checked against); the receipt."""
+    record = {"upn": upn, "urn": urn, "nc_year": 5, "sex": "F", "month_of_birth": "2015-03"}
+    record |= {"joined_on": "2021-09-01", **fields}
+    r = ingest.post("/v1/enrolments", {"enrolments": [record]}, scope=scope)
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def make_ingest(
+    tmp: Path, max_records: int = 50, now: datetime = NOW, rate_per_minute: int = 600
+) -> Ingest:
     engine = make_engine(f"sqlite:///{tmp / 'ingest.db'}")
     store = Store(engine)
     intake = Intake(store, Router(Topics("t"), 3, CODEC), KEY, lambda: now)
+    with engine.begin() as conn:
+        know_schools(conn, SCHOOLS, None, now)
     keys = {
         "all": create_key(engine, "demo", "all"),
         "school": create_key(engine, "school-100001", "school", "100001"),
@@ -78,7 +93,7 @@ def make_ingest(tmp: Path, max_records: int = 50, now: datetime = NOW) -> Ingest
         intake,
         KeyStore(engine),
         service_metrics("ingest"),
-        Limits(max_records=max_records, max_body_bytes=200_000),
+        Limits(max_records=max_records, max_body_bytes=200_000, rate_per_minute=rate_per_minute),
         identities=people.extend,
     )
     return Ingest(store, TestClient(app), keys, people)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -10,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.db import make_engine as make_ingest_engine
 from ingest.keys import create_key
+from ingest.roll import ensure, know_schools
 
 from ..broker import free_port
 
@@ -24,9 +26,15 @@ class ServiceEnv:
         self.ports = {n: free_port() for n in ("ingest", "flagger", "projector")}
         self.ingest_db = f"sqlite:///{workdir / 'ingest.db'}"
 
-    def api_key(self) -> str:
-        """A new ingest API key that may send every kind (the bench plays every partner)."""
-        return create_key(make_ingest_engine(self.ingest_db), "bench", "all")
+    def api_key(self, schools: Iterable[str] = ()) -> str:
+        """A new ingest API key that may send every kind (the bench plays every partner). The
+        schools it sends for are made known to ingest, as if their school records had been
+        accepted there: the bench preloads reference data straight onto the topics."""
+        engine = make_ingest_engine(self.ingest_db)
+        ensure(engine)
+        with engine.begin() as conn:
+            know_schools(conn, sorted(set(schools)), None, None)
+        return create_key(engine, "bench", "all")
 
     def __call__(self, database_url: str = "", **extra: str) -> dict[str, str]:
         return {
@@ -40,6 +48,8 @@ class ServiceEnv:
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.ports["flagger"]),
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.ports["projector"]),
             "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
+            # One key plays every school at the offered load: no per-key rate limit.
+            "FLAGSTREAM_INGEST_RATE_PER_MINUTE": "0",
             **extra,
         }
 

@@ -162,7 +162,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         f |= _project("sqlite", procs["projector"], env, broker.bootstrap, size.timeout_s)
 
         _say(f"[5/8] end to end through ingest at {options.rate:,.0f} marks/s offered")
-        api_key = env.api_key()
+        api_key = env.api_key(r.urn for r in work.later)
         procs["ingest"] = Proc.flagstream("ingest", env(), logs).start()
         wait_for_port("127.0.0.1", env.ports["ingest"], 60.0, "ingest")
         engine = make_engine(env()["FLAGSTREAM_DATABASE_URL"])

@@ -28,8 +28,9 @@ from ..generator.names import pupil_name
 from ..progress import Progress
 
 # Answers that say ingest (or what is in front of it) is away for now, not that the request
-# is wrong; a 409 other than a reused key (a first attempt still in progress) is one too.
-_RETRY_STATUS: Final = frozenset({409, 502, 503, 504})
+# is wrong; a 409 other than a reused key (a first attempt still in progress) is one too, and
+# so is 429 (this key's rate limit).
+_RETRY_STATUS: Final = frozenset({409, 429, 502, 503, 504})
 _FIRST_WAIT_S: Final = 0.2
 _MAX_WAIT_S: Final = 5.0
 GIVE_UP_S: Final = 120.0

@@ -113,6 +113,8 @@ class Stack:
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.projector_metrics_port),
             "FLAGSTREAM_VALIDATOR_METRICS_PORT": str(self.validator_metrics_port),
             "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
+            # The demo's one key plays every partner, faster than any: no per-key rate limit.
+            "FLAGSTREAM_INGEST_RATE_PER_MINUTE": "0",
             # The broker is a cache of ingest's record: after a new broker, rebuild from it.
             "FLAGSTREAM_ON_RESET": "rebuild",
         }
