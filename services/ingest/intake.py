@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from flagstream.identity import Identity
+from flagstream.restricted import Details
 
 from . import fields as f
 from .kinds import Kind
@@ -24,6 +25,7 @@ from .roll import RAW, Held, Move, Sender, ensure
 from .roll_check import RollCheck
 from .routing import DeadLetter, Router
 from .store import Store, Transaction, add_counts, add_refusal, legacy_scope
+from .validation_partners import notification_details
 
 STORE_WAIT_S = 20.0
 
@@ -83,10 +85,11 @@ class Intake:
         pseudonymise: Callable[[str], str],
         clock: Callable[[], datetime],
         identities: Callable[[list[Identity]], None] | None = None,
+        restricted: Callable[[list[Details]], None] | None = None,
         moves: Callable[[list[Move]], None] | None = None,
     ) -> None:
         self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
-        self._identities = identities
+        self._identities, self._restricted = identities, restricted
         self._moves = moves  # confirmed transfers' identity rows: to their new school
         ensure(store.engine)
 
@@ -136,6 +139,10 @@ class Intake:
                 # commits, so a 202 means the names are stored too (a failed commit leaves at
                 # most a name the partner's retry writes again).
                 self._identities(identities_of(checked.accepted))
+            if self._restricted is not None:
+                # Likewise a notification's police reference and circumstances: stored in the
+                # restricted store before the event (which carries neither) is committed.
+                keep_restricted(self._restricted, kind.name, checked.accepted)
             if self._moves is not None and checked.moves:
                 self._moves(checked.moves)  # after the names: a leaver's row, then the move
             receipt = Receipt(
@@ -312,3 +319,11 @@ def identities_of(accepted: Sequence[tuple[Any, Any]]) -> list[Identity]:
         )
         for raw, event in accepted
     ]
+
+
+def keep_restricted(
+    write: Callable[[list[Details]], None], kind: str, accepted: Sequence[tuple[Any, Any]]
+) -> None:
+    """Write accepted notifications' details to the restricted store (other kinds have none)."""
+    if kind == "domestic_abuse_notification" and accepted:
+        write([notification_details(raw, event) for raw, event in accepted])

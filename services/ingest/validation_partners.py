@@ -17,6 +17,7 @@ from flagstream.domain.events import (
     SenProvisionRecorded,
 )
 from flagstream.domain.rules.attain import AT_EXPECTED
+from flagstream.restricted import Details
 
 from . import fields as f
 from .fields import Reject, Stamp
@@ -132,6 +133,9 @@ def notification(raw: NotificationIn, key: Key, stamp: Stamp) -> DomesticAbuseNo
     """A validated Operation Encompass notification; raises Reject."""
     child_key = f.child_key(raw.upn, key)
     on = f.past_day(raw.incident_on, "incident_on", stamp)
+    # Checked here, so a bad one rejects the record; kept only by notification_details.
+    f.text(raw.police_reference, "police_reference", 64)
+    f.text(raw.circumstances, "circumstances")
     return DomesticAbuseNotified(
         event_id=f.event_id(raw.event_id, stamp),
         source=stamp.source,
@@ -141,8 +145,21 @@ def notification(raw: NotificationIn, key: Key, stamp: Stamp) -> DomesticAbuseNo
         urn=f.urn(raw.urn),
         incident_on=on,
         child_present=f.boolean(raw.child_present, "child_present"),
+    )
+
+
+def notification_details(raw: NotificationIn, event: DomesticAbuseNotified) -> Details:
+    """The police reference and circumstances of an accepted notification, for the restricted
+    store only (never the event, the outbox or a topic); raises Reject."""
+    return Details(
+        event_id=str(event.event_id),
+        child_key=event.child_key,
+        urn=event.urn,
+        incident_on=event.incident_on,
+        child_present=event.child_present,
         police_reference=f.text(raw.police_reference, "police_reference", 64),
         circumstances=f.text(raw.circumstances, "circumstances"),
+        received_at=event.recorded_at,
     )
 
 
