@@ -62,7 +62,7 @@ class TlsFront:
                 loop.run_forever()
             finally:
                 server.close()
-                loop.run_until_complete(server.wait_closed())
+                loop.run_until_complete(_drop_connections(server))
                 loop.close()
 
         self._loop = loop
@@ -77,12 +77,7 @@ class TlsFront:
         if loop is None or thread is None:
             return
 
-        def halt() -> None:
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.stop()
-
-        loop.call_soon_threadsafe(halt)
+        loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
 
     def alive(self) -> bool:
@@ -98,6 +93,16 @@ class TlsFront:
             writer.close()
             return
         await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+
+async def _drop_connections(server: asyncio.Server) -> None:
+    """Cancel every relay (each closes its two sockets), then wait for the server, bounded."""
+    relays = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in relays:
+        task.cancel()
+    await asyncio.gather(*relays, return_exceptions=True)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.wait_closed(), 5)
 
 
 async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

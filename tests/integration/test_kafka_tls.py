@@ -10,6 +10,7 @@ puts a TLS terminator in front of it, so every Kafka request of these clients cr
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -83,6 +84,7 @@ def _refused(
     bootstrap: str, security: KafkaSecurity, why: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A kafka-python admin with these settings cannot bootstrap, for the reason given."""
+    caplog.set_level(logging.WARNING, logger="kafka")  # the demo's and bench's CLI quiet it
     caplog.clear()
     with pytest.raises(KafkaError):
         admin = kafka_clients.admin(
