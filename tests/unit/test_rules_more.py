@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 from flagstream.domain.register import SessionRegister, school_year_start
+from flagstream.domain.rules import SENSITIVE
 from flagstream.domain.rules.attain import AttainSettings, attain
 from flagstream.domain.rules.attend import AttendSettings, attend
-from flagstream.domain.rules import SENSITIVE
 from flagstream.domain.rules.family import FAMILY, FamilySettings, family
 from flagstream.domain.rules.safeguard import SAFEGUARD, SafeguardSettings, safeguard
 from flagstream.domain.rules.simple import FsmSettings, SenSettings, fsm, sen
@@ -53,7 +53,7 @@ def test_safeguard_notification_window_and_sensitivity() -> None:
     ).raised
     assert not safeguard(notified, date(2025, 9, 2), SafeguardSettings()).raised  # not yet
     assert SAFEGUARD.sensitive and not FAMILY.sensitive
-    assert SENSITIVE == {"SAFEGUARD"}
+    assert {"SAFEGUARD"} == SENSITIVE
 
 
 def test_fsm_periods_and_sen_provision() -> None:

@@ -26,9 +26,7 @@ def upgrade() -> None:
         "restricted_flags",
         sa.Column("child_key", sa.String(length=64), nullable=False),
         sa.Column("flag", sa.String(length=16), nullable=False),
-        sa.Column(
-            "urn", sa.String(length=6), nullable=False, comment="The child's current school"
-        ),
+        sa.Column("urn", sa.String(length=6), nullable=False, comment="The child's current school"),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("tier", sa.String(length=32), nullable=False),
         sa.Column("raised_on", sa.Date(), nullable=False),
