@@ -104,20 +104,28 @@ children = Table(
     comment="One current row per child",
 )
 
+
+def _change_columns() -> list[Column[object]]:
+    """A flag change's columns (flag_changes and restricted_flag_changes alike)."""
+    return [
+        Column("event_id", String(36), primary_key=True),
+        Column("child_key", String(64), nullable=False, index=True),
+        Column("urn", String(6), nullable=False),
+        Column("flag", String(16), nullable=False),
+        Column("change", String(8), nullable=False, comment="RAISED or CLEARED"),
+        Column("reason", Text, nullable=False),
+        Column("rule_version", String(64), nullable=False),
+        Column("as_of", Date, nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("kafka_partition", Integer, nullable=False, comment="Partition it was read from"),
+        Column("kafka_offset", BigInteger, nullable=False, comment="Offset: order within a child"),
+    ]
+
+
 flag_changes = Table(
     "flag_changes",
     metadata,
-    Column("event_id", String(36), primary_key=True),
-    Column("child_key", String(64), nullable=False, index=True),
-    Column("urn", String(6), nullable=False),
-    Column("flag", String(16), nullable=False),
-    Column("change", String(8), nullable=False, comment="RAISED or CLEARED"),
-    Column("reason", Text, nullable=False),
-    Column("rule_version", String(64), nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("kafka_partition", Integer, nullable=False, comment="Partition it was read from"),
-    Column("kafka_offset", BigInteger, nullable=False, comment="Offset: order within a child"),
+    *_change_columns(),
     comment="Every flag raised or cleared, in order",
 )
 
@@ -143,17 +151,7 @@ restricted_flags = Table(
 restricted_flag_changes = Table(
     "restricted_flag_changes",
     metadata,
-    Column("event_id", String(36), primary_key=True),
-    Column("child_key", String(64), nullable=False, index=True),
-    Column("urn", String(6), nullable=False),
-    Column("flag", String(16), nullable=False),
-    Column("change", String(8), nullable=False, comment="RAISED or CLEARED"),
-    Column("reason", Text, nullable=False),
-    Column("rule_version", String(64), nullable=False),
-    Column("as_of", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("kafka_partition", Integer, nullable=False),
-    Column("kafka_offset", BigInteger, nullable=False),
+    *_change_columns(),
     comment="Every sensitive flag raised or cleared (DSL of the child's school only)",
 )
 

@@ -47,8 +47,12 @@ def upgrade() -> None:
         sa.Column("rule_version", sa.String(length=64), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("kafka_partition", sa.Integer(), nullable=False),
-        sa.Column("kafka_offset", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "kafka_partition", sa.Integer(), nullable=False, comment="Partition it was read from"
+        ),
+        sa.Column(
+            "kafka_offset", sa.BigInteger(), nullable=False, comment="Offset: order within a child"
+        ),
         sa.PrimaryKeyConstraint("event_id"),
         comment="Every sensitive flag raised or cleared (DSL of the child's school only)",
     )
