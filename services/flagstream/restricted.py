@@ -10,6 +10,7 @@ model.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,19 +54,7 @@ class Details:
 
 def record(conn: Connection, details: Iterable[Details]) -> int:
     """Store notifications' details (a resent one changes nothing); returns rows given."""
-    rows = [
-        {
-            "event_id": d.event_id,
-            "child_key": d.child_key,
-            "urn": d.urn,
-            "incident_on": d.incident_on,
-            "child_present": d.child_present,
-            "police_reference": d.police_reference,
-            "circumstances": d.circumstances,
-            "received_at": d.received_at,
-        }
-        for d in details
-    ]
+    rows = [dataclasses.asdict(d) for d in details]  # the fields are the table's columns
     if rows:
         insert_new(conn, notifications, rows)
     return len(rows)

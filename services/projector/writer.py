@@ -244,16 +244,11 @@ def project(
 def _write_restricted(conn: Connection, b: _Batch) -> None:
     """Sensitive flags into their own tables: each snapshot's child's current ones replaced."""
     if b.snapshots:
-        held = select(restricted_flags.c.child_key).where(
-            bulk.one_of(conn, restricted_flags.c.child_key, list(b.snapshots))
-        )
-        stale = set(conn.scalars(held))
-        if stale:
-            conn.execute(
-                delete(restricted_flags).where(
-                    bulk.one_of(conn, restricted_flags.c.child_key, sorted(stale))
-                )
+        conn.execute(
+            delete(restricted_flags).where(
+                bulk.one_of(conn, restricted_flags.c.child_key, list(b.snapshots))
             )
+        )
         rows = [row for r in b.snapshots.values() for row in restricted_rows(r)]
         bulk.write(conn, restricted_flags, rows, "replace")
     bulk.write(conn, restricted_flag_changes, list(b.restricted_changes.values()), "nothing")
