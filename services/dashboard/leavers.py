@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from projector.tables import FLAGS, rolls, school_days
+from readmodel.tables import FLAGS, rolls, school_days
 
 from .people import Shown
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from flagstream import identity
 from flagstream.schema import create_tables
 from flagstream.settings import Settings
-from projector.db import create_schema, make_engine
+from readmodel.db import create_schema, make_engine
 
 from .app import create_app
 from .audit import create_audit_schema

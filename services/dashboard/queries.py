@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from projector import queries as council
-from projector.tables import (
+from readmodel import queries as council
+from readmodel.tables import (
     FLAGS,
     children,
     daily_counts,
@@ -20,7 +20,7 @@ from projector.tables import (
     school_summary,
     schools,
 )
-from projector.tables import flag_history as flag_history_t
+from readmodel.tables import flag_history as flag_history_t
 
 FLAG_COLUMNS = tuple(f.lower() for f in FLAGS)
 # The council's column order on the school screen.
@@ -225,7 +225,7 @@ def late_schools(
     ]
 
 
-# Sensitive flags (projector.tables.restricted_flags). The caller must have checked
+# Sensitive flags (readmodel.tables.restricted_flags). The caller must have checked
 # Principal.sees_sensitive_at(urn) for the child's current school: no other screen reads them.
 SENSITIVE_COLUMNS = ("safeguard",)
 

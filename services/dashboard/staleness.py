@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from projector.logcheck import read_status
+from readmodel.status import read_status
 
 CHECK_OLD_AFTER = timedelta(minutes=2)
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .passwords import check_password
-
-if TYPE_CHECKING:
-    from flagstream.generator.model import County
 
 Role = Literal["school", "dsl", "zone", "manager", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -178,23 +174,6 @@ class UsersFile(Mapping[str, User]):
 
     def __len__(self) -> int:
         return len(self._current())
-
-
-def demo_users(county: County, seed: int | None = None) -> list[DemoUser]:
-    """One login per role for a generated county: the first school and first zone are scopes."""
-    rng = random.SystemRandom() if seed is None else random.Random(seed)
-
-    def password() -> str:
-        return "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(12))
-
-    school = county.schools[0]
-    return [
-        DemoUser("school", "school.staff", password(), school.urn),
-        DemoUser("dsl", "school.dsl", password(), school.urn),
-        DemoUser("zone", "zone.staff", password(), school.zone),
-        DemoUser("manager", "manager", password(), None),
-        DemoUser("admin", "admin", password(), None),
-    ]
 
 
 def write_demo_users(path: Path, users: Iterable[DemoUser]) -> None:

@@ -1,6 +1,9 @@
-"""Flagstream's four databases, one catalogue entry each: which setting names it, where its
-Alembic migrations are, which version table records them, which role owns it, and which
-deploy/postgres file grants on it. `flagstream migrate` and `flagstream db roles` read this.
+"""What a Flagstream database is (which setting names it, where its Alembic migrations are,
+which version table records them, which role owns it, which deploy/postgres file grants on
+it) and how one is brought up to date. Each owner declares its own `DATABASE` beside its
+tables (readmodel.migrate, ingest.database, flagstream.identity_database,
+dashboard.audit_database); flagstream_tools.databases lists all four for `flagstream migrate`
+and `flagstream db roles`.
 
 PostgreSQL is migrated with Alembic; SQLite (the embedded default) is created from the
 metadata, as the projector does for the read model.
@@ -19,36 +22,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.exc import ProgrammingError
 
-SERVICES = Path(__file__).resolve().parents[1]
 Name = Literal["read_model", "ingest", "identity", "audit"]
 Owner = Literal["owner", "audit_owner"]
-
-
-def _read_model() -> MetaData:
-    from projector.tables import metadata
-
-    return metadata
-
-
-def _ingest() -> MetaData:
-    from ingest import keys, roll, store
-
-    assert keys.api_keys.metadata is store.metadata  # the API keys live beside the outbox
-    assert roll.roll.metadata is store.metadata  # and the roll, known schools, transfers
-    return store.metadata
-
-
-def _identity() -> MetaData:
-    from . import identity, restricted
-
-    assert restricted.notifications.metadata is identity.metadata  # beside the identities
-    return identity.metadata
-
-
-def _audit() -> MetaData:
-    from dashboard import audit
-
-    return audit.metadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,43 +41,6 @@ class Database:
     def deploy_sql(self) -> str:
         """Its grants (and, for the read model, BI views and row-level security)."""
         return f"{self.name}.sql"
-
-
-DATABASES: tuple[Database, ...] = (
-    Database(
-        "read_model",
-        "database_url",
-        SERVICES / "projector" / "migrations",
-        "alembic_version",
-        "owner",
-        _read_model,
-    ),
-    Database(
-        "ingest",
-        "ingest_database_url",
-        SERVICES / "ingest" / "migrations",
-        "alembic_version_ingest",
-        "owner",
-        _ingest,
-    ),
-    Database(
-        "identity",
-        "identity_database_url",
-        SERVICES / "flagstream" / "identity_migrations",
-        "alembic_version_identity",
-        "owner",
-        _identity,
-    ),
-    Database(
-        "audit",
-        "dashboard_audit_database_url",
-        SERVICES / "dashboard" / "migrations",
-        "alembic_version_audit",
-        "audit_owner",
-        _audit,
-    ),
-)
-BY_NAME: dict[str, Database] = {d.name: d for d in DATABASES}
 
 
 def alembic_config(db: Database, engine: Engine) -> Config:

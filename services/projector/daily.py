@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, or_, select
 
+from readmodel.tables import FLAGS, daily_counts, flag_history, rolls, school_days
+
 from . import bulk
-from .tables import FLAGS, daily_counts, flag_history, rolls, school_days
 
 ANY = "ANY"
 Span = tuple[date, date | None]  # from (inclusive), to (exclusive; None while open)

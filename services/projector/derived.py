@@ -8,11 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, case, delete, func, select, update
 
 from flagstream.upsert import upsert
-
-from . import bulk
-from .progress import current_progress, overall_progress
-from .rows import at, day
-from .tables import (
+from projector.outcome_progress import current_progress, overall_progress
+from readmodel.tables import (
     FLAGS,
     child_sources,
     children,
@@ -23,6 +20,9 @@ from .tables import (
     schools,
     zones,
 )
+
+from . import bulk
+from .rows import at, day
 
 SourceTimes = tuple[int, int]  # (received, Avro timestamp-millis; data as of, Avro date)
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from readmodel.tables import flag_changes, flag_history
+
 from . import bulk
-from .tables import flag_changes, flag_history
 
 REFERRAL_WINDOW_DAYS = 365
 

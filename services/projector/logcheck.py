@@ -17,11 +17,9 @@ banner from this row while the read model is rebuilding or the check is old.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,8 +36,9 @@ from flagstream.topics import (
     describe,
     specs_named,
 )
+from readmodel.status import Status, read_status, write_status
+from readmodel.tables import freshness, metadata, read_model_status, school_days, schools
 
-from .tables import freshness, metadata, read_model_status, school_days, schools
 from .writer import stored_offsets
 
 log = logging.getLogger("flagstream.projector")
@@ -49,54 +48,6 @@ CHECK_EVERY_S = 5.0
 
 class LogReset(RuntimeError):
     """The topics were recreated, or an offset is past a partition's end."""
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """The read model's status row."""
-
-    state: str
-    since: datetime
-    detail: str
-    log_topics: dict[str, str]
-    flagger_lag: int | None = None
-    projector_lag: int | None = None
-    late_registers: int | None = None
-    checked_at: datetime | None = None
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite drops the zone
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def read_status(conn: Connection) -> Status | None:
-    """The status row, if the projector has written one."""
-    row = conn.execute(select(read_model_status)).first()
-    if row is None:
-        return None
-    since = _utc(row.since)
-    assert since is not None
-    return Status(
-        row.state,
-        since,
-        row.detail,
-        json.loads(row.log_topics),
-        row.flagger_lag,
-        row.projector_lag,
-        row.late_registers,
-        _utc(row.checked_at),
-    )
-
-
-def _write(conn: Connection, **values: Any) -> None:
-    if "log_topics" in values:
-        values["log_topics"] = json.dumps(values["log_topics"], sort_keys=True)
-    if conn.execute(select(read_model_status.c.id)).first() is None:
-        conn.execute(read_model_status.insert(), [{"id": 1, **values}])
-    else:
-        conn.execute(read_model_status.update().values(**values))
 
 
 def clear_read_model(conn: Connection) -> None:
@@ -168,17 +119,17 @@ def check_log(
         log.warning("rebuilding the read model from the whole log: %s", what)
         with engine.begin() as conn:
             clear_read_model(conn)
-            _write(conn, state="rebuilding", since=now, detail=f"log reset: {what}",
+            write_status(conn, state="rebuilding", since=now, detail=f"log reset: {what}",
                    log_topics=ids)  # fmt: skip
     elif not offsets:
         with engine.begin() as conn:
             detail = "being built from the log for the first time"
-            _write(conn, state="rebuilding", since=now, detail=detail, log_topics=ids)
+            write_status(conn, state="rebuilding", since=now, detail=detail, log_topics=ids)
     else:
         with engine.begin() as conn:
-            _write(conn, log_topics=ids)
+            write_status(conn, log_topics=ids)
             if kept is None or kept.state == "stale":
-                _write(conn, state="current", since=now, detail="")
+                write_status(conn, state="current", since=now, detail="")
     return ids
 
 
@@ -190,7 +141,7 @@ def _refused(engine: Engine, detail: str) -> None:
             if kept is None or kept.state == "current":
                 since = datetime.now(UTC)
                 topics = kept.log_topics if kept is not None else {}
-                _write(conn, state="stale", since=since, detail=detail, log_topics=topics)
+                write_status(conn, state="stale", since=since, detail=detail, log_topics=topics)
     except Exception:  # the database itself may be what is away
         log.debug("could not mark the read model stale", exc_info=True)
 
@@ -274,7 +225,7 @@ class StatusWatch:
                 values.update(state="current", since=now, detail="")
                 log.info("the read model is complete again (rebuilt since %s)", kept.since)
         with self._engine.begin() as conn:
-            _write(conn, **values)
+            write_status(conn, **values)
             status = read_status(conn)
         if self._health is not None and status is not None:
             self._health.lag.labels("flagger").set(flagger)

@@ -11,9 +11,9 @@ from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
 from flagstream.settings import Settings
 from flagstream.topics import Topics
+from readmodel.db import create_schema, make_engine
 
 from .consumer import Projector
-from .db import create_schema, make_engine
 from .logcheck import LogReset
 
 log = logging.getLogger("flagstream.projector")

@@ -18,8 +18,7 @@ from flagstream import mark_batch
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import SENSITIVE
 from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
-
-from .tables import FLAGS
+from readmodel.tables import FLAGS
 
 Record = dict[str, Any]
 # An Avro date and timestamp-millis as date and datetime (cached: a batch repeats them).

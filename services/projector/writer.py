@@ -10,6 +10,17 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from flagstream.upsert import insert_new, upsert
+from readmodel.tables import (
+    children,
+    flag_changes,
+    outcomes,
+    projector_offsets,
+    restricted_flag_changes,
+    restricted_flags,
+    rolls,
+    school_days,
+    schools,
+)
 
 from . import bulk, daily, derived, history
 from .rows import (
@@ -25,17 +36,6 @@ from .rows import (
     roll_row,
     school_row,
     source_facts,
-)
-from .tables import (
-    children,
-    flag_changes,
-    outcomes,
-    projector_offsets,
-    restricted_flag_changes,
-    restricted_flags,
-    rolls,
-    school_days,
-    schools,
 )
 
 

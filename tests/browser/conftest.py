@@ -19,15 +19,16 @@ from dashboard.app import create_app
 from dashboard.audit import create_audit_schema
 from dashboard.context import Context
 from dashboard.outcomes import IngestOutcomeSender
-from dashboard.users import DemoUser, demo_users, load_users, write_demo_users
-from flagstream.broker import free_port, wait_for_port
-from flagstream.demo.sender import send_child_events, send_reference, send_registers
-from flagstream.demo.stack import Stack
-from flagstream.generator import make_county
-from flagstream.generator.model import County, Register
-from flagstream.generator.sources import timeline
-from projector.db import make_engine
+from dashboard.users import DemoUser, load_users, write_demo_users
+from flagstream_tools.broker import free_port, wait_for_port
+from flagstream_tools.demo.sender import send_child_events, send_reference, send_registers
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.demo.users import demo_users
+from flagstream_tools.generator import make_county
+from flagstream_tools.generator.model import County, Register
+from flagstream_tools.generator.sources import timeline
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
 
 CHROMIUM = Path("/usr/bin/chromium")
 START = date(2025, 9, 8)  # in the past: ingest refuses dates after tomorrow

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, insert
 
 from dashboard.users import User, hash_password
 from flagstream import identity, restricted
-from projector.db import create_schema
-from projector.tables import (
+from readmodel.db import create_schema
+from readmodel.tables import (
     FLAGS,
     children,
     daily_counts,

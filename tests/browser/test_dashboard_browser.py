@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.audit import audit_log
-from projector.tables import children
+from readmodel.tables import children
 from tests.browser.conftest import Dashboard, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

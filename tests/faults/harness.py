@@ -25,12 +25,12 @@ import httpx
 from sqlalchemy import Engine
 
 from flagstream.codec import Codec
-from flagstream.demo.runner import Day, _days, _Sender
-from flagstream.demo.sender import send_reference
-from flagstream.demo.stack import Stack
-from flagstream.generator import Item, make_county, timeline, write_timeline
-from projector.db import make_engine
+from flagstream_tools.demo.runner import Day, _days, _Sender
+from flagstream_tools.demo.sender import send_reference
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.generator import Item, make_county, timeline, write_timeline
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
 
 START = date(2026, 9, 7)  # a Monday; DAYS school days end well before today
 DAYS = 8
@@ -66,7 +66,7 @@ class Run:
     def flagstream(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A flagstream command with the stack's settings, as an operator runs it."""
         return subprocess.run(
-            [sys.executable, "-m", "flagstream.cli", *args],
+            [sys.executable, "-m", "flagstream_tools.cli", *args],
             env={**os.environ, **self.stack.env()},
             capture_output=True,
             text=True,

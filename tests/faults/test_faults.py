@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from dashboard.staleness import banner
-from projector.logcheck import read_status
-from projector.tables import children
+from readmodel.status import read_status
+from readmodel.tables import children
 
 from ..conftest import PG_ADMIN_URL
 from .harness import county_run, during, kill

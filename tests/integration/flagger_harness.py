@@ -14,10 +14,10 @@ import httpx
 from kafka import KafkaConsumer, TopicPartition
 from rocksdict import AccessType, Options, Rdict
 
-from flagstream.broker import wait_for_port
-from flagstream.demo.processes import ServiceProcess
-from flagstream.demo.stack import Stack
 from flagstream.lag import end_offsets
+from flagstream_tools.broker import wait_for_port
+from flagstream_tools.demo.processes import ServiceProcess
+from flagstream_tools.demo.stack import Stack
 
 T = TypeVar("T")
 OFFSET_KEY = b"__faust\0offset__"  # where Faust's RocksDB store keeps its persisted offset

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flagstream.bench.report import REQUIRED
-from flagstream.cli import main
+from flagstream_tools.bench.report import REQUIRED
+from flagstream_tools.cli import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 

@@ -7,7 +7,6 @@ import socket
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.topics import (
     Topics,
     TopicsNotReady,
@@ -16,6 +15,7 @@ from flagstream.topics import (
     partition_for,
     topic_specs,
 )
+from flagstream_tools.broker import EmbeddedBroker
 
 
 def test_start_create_topics_round_trip_and_stop() -> None:

@@ -11,8 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from flagstream.databases import BY_NAME, DATABASES, Database, upgrade
+from flagstream.databases import Database, upgrade
 from flagstream.engine import make_engine
+from flagstream_tools.databases import BY_NAME, DATABASES
 
 MIGRATED = [d for d in DATABASES if d.name != "read_model"]  # its own test: read_model_schema
 

@@ -13,14 +13,14 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
 from flagstream.domain import events as ev
-from flagstream.eventlog import _read_to_end, from_topics
-from flagstream.generator import make_county, timeline
-from flagstream.generator.canonical import canonical_events
 from flagstream.lag import end_offsets
 from flagstream.topics import Topics, create_topics
+from flagstream_tools.broker import EmbeddedBroker
+from flagstream_tools.eventlog import _read_to_end, from_topics
+from flagstream_tools.generator import make_county, timeline
+from flagstream_tools.generator.canonical import canonical_events
 
 CHUNK = 30  # Records sent between flushes: each flush closes a batch of several records.
 

@@ -17,10 +17,10 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from flagstream.codec import Codec
-from flagstream.demo.stack import FLAGGER_GROUP, Stack
 from flagstream.domain import events as ev
 from flagstream.lag import end_offsets, group_offsets
 from flagstream.topics import partition_for
+from flagstream_tools.demo.stack import FLAGGER_GROUP, Stack
 
 from .flagger_harness import kill, metric, start_flagger, wait_until
 

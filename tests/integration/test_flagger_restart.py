@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from flagstream.demo.stack import Stack
 from flagstream.domain import events as ev
-from flagstream.generator import make_county, timeline
-from flagstream.generator.canonical import canonical_events
-from flagstream.oracle import recompute_children
-from flagstream.reconcile import differences, from_oracle, from_read_model
 from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
 from flagstream.topics import FLAGGER_TABLE
-from projector.db import make_engine
-from projector.tables import children, restricted_flags
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.generator import make_county, timeline
+from flagstream_tools.generator.canonical import canonical_events
+from flagstream_tools.oracle import recompute_children
+from flagstream_tools.reconcile import differences, from_oracle, from_read_model
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
+from readmodel.tables import children, restricted_flags
 
 from .canonical_publish import publish
 from .flagger_harness import kill, metric, read_log, rocksdb_partitions, start_flagger, wait_until

@@ -27,11 +27,12 @@ from sqlalchemy import (
 )
 
 from flagstream.codec import Codec
-from flagstream.databases import BY_NAME, upgrade
+from flagstream.databases import upgrade
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.upn import make_upn
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
+from flagstream_tools.databases import BY_NAME
 from ingest.app import create_app
 from ingest.db import make_engine
 from ingest.fields import scoped_event_id

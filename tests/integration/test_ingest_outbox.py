@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import select
 
-from flagstream.broker import EmbeddedBroker, free_port
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.upn import make_upn
 from flagstream.identity import identities
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics, partition_for
+from flagstream_tools.broker import EmbeddedBroker, free_port
 from ingest.app import create_app
 from ingest.db import identity_writer, make_engine
 from ingest.fields import scoped_event_id

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, select
 from flagstream.codec import Codec
 from flagstream.domain.events import EnrolmentRecorded
 from flagstream.domain.upn import make_upn
-from flagstream.eventlog import TopicReader
 from flagstream.identity import identities
 from flagstream.metrics import service_metrics
-from flagstream.reconcile import ledger_lines
 from flagstream.topics import Topics
+from flagstream_tools.eventlog import TopicReader
+from flagstream_tools.reconcile import ledger_lines
 from ingest.app import create_app
 from ingest.db import identity_writer, make_engine
 from ingest.intake import Intake
@@ -205,7 +205,7 @@ def test_the_council_or_an_admin_confirms_a_pending_transfer(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from flagstream.cli import main
+    from flagstream_tools.cli import main
 
     stack = _stack(database_url, tmp_path)
     # The council's own enrolment at the new school confirms the held one.

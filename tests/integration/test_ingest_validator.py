@@ -19,12 +19,12 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import select
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.upn import make_upn
 from flagstream.identity import Identity, identities
 from flagstream.topics import Topics, create_topics
+from flagstream_tools.broker import EmbeddedBroker
 from ingest.avro_bodies import PartnerSchema
 from ingest.db import identity_writer, make_engine
 from ingest.kinds import KINDS

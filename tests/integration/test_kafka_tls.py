@@ -23,13 +23,13 @@ from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from flagstream import kafka_clients
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
-from flagstream.demo.stack import FLAGGER_GROUP, Stack
 from flagstream.domain import events as ev
 from flagstream.kafka_security import KafkaSecurity
 from flagstream.lag import end_offsets, group_offsets
 from flagstream.topics import Topics, create_topics, describe, partition_for
+from flagstream_tools.broker import EmbeddedBroker
+from flagstream_tools.demo.stack import FLAGGER_GROUP, Stack
 
 from .flagger_harness import start_flagger, wait_until
 

@@ -11,7 +11,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from flagger.log_end import fetched_ends
-from flagstream.broker import EmbeddedBroker
+from flagstream_tools.broker import EmbeddedBroker
 
 RECORDS = 40  # ~32 fit one 16 KB producer batch: the partition ends with a batch of several
 

@@ -13,7 +13,7 @@ from aiokafka.protocol.metadata import MetadataRequest  # type: ignore[import-un
 from kafka import KafkaAdminClient
 
 from flagger import kafka_quirks
-from flagstream.broker import EmbeddedBroker
+from flagstream_tools.broker import EmbeddedBroker
 
 pytestmark = pytest.mark.integration
 

@@ -22,10 +22,10 @@ from dashboard.authz import Principal
 from dashboard.context import Context
 from dashboard.scope import set_scope
 from flagstream import identity
-from flagstream.databases import BY_NAME, DATABASES
 from flagstream.engine import make_engine
-from flagstream.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
-from projector import tables
+from flagstream_tools.databases import BY_NAME, DATABASES
+from flagstream_tools.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
+from readmodel import tables
 
 from ..conftest import PG_ADMIN_URL
 
@@ -385,7 +385,7 @@ def test_every_service_starts_under_its_own_role(cluster: Cluster) -> None:
     from ingest import db as ingest_db
     from ingest.keys import create_key
     from ingest.store import Store
-    from projector.db import create_schema
+    from readmodel.db import create_schema
 
     create_schema(cluster.as_role("projector", "read_model"))
     Store(cluster.as_role("ingest", "ingest"))

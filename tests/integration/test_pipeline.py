@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from flagstream.demo.sender import send_reference, send_registers
-from flagstream.demo.stack import Stack
-from flagstream.generator import make_county, registers
+from flagstream_tools.demo.sender import send_reference, send_registers
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.generator import make_county, registers
 from ingest.pseudonymise import Pseudonymiser
-from projector.db import make_engine
-from projector.tables import children, flag_changes
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
+from readmodel.tables import children, flag_changes
 
 # DfE statistical categories, written out again on purpose (not imported from the domain).
 ATTENDED = {"/", "\\", "L", "B", "K", "P", "V", "W"}

@@ -12,16 +12,16 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import Engine, func, select
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
 from flagstream.domain.events import ActiveFlag, ChildFlagsSnapshot, FlagChanged, SchoolRecorded
 from flagstream.lag import behind, end_offsets
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics
+from flagstream_tools.broker import EmbeddedBroker
 from projector.consumer import Projector, source_topics
-from projector.db import create_schema, make_engine
-from projector.tables import children, flag_changes, school_summary, schools
 from projector.writer import stored_offsets
+from readmodel.db import create_schema, make_engine
+from readmodel.tables import children, flag_changes, school_summary, schools
 
 CODEC = Codec()
 T = datetime(2025, 10, 1, 9, tzinfo=UTC)

@@ -9,14 +9,14 @@ from typing import Any
 from kafka import KafkaProducer
 from sqlalchemy import select, text
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
 from flagstream.domain.events import ChildFlagsSnapshot, ChildFlagsSnapshots, DayEnded
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics
+from flagstream_tools.broker import EmbeddedBroker
 from projector.consumer import Projector
-from projector.db import create_schema, make_engine
-from projector.tables import children, daily_counts, metadata, school_days
+from readmodel.db import create_schema, make_engine
+from readmodel.tables import children, daily_counts, metadata, school_days
 from tests.integration.test_projector import drain
 from tests.integration.test_read_model_queries import (
     D1,

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from flagstream.broker import EmbeddedBroker
 from flagstream.codec import Codec
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics
+from flagstream_tools.broker import EmbeddedBroker
 from projector.consumer import Projector
-from projector.db import create_schema, make_engine
 from projector.gias import parse, publish
-from projector.tables import pyramids, schools, zones
+from readmodel.db import create_schema, make_engine
+from readmodel.tables import pyramids, schools, zones
 from tests.integration.test_projector import drain
 
 CSV = """\ufeffURN,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),Pyramid,Zone

@@ -17,16 +17,16 @@ import pytest
 from kafka import KafkaProducer
 from sqlalchemy import Engine, create_engine, select, text
 
-from flagstream.broker import EmbeddedBroker, free_port
 from flagstream.codec import Codec
 from flagstream.domain.events import DayEnded, EnrolmentRecorded, SchoolRecorded
 from flagstream.lag import behind, end_offsets
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics, partition_for
+from flagstream_tools.broker import EmbeddedBroker, free_port
 from projector.consumer import Projector, source_topics
-from projector.db import create_schema, make_engine
-from projector.tables import metadata, read_model_status
 from projector.writer import stored_offsets
+from readmodel.db import create_schema, make_engine
+from readmodel.tables import metadata, read_model_status
 from tests.conftest import PG_ADMIN_URL
 from tests.integration.test_read_model_queries import change, env, marks, outcome, snap
 
@@ -116,7 +116,7 @@ def start(bootstrap: str, topics: Topics, url: str) -> subprocess.Popen[bytes]:
         "FLAGSTREAM_PARTITIONS": str(PARTITIONS),
         "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(free_port()),
     }
-    cmd = [sys.executable, "-m", "flagstream.cli", "projector"]
+    cmd = [sys.executable, "-m", "flagstream_tools.cli", "projector"]
     return subprocess.Popen(cmd, env=env_, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -22,10 +22,10 @@ from flagstream.domain.events import (
     OutcomeRecorded,
     SchoolRecorded,
 )
-from projector import queries
-from projector.db import create_schema, make_engine
-from projector.tables import children, freshness, metadata
 from projector.writer import Consumed, project
+from readmodel import queries
+from readmodel.db import create_schema, make_engine
+from readmodel.tables import children, freshness, metadata
 
 D1, D2, D3 = date(2025, 10, 1), date(2025, 10, 2), date(2025, 10, 3)
 _ids = iter(range(1, 10**6))

@@ -10,9 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from projector.db import create_schema, make_engine
-from projector.migrate import MIGRATIONS, alembic_config
-from projector.tables import VIEWS, metadata
+from flagstream.databases import alembic_config
+from readmodel.db import create_schema, make_engine
+from readmodel.migrate import DATABASE
+from readmodel.tables import VIEWS, metadata
 
 
 def describe(engine: Engine) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def test_migration_equals_create_all_on_postgresql(postgres_url: str) -> None:
     create_schema(engine)  # Alembic on PostgreSQL
     migrated = describe(engine)
     assert len(migrated["tables"]) == len(metadata.tables)
-    command.downgrade(alembic_config(engine), "base")
+    command.downgrade(alembic_config(DATABASE, engine), "base")
     assert describe(engine) == {"views": [], "tables": {}}
     metadata.create_all(engine)
     assert describe(engine) == migrated
@@ -59,7 +60,7 @@ def test_migration_equals_create_all_on_postgresql(postgres_url: str) -> None:
 
 
 def test_migration_freezes_the_current_view_sql() -> None:
-    path = next((MIGRATIONS / "versions").glob("0001_*.py"))
+    path = next((DATABASE.migrations / "versions").glob("0001_*.py"))
     spec = importlib.util.spec_from_file_location("m0001", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -13,19 +13,19 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select, update
 
-from flagstream.clock import publish_day_ended
 from flagstream.codec import Codec
-from flagstream.demo.sender import send_child_events, send_reference, send_registers
-from flagstream.demo.stack import Stack
-from flagstream.generator import DayEnded, Register, make_county, timeline, write_timeline
-from projector.db import make_engine
-from projector.tables import children
+from flagstream_tools.clock import publish_day_ended
+from flagstream_tools.demo.sender import send_child_events, send_reference, send_registers
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.generator import DayEnded, Register, make_county, timeline, write_timeline
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
+from readmodel.tables import children
 
 
 def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flagstream.cli", *args],
+        [sys.executable, "-m", "flagstream_tools.cli", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

@@ -10,13 +10,13 @@ from pathlib import Path
 from kafka import KafkaProducer
 from sqlalchemy import select
 
-from flagstream.clock import publish_day_ended
 from flagstream.codec import Codec
-from flagstream.demo.stack import Stack
 from flagstream.domain.events import DomesticAbuseNotified, FsmEligibilityRecorded
-from projector.db import make_engine
-from projector.tables import flag_changes, restricted_flag_changes
+from flagstream_tools.clock import publish_day_ended
+from flagstream_tools.demo.stack import Stack
 from projector.writer import stored_offsets
+from readmodel.db import make_engine
+from readmodel.tables import flag_changes, restricted_flag_changes
 
 D = date(2025, 10, 6)
 T = datetime(2025, 10, 6, 20, tzinfo=UTC)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flagstream import generator as gen
-from flagstream.bench.e2e import Freshness
-from flagstream.bench.report import REQUIRED, table
-from flagstream.bench.workload import build
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded, DayEnded
 from flagstream.topics import Topics, partition_for
+from flagstream_tools import generator as gen
+from flagstream_tools.bench.e2e import Freshness
+from flagstream_tools.bench.report import REQUIRED, table
+from flagstream_tools.bench.workload import build
 
 START = date(2025, 9, 1)
 

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flagstream.cli import build_parser
 from flagstream.domain import events as ev
 from flagstream.domain.codes import CATEGORY_OF, CODE_IDS, CODES_2024, valid_on, validity
 from flagstream.domain.flagging import step
@@ -22,8 +21,9 @@ from flagstream.domain.register import SessionRegister
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import AttendSettings
 from flagstream.domain.state import ChildState
-from flagstream.generator import make_county, registers
-from flagstream.oracle import raised, recompute_children
+from flagstream_tools.cli import build_parser
+from flagstream_tools.generator import make_county, registers
+from flagstream_tools.oracle import raised, recompute_children
 
 # The 2024 regulations' reg. 10 tables, and the codes in use from September 2013 until then.
 SET_2024 = {"/", "\\", "L", "B", "K", "P", "V", "W", "C", "C1", "C2", "E", "I", "J1", "M", "R",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, insert, select
 
 from projector import daily
-from projector.tables import daily_counts, flag_history, metadata, rolls, school_days
+from readmodel.tables import daily_counts, flag_history, metadata, rolls, school_days
 
 START = date(2025, 9, 1)
 URNS = ["100001", "100002", "100003"]

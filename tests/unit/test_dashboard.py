@@ -15,7 +15,7 @@ from dashboard.app import create_app
 from dashboard.audit import audit_log, create_audit_schema
 from dashboard.context import Context
 from dashboard.outcomes import OutcomeForm
-from projector.db import make_engine
+from readmodel.db import make_engine
 from tests.browser import seed
 
 A1, A2, A3, B1, C1 = (c[0] for c in seed.CHILDREN)

@@ -14,7 +14,7 @@ from sqlalchemy import insert, update
 
 from dashboard import leavers
 from dashboard.context import Context
-from projector.tables import children, flag_history, rolls, school_days
+from readmodel.tables import children, flag_history, rolls, school_days
 from tests.browser import seed
 from tests.unit.test_dashboard import audit_rows, client_for, seeded_context
 

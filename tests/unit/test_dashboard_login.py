@@ -10,7 +10,7 @@ import pytest
 from dashboard.passwords import WeakPasswordError, check_password
 from dashboard.security import LoginLimiter
 from dashboard.users import User, UsersFileError, add_user, load_users
-from flagstream import cli
+from flagstream_tools import cli
 
 
 def test_a_flood_of_made_up_names_cannot_grow_the_limiter() -> None:

@@ -21,13 +21,13 @@ from dashboard.users import (
     User,
     UsersFileError,
     add_user,
-    demo_users,
     load_users,
     verify_password,
     write_demo_users,
 )
-from flagstream.generator import make_county
-from projector.db import make_engine
+from flagstream_tools.demo.users import demo_users
+from flagstream_tools.generator import make_county
+from readmodel.db import make_engine
 from tests.browser import seed
 from tests.unit.test_dashboard import client_for, csrf_of, seeded_context
 

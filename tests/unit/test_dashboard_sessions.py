@@ -20,7 +20,7 @@ from dashboard.audit import create_audit_schema
 from dashboard.context import Context
 from dashboard.sessions import SessionStore, sessions
 from dashboard.users import User, UsersFile, add_user, hash_password, load_users, write_users
-from projector.db import make_engine
+from readmodel.db import make_engine
 from tests.browser import seed
 from tests.unit.test_dashboard import audit_rows, client_for, csrf_of, seeded_context
 

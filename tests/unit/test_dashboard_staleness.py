@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from dashboard.context import Context
-from projector.logcheck import _write
-from projector.tables import read_model_status
+from readmodel.status import write_status as _write
+from readmodel.tables import read_model_status
 from tests.browser import seed
 
 from .test_dashboard import client_for, seeded_context

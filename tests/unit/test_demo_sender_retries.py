@@ -5,7 +5,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from flagstream.demo.sender import IngestError, _post
+from flagstream_tools.demo.sender import IngestError, _post
 
 RECEIPT = {"upload_id": "u", "received": 1, "accepted": 1, "rejected": 0, "rejections": []}
 

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from flagstream.demo.live import stream
-from flagstream.demo.runner import StartTooLate, fit_start, latest_start
-from flagstream.generator import school_days
+from flagstream_tools.demo.live import stream
+from flagstream_tools.demo.runner import StartTooLate, fit_start, latest_start
+from flagstream_tools.generator import school_days
 
 MONDAY = date(2026, 12, 7)
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from flagstream.cli import build_parser
 from flagstream.metrics import consumer_metrics, outbox_metrics, service_metrics
 from flagstream.settings import Settings
+from flagstream_tools.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "deploy/Dockerfile"

@@ -9,8 +9,8 @@ from typing import Any
 import yaml
 from sqlalchemy import make_url
 
-from flagstream.cli import build_parser
-from flagstream.databases import DATABASES
+from flagstream_tools.cli import build_parser
+from flagstream_tools.databases import DATABASES
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())[

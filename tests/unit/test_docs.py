@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flagstream.cli import build_parser
 from flagstream.settings import Settings
+from flagstream_tools.cli import build_parser
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

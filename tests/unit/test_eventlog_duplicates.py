@@ -5,8 +5,8 @@ from datetime import date
 
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
-from flagstream.eventlog import TopicReader
-from flagstream.reconcile import LedgerLine, render_ledger
+from flagstream_tools.eventlog import TopicReader
+from flagstream_tools.reconcile import LedgerLine, render_ledger
 
 from .factories import T0, enrolment, mark
 

@@ -24,8 +24,8 @@ from flagstream.domain.observations import Observation, Stream, register_stream
 from flagstream.domain.rules import DEFAULT_RULES
 from flagstream.domain.rules.base import FlagSettings, Outcome, Rule
 from flagstream.domain.state import ChildState
-from flagstream.oracle import raised, recompute
 from flagstream.rules_file import DEFAULT_RULES_FILE, describe_rules, parse_rules
+from flagstream_tools.oracle import raised, recompute
 
 from .factories import T0
 

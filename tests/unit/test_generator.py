@@ -12,7 +12,7 @@ import pytest
 
 from flagstream.domain.codes import ABSENT, ATTENDED, CATEGORY_OF
 from flagstream.domain.upn import upn_problem
-from flagstream.generator import (
+from flagstream_tools.generator import (
     County,
     Register,
     final_marks,

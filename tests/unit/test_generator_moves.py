@@ -12,7 +12,7 @@ from flagstream.domain import events as ev
 from flagstream.domain.flagging import step
 from flagstream.domain.rules import default_config
 from flagstream.domain.state import ChildState
-from flagstream.generator import (
+from flagstream_tools.generator import (
     County,
     DayEnded,
     DomesticAbuseNotified,
@@ -27,8 +27,8 @@ from flagstream.generator import (
     school_days,
     timeline,
 )
-from flagstream.generator.canonical import canonical_events
-from flagstream.oracle import recompute_children
+from flagstream_tools.generator.canonical import canonical_events
+from flagstream_tools.oracle import recompute_children
 
 START = date(2025, 9, 8)
 TERM = school_days(START, 70)

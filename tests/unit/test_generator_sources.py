@@ -11,7 +11,7 @@ from typing import get_args
 import pytest
 
 from flagstream.domain.codes import CATEGORY_OF
-from flagstream.generator import (
+from flagstream_tools.generator import (
     ASSESSMENTS,
     OUTCOME_AREAS,
     AssessmentRecorded,

@@ -12,8 +12,8 @@ import fastavro
 import pytest
 from sqlalchemy import select
 
-from flagstream.reconcile import LedgerLine, render_ledger
 from flagstream.topics import Topics
+from flagstream_tools.reconcile import LedgerLine, render_ledger
 from ingest.avro_bodies import AvroBodyError, PartnerSchema
 from ingest.bodies import parse_avro_record
 from ingest.fields import REASONS

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from dashboard.outcomes import IngestOutcomeSender, OutcomeForm, event_id_for
-from flagstream.cli import main
+from flagstream_tools.cli import main
 from ingest.db import make_engine
 from ingest.keys import KeyStore, create_key, list_keys, revoke_key
 from ingest.ledger import ingest_ledger

@@ -216,8 +216,8 @@ def test_openapi_documents_every_partner_endpoint(ingest: Ingest) -> None:
 
 
 def test_demo_sender_sends_a_whole_timeline_without_rejections(tmp_path: Path) -> None:
-    from flagstream.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
-    from flagstream.generator import make_county, timeline
+    from flagstream_tools.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
+    from flagstream_tools.generator import make_county, timeline
 
     ingest = make_ingest(tmp_path, max_records=1000, now=datetime(2026, 1, 1, tzinfo=UTC))
     county = make_county("tiny", 3)

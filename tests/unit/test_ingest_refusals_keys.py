@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flagstream.cli import build_parser, main
+from flagstream_tools.cli import build_parser, main
 from ingest.db import make_engine
 from ingest.keys import SCOPES, KeyStore, Partner
 from ingest.ledger import ingest_ledger

@@ -23,7 +23,7 @@ from flagstream.domain.flagging import step
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import AttendSettings
 from flagstream.domain.state import ChildState
-from flagstream.oracle import raised, recompute, recompute_children
+from flagstream_tools.oracle import raised, recompute, recompute_children
 
 T = datetime(2025, 9, 1, tzinfo=UTC)
 START = date(2025, 9, 1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from projector.queries import SCREENS
-from projector.tables import VIEWS, metadata
+from readmodel.queries import SCREENS
+from readmodel.tables import VIEWS, metadata
 
 DOC = (Path(__file__).parents[2] / "docs" / "read-model.md").read_text()
 

@@ -6,7 +6,7 @@ from datetime import date
 from types import SimpleNamespace
 
 from projector.history import intervals
-from projector.progress import current_progress, overall_progress
+from projector.outcome_progress import current_progress, overall_progress
 
 
 def c(kind: str, day: date, flag: str = "ATTEND", child: str = "k") -> SimpleNamespace:

@@ -8,9 +8,9 @@ import pytest
 from flagger.handler import MessageHandler, Rejected, rules_key
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded, RulesDeployed
-from flagstream.oracle import raised, recompute
 from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
 from flagstream.topics import partition_for
+from flagstream_tools.oracle import raised, recompute
 
 from .factories import T0, mark
 

@@ -33,8 +33,8 @@ from flagstream.codec import Codec
 from flagstream.domain import events as ev
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import AttendSettings
-from projector.db import create_schema, make_engine
 from projector.writer import Consumed, project
+from readmodel.db import create_schema, make_engine
 from tests.browser import seed
 
 from .factories import T0
@@ -280,7 +280,7 @@ def test_the_notification_really_raised_the_flag_and_nothing_else(
 ) -> None:
     from sqlalchemy import select
 
-    from projector.tables import children, restricted_flag_changes, restricted_flags
+    from readmodel.tables import children, restricted_flag_changes, restricted_flags
 
     without, with_one = pair
     with with_one.read_model.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from dashboard.audit_database import DATABASE
 from flagstream.alembic_env import run_migrations
-from flagstream.databases import BY_NAME
 
-run_migrations(BY_NAME["audit"].metadata())
+run_migrations(DATABASE.metadata())

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from flagstream.alembic_env import run_migrations
-from flagstream.databases import BY_NAME
+from ingest.database import DATABASE
 
-run_migrations(BY_NAME["ingest"].metadata())
+run_migrations(DATABASE.metadata())

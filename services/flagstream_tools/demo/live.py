@@ -1,0 +1,85 @@
+"""The demo's live part: the dashboard with a login per role, and simulated days streaming in."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flagstream_tools.broker import free_port, wait_for_port
+from flagstream_tools.demo.processes import ServiceProcess
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.generator import County
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """The running dashboard and the demo logins it accepts."""
+
+    process: ServiceProcess
+    url: str
+    logins: Sequence[tuple[str, str, str, str | None]]  # role, user name, password, scope
+
+    def describe(self) -> str:
+        """The URL and a login per role, for the console."""
+        lines = [f"  dashboard    {self.url}  (demo logins below; passwords change every run)"]
+        lines += [
+            f"    {role:<10} {user:<22} {password:<18} {scope or 'all'}"
+            for role, user, password, scope in self.logins
+        ]
+        return "\n".join(lines)
+
+
+def start_dashboard(
+    stack: Stack, county: County, workdir: Path, timeout: float = 60.0
+) -> Dashboard:
+    """Start `flagstream dashboard` on a free port, with demo users for the county."""
+    from dashboard.users import write_demo_users
+    from flagstream_tools.demo.users import demo_users
+
+    users = demo_users(county)
+    users_file = workdir / "dashboard-users.json"
+    write_demo_users(users_file, users)
+    users_file.chmod(0o600)
+    port = free_port()
+    env = {
+        **stack.env(),
+        "FLAGSTREAM_DASHBOARD_PORT": str(port),
+        "FLAGSTREAM_DASHBOARD_USERS_FILE": str(users_file),
+        "FLAGSTREAM_DASHBOARD_SECRET": secrets.token_hex(32),
+        "FLAGSTREAM_DASHBOARD_INGEST_URL": stack.ingest_url,
+        "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL": f"sqlite:///{workdir / 'audit.db'}",
+        "FLAGSTREAM_DASHBOARD_SECURE_COOKIES": "false",  # plain HTTP on loopback
+    }
+    process = ServiceProcess(["dashboard"], env, workdir / "logs" / "dashboard.log").start()
+    try:
+        wait_for_port("127.0.0.1", port, timeout, "dashboard")
+    except TimeoutError as exc:
+        process.stop()
+        raise RuntimeError(f"{exc}\n{process.tail()}") from exc
+    logins = [(u.role, u.username, u.password, u.scope) for u in users]
+    return Dashboard(process, f"http://127.0.0.1:{port}", logins)
+
+
+def stream(
+    days: Sequence[tuple[date | None, Callable[[], str]]],
+    seconds: float,
+    say: Callable[[str], None],
+    today: Callable[[], date],
+) -> None:
+    """Send one more simulated school day every `seconds` until the days run out, the next
+    is after today (ingest would refuse its records) or Ctrl-C."""
+    for n, (day, send_day) in enumerate(days, 1):
+        if day is not None and day > (now := today()):
+            say(
+                f"live day {n}/{len(days)} is {day}, after today ({now}): ingest would refuse "
+                "its records, so no more simulated days; the stack stays up until Ctrl-C"
+            )
+            return
+        started = time.monotonic()
+        say(f"live day {n}/{len(days)}: {send_day()}")
+        time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    say("no more simulated days; the stack stays up until Ctrl-C")

@@ -1,0 +1,279 @@
+"""Orchestrates `flagstream demo` from start to a checked result."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+from flagstream.codec import Codec
+from flagstream.settings import Settings
+from flagstream_tools.cli import DEMO_START
+from flagstream_tools.demo.live import start_dashboard, stream
+from flagstream_tools.demo.report import ledger, reconcile, trend
+from flagstream_tools.demo.sender import send_child_events, send_reference, send_registers
+from flagstream_tools.demo.stack import Stack
+from flagstream_tools.eventlog import from_topics
+from flagstream_tools.generator import (
+    County,
+    DayEnded,
+    Item,
+    Preset,
+    Register,
+    make_county,
+    school_days,
+    timeline,
+    write_timeline,
+)
+from projector.writer import stored_offsets
+from readmodel.db import make_engine
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What `flagstream demo` was asked to do."""
+
+    preset: Preset
+    seed: int
+    days: int
+    start: date
+    workdir: Path
+    keep_running: bool
+    live_days: int = 40
+    day_seconds: float = 20.0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def today() -> date:
+    """Today by ingest's clock (UTC), after which it refuses records as date_in_future."""
+    return datetime.now(UTC).date()
+
+
+class StartTooLate(ValueError):
+    """A --start the user chose whose school days would pass today."""
+
+
+def latest_start(days: int, on_or_before: date) -> date:
+    """The first of `days` (at least one) school days that end on the last school day on or
+    before the given date."""
+    day = on_or_before - timedelta(days=max(0, on_or_before.weekday() - 4))  # weekend: Friday
+    for _ in range(days - 1):
+        day -= timedelta(days=3 if day.weekday() == 0 else 1)
+    return day
+
+
+def fit_start(start: date, days: int, now: date, given: bool) -> date:
+    """The first simulated day: start, unless its `days` school days would pass `now` -
+    then the latest start that fits, or StartTooLate (saying what to pass) if start was
+    the user's."""
+    if days <= 0 or school_days(start, days)[-1] <= now:
+        return start
+    fits = latest_start(days, now)
+    if given:
+        raise StartTooLate(
+            f"--start {start} with {days} school days runs to {school_days(start, days)[-1]}, "
+            f"after today ({now}), and ingest refuses records dated after today: pass "
+            f"--start {fits} or earlier (or no --start), or fewer --days / --live-days"
+        )
+    return fits
+
+
+Day = tuple[date | None, list[Register], list[Item]]
+
+
+def _days(items: list[Item]) -> Iterator[Day]:
+    """The timeline cut at each DayEnded: (day, registers, other partner records)."""
+    regs: list[Register] = []
+    others: list[Item] = []
+    for item in items:
+        if isinstance(item, DayEnded):
+            yield item.day, regs, others
+            regs, others = [], []
+        elif isinstance(item, Register):
+            regs.append(item)
+        else:
+            others.append(item)
+    if regs or others:
+        yield None, regs, others
+
+
+@dataclass(slots=True)
+class _Sender:
+    """Sends a school day through ingest as partners would, then its day-end tick, and waits
+    until the pipeline has caught up - as a live day would - so each day's flags and trend
+    rows are as of that day."""
+
+    stack: Stack
+    client: httpx.Client
+    caught_up: Callable[[], None]
+    codec: Codec = field(default_factory=Codec)
+    marks: int = 0
+    records: int = 0
+    rejected: int = 0
+
+    def day(self, day: date | None, regs: list[Register], others: list[Item]) -> str:
+        marks = send_registers(self.client, regs) if regs else (0, 0)
+        records = send_child_events(self.client, others) if others else (0, 0)
+        self.marks, self.records = self.marks + marks[0], self.records + records[0]
+        self.rejected += marks[1] + records[1]
+        if day is not None:
+            stack = self.stack
+            stack.keep_tick(day, self.codec)
+        self.caught_up()
+        return (
+            f"{day or 'baseline'}  {marks[0]:,} marks, {records[0]:,} partner records"
+            f"{', day-end tick' if day else ''}"
+        )
+
+
+def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], Path]:
+    live = options.live_days if options.keep_running else 0
+    county = make_county(options.preset, options.seed)
+    items = list(timeline(county, options.start, options.days + live, options.seed))
+    run_file = workdir / "timeline.jsonl"
+    write_timeline(run_file, county, items)
+    _say(
+        f"generated {len(county.schools)} schools in {len(county.zones())} zones, "
+        f"{len(county.pupils):,} pupils, {options.days + live} school days from "
+        f"{options.start}: {sum(len(i.marks) for i in items if isinstance(i, Register)):,} "
+        f"marks (corrections and repeats included) and "
+        f"{sum(not isinstance(i, Register | DayEnded) for i in items):,} SEN, FSM, assessment, "
+        f"family-case, police and enrolment-change records -> {run_file}"
+        + (f"\n  {options.days} days are sent now, {live} more stream in live" if live else "")
+    )
+    return county, items, run_file
+
+
+def _show_backlog(flagger: int, projector: int) -> None:
+    tty = sys.stderr.isatty()
+    line = (
+        f"waiting for the pipeline: flagger backlog {flagger:,} messages, "
+        f"projector backlog {projector:,} records"
+    )
+    sys.stderr.write(f"\r{line}   " if tty else f"{line}\n")
+    sys.stderr.flush()
+
+
+def _check(stack: Stack, engine: Engine, as_of_default: date) -> bool:
+    """The batch oracle over the topics against the read model, the ledger and the trend."""
+    _say("\nreading the canonical topics back for the batch oracle ...")
+    log = from_topics(stack.broker.bootstrap, stack.topics, Codec())
+    as_of = log.last_day or as_of_default
+    result = reconcile(engine, log, Settings().rules(), as_of)
+    _say(
+        f"\nChildren flagged as of {as_of}, by zone and flag - projected read model "
+        "(a cell shows projected/oracle where they differ):"
+    )
+    _say(result.render())
+    ledger_table, balanced = ledger(stack.ingest_database_url, log)
+    _say("\nIngest ledger - received = accepted + rejected; accepted = on the topics:")
+    _say(ledger_table)
+    _say("\nCounty trend - children with any flag, per simulated school day:")
+    _say(trend(engine))
+    return not result.differences and balanced
+
+
+def _live(
+    stack: Stack, county: County, workdir: Path, sender: _Sender, later: list[Day], seconds: float
+) -> None:
+    dashboard = start_dashboard(stack, county, workdir)
+    _say(
+        f"\nservices left running (Ctrl-C stops them):\n"
+        f"  FLAGSTREAM_KAFKA_BOOTSTRAP={stack.broker.bootstrap}\n"
+        f"  ingest API   {stack.ingest_address}/docs (API key in {stack.api_key_file})\n"
+        f"  metrics      {stack.ingest_address}/metrics, "
+        f"http://127.0.0.1:{stack.flagger_metrics_port}/metrics, "
+        f"http://127.0.0.1:{stack.projector_metrics_port}/metrics, "
+        f"http://127.0.0.1:{stack.validator_metrics_port}/metrics\n"
+        f"  partners may also publish Avro to {stack.topics.prefix}.raw.<kind> topics\n"
+        f"{dashboard.describe()}\n"
+        f"  a new simulated school day arrives every {seconds:g}s"
+    )
+    try:
+        stream([(d[0], functools.partial(sender.day, *d)) for d in later], seconds, _say, today)
+        while True:
+            time.sleep(3600)
+    finally:
+        dashboard.process.stop()
+
+
+def run_demo(options: DemoOptions) -> int:
+    """Run the pipeline end to end; 0 when every record reconciles and every projected
+    child's flags equal the batch oracle's. With keep_running, then serve the dashboard
+    and stream more simulated days until Ctrl-C."""
+    began = time.monotonic()
+    total, now = options.days + (options.live_days if options.keep_running else 0), today()
+    try:
+        # Only the default start is moved: a --start the user gave is theirs to change.
+        start = fit_start(options.start, total, now, given=options.start != DEMO_START)
+    except StartTooLate as exc:
+        print(f"flagstream demo: {exc}", file=sys.stderr, flush=True)
+        return 2
+    if start != options.start:
+        _say(
+            f"{total} school days from {options.start} would pass today ({now}), and ingest "
+            f"refuses records dated after today: starting on {start} instead, so the last "
+            f"simulated day is {school_days(start, total)[-1]}"
+        )
+        options = replace(options, start=start)
+    workdir = options.workdir.resolve()
+    if workdir.exists():
+        shutil.rmtree(workdir)  # Each demo starts from nothing: the broker is in-memory too.
+    workdir.mkdir(parents=True)
+    county, items, run_file = _generate(options, workdir)
+    stack = Stack(workdir)
+    _say("starting embedded broker, ingest, flagger and projector ...")
+    try:
+        stack.start()
+        engine = make_engine(stack.database_url)
+        _say(
+            f"  broker {stack.broker.bootstrap}  ingest {stack.ingest_address}/docs "
+            f"(API key in {stack.api_key_file})"
+        )
+
+        def projected() -> dict[tuple[str, int], int]:
+            with engine.connect() as conn:
+                return stored_offsets(conn)
+
+        client = httpx.Client(base_url=stack.ingest_url, timeout=60.0)
+        sender = _Sender(stack, client, lambda: stack.wait_caught_up(projected, timeout=300.0))
+        accepted, rejected = send_reference(client, county)
+        _say(f"reference data: {accepted:,} accepted, {rejected:,} rejected")
+        days = list(_days(items))
+        for n, day in enumerate(days[: options.days], 1):
+            _say(f"day {n}: {sender.day(*day)}")
+        _say(
+            f"sent {sender.marks:,} marks and {sender.records:,} partner records through ingest; "
+            f"{sender.rejected:,} rejected"
+        )
+        stack.wait_caught_up(projected, timeout=300.0, on_poll=_show_backlog)
+        same = _check(stack, engine, options.start)
+        verdict = (
+            "every record reconciles and every child's projected flags equal the batch oracle's"
+            if same
+            else "MISMATCH"
+        )
+        _say(f"\n{verdict} - demo took {time.monotonic() - began:.0f}s")
+        _say(f"read model (SQLite): {workdir / 'flagstream.db'}")
+        _say(f"  try: sqlite3 {workdir / 'flagstream.db'} 'select * from school_summary'")
+        _say(f"timeline file: {run_file} (flagstream recompute --log {run_file})")
+        _say(f"logs: {workdir / 'logs'}")
+        if options.keep_running:
+            with contextlib.suppress(KeyboardInterrupt):
+                _live(stack, county, workdir, sender, days[options.days :], options.day_seconds)
+        client.close()
+        return 0 if same else 1
+    finally:
+        stack.stop()

@@ -1,0 +1,213 @@
+"""The batch oracle against the projected read model: per-zone counts and per-child differences."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from flagstream.domain.rules import SENSITIVE
+from flagstream_tools.oracle import Recomputed
+
+ANY = "any flag"
+
+
+def printable(text: str) -> str:
+    """Text as it may be printed to a terminal: each non-printable character (control, format,
+    line break; e.g. an ESC that would recolour the screen) as its escape, e.g. \\x1b. Ingest
+    refuses such sources now (invalid_source), but older ledger rows may hold them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child's school and raised flags, from either side."""
+
+    urn: str
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A child whose projected flags are not the oracle's."""
+
+    child_key: str
+    urn: str
+    expected: frozenset[str]
+    projected: frozenset[str]
+
+
+def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
+    """The oracle's answer in the shape of the read model."""
+    return {key: Child(r.urn, r.flags) for key, r in recomputed.items()}
+
+
+def from_read_model(
+    conn: Connection, children: Table, flags: Sequence[str], restricted: Table | None = None
+) -> dict[str, Child]:
+    """Each projected child's flags, from one boolean column per flag (named in lower case),
+    and sensitive flags (which have no column) from `restricted` (child_key, flag rows)."""
+    kept_apart = [f for f in flags if f in SENSITIVE and restricted is not None]
+    missing = [f for f in flags if f.lower() not in children.c and f not in kept_apart]
+    if missing:
+        raise LookupError(f"the read model has no column for flag(s) {missing}")
+    open_flags = [f for f in flags if f not in kept_apart]
+    columns = [children.c[f.lower()] for f in open_flags]
+    rows = conn.execute(select(children.c.child_key, children.c.urn, *columns))
+    found = {
+        row[0]: (row[1], {f for f, on in zip(open_flags, row[2:], strict=True) if on})
+        for row in rows
+    }
+    if restricted is not None and kept_apart:
+        query = select(restricted.c.child_key, restricted.c.flag).where(
+            restricted.c.flag.in_(kept_apart)
+        )
+        for child_key, flag in conn.execute(query):
+            if child_key in found:
+                found[child_key][1].add(flag)
+    return {key: Child(urn, frozenset(held)) for key, (urn, held) in found.items()}
+
+
+def differences(expected: Mapping[str, Child], projected: Mapping[str, Child]) -> list[Difference]:
+    """Children whose flags differ; a child missing on one side has no flags there."""
+    none = Child("", frozenset())
+    out = []
+    for key in sorted(set(expected) | set(projected)):
+        e, p = expected.get(key, none), projected.get(key, none)
+        if e.flags != p.flags:
+            out.append(Difference(key, p.urn or e.urn, e.flags, p.flags))
+    return out
+
+
+def by_zone(
+    children: Mapping[str, Child], zones: Mapping[str, str], flags: Sequence[str]
+) -> dict[str, Counter[str]]:
+    """zone -> flag -> flagged children (plus ANY), over children with at least one flag."""
+    counts: dict[str, Counter[str]] = {}
+    for child in children.values():
+        zone = zones.get(child.urn, "(unknown school)")
+        tally = counts.setdefault(zone, Counter())
+        for flag in flags:
+            tally[flag] += flag in child.flags
+        tally[ANY] += bool(child.flags)
+    return counts
+
+
+def render_zones(
+    projected: Mapping[str, Counter[str]],
+    expected: Mapping[str, Counter[str]] | None,
+    flags: Sequence[str],
+) -> str:
+    """One row per zone of counts per flag. Given the oracle's counts too, a cell that
+    differs shows `projected/oracle` and a match column says whether the row agrees."""
+    columns = [*flags, ANY]
+    check = expected is not None
+    expected = projected if expected is None else expected
+    header = f"{'zone':<22}" + "".join(f"{c:>12}" for c in columns) + ("  match" if check else "")
+    lines = [header, "-" * len(header)]
+    total_p: Counter[str] = Counter()
+    total_e: Counter[str] = Counter()
+    for zone in [*sorted(set(projected) | set(expected)), "TOTAL"]:
+        if zone == "TOTAL":
+            lines.append("-" * len(header))
+            p, e = total_p, total_e
+        else:
+            p, e = projected.get(zone, Counter()), expected.get(zone, Counter())
+            total_p.update(p)
+            total_e.update(e)
+        cells = [f"{p[c]:,}" if p[c] == e[c] else f"{p[c]:,}/{e[c]:,}" for c in columns]
+        ok = "yes" if all(p[c] == e[c] for c in columns) else "NO"
+        lines.append(
+            f"{printable(zone):<22}"
+            + "".join(f"{x:>12}" for x in cells)
+            + (f"  {ok}" if check else "")
+        )
+    return "\n".join(lines)
+
+
+def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
+    """The first few differences in words (child_key is pseudonymous, safe to print)."""
+    if not diffs:
+        return "no differences: every projected child's flags equal the oracle's"
+    lines = [f"{len(diffs):,} child(ren) differ:"]
+    for d in diffs[:limit]:
+        lines.append(
+            f"  {printable(d.child_key)} at {printable(d.urn or '?')}: "
+            f"oracle {sorted(d.expected) or '-'}, projected {sorted(d.projected) or '-'}"
+        )
+    if len(diffs) > limit:
+        lines.append(f"  ... and {len(diffs) - limit:,} more")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One source, day and kind: ingest's counts beside the records found on the topics."""
+
+    source: str
+    day: date
+    kind: str
+    received: int
+    accepted: int
+    rejected: int
+    refused: int
+    queued: int
+    on_topics: int
+
+    @property
+    def ok(self) -> bool:
+        """received = accepted + rejected, and every accepted record not queued is on a topic."""
+        return (
+            self.received == self.accepted + self.rejected
+            and self.accepted - self.queued == self.on_topics
+        )
+
+
+def ledger_lines(
+    rows: Sequence[Any], on_topics: Mapping[tuple[str, date, str], int]
+) -> list[LedgerLine]:
+    """Join ingest's ledger rows (ingest.ledger.LedgerRow) with counts read off the topics."""
+    lines = []
+    seen = set()
+    for r in rows:
+        key = (r.source, r.day, r.kind)
+        seen.add(key)
+        lines.append(
+            LedgerLine(
+                r.source, r.day, r.kind, r.received, r.accepted, r.rejected,
+                getattr(r, "refused", 0), r.queued, on_topics.get(key, 0),
+            )
+        )  # fmt: skip
+    for (source, day, kind), n in sorted(on_topics.items()):
+        if (source, day, kind) not in seen:  # On a topic but never received: invented.
+            lines.append(LedgerLine(source, day, kind, 0, 0, 0, 0, 0, n))
+    return sorted(lines, key=lambda line: (line.day, line.source, line.kind))
+
+
+def render_ledger(lines: Sequence[LedgerLine], duplicates: int | None = None) -> str:
+    """received = accepted + rejected, and accepted = on the topics, per source, day and kind;
+    then, given it, how many records were on the topics more than once."""
+    header = (
+        f"{'day':<10} {'source':<24} {'kind':<28} {'received':>9} {'accepted':>9} "
+        f"{'rejected':>9} {'refused':>8} {'queued':>7} {'on topics':>10}  ok"
+    )
+    out = [header, "-" * len(header)]
+    for x in lines:
+        out.append(
+            f"{x.day.isoformat():<10} {printable(x.source)[:24]:<24} {printable(x.kind)[:28]:<28} "
+            f"{x.received:>9,} "
+            f"{x.accepted:>9,} {x.rejected:>9,} {x.refused:>8,} {x.queued:>7,} "
+            f"{x.on_topics:>10,}  {'yes' if x.ok else 'NO'}"
+        )
+    if duplicates is not None:
+        out.append(
+            f"records on the topics more than once (at-least-once delivery), "
+            f"each counted once above: {duplicates:,}"
+        )
+    return "\n".join(out)
