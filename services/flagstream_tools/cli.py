@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flagstream import logs
 from flagstream_tools.db_cli import add_commands as add_db_commands
 from flagstream_tools.oracle_cli import add_commands as add_oracle_commands
 
@@ -361,13 +362,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    # Before the imports: alembic logs its plugins at INFO as it is imported. kafka-python
-    # 3.0 logs a race between close() and its reader thread ("Error receiving network data
-    # ... 'NoneType' object has no attribute 'recv'") at ERROR, with a traceback, each time
-    # the bench closes one of its short-lived lag clients; a failure that matters to the
-    # bench raises in its own calls instead, and the services' own logs are untouched.
+    # Before the imports: alembic logs its plugins at INFO as it is imported. (kafka-python's
+    # close-time races, logged at ERROR each time the bench closes a short-lived lag client,
+    # are lowered by flagstream.logs like everywhere else.)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     from flagstream_tools.bench.runner import BenchOptions, run_bench
 
     _stop_on_sigterm()
@@ -630,9 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    log_settings = logs.LogSettings()
+    logs.configure(log_settings.format, log_settings.level)
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -16,8 +16,8 @@ from rocksdict import AccessType, Options, Rdict
 
 from flagstream.lag import end_offsets
 from flagstream_tools.broker import wait_for_port
-from flagstream_tools.demo.processes import ServiceProcess
 from flagstream_tools.demo.stack import Stack
+from flagstream_tools.processes import ServiceProcess
 
 T = TypeVar("T")
 OFFSET_KEY = b"__faust\0offset__"  # where Faust's RocksDB store keeps its persisted offset

@@ -19,8 +19,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from flagstream.codec import Codec
 from flagstream.domain import events as ev
 from flagstream.lag import end_offsets, group_offsets
-from flagstream.topics import partition_for
-from flagstream_tools.demo.stack import FLAGGER_GROUP, Stack
+from flagstream.topics import FLAGGER_APP_ID, partition_for
+from flagstream_tools.demo.stack import Stack
 
 from .flagger_harness import kill, metric, start_flagger, wait_until
 
@@ -83,7 +83,7 @@ def _publish(stack: Stack, values: list[tuple[bytes | None, bytes]], partition: 
 
 def _committed(stack: Stack, partition: int) -> int:
     tp = (stack.topics.attendance, partition)
-    return group_offsets(stack.broker.bootstrap, FLAGGER_GROUP, [tp]).get(tp, -1)
+    return group_offsets(stack.broker.bootstrap, FLAGGER_APP_ID, [tp]).get(tp, -1)
 
 
 def _read(bootstrap: str, topic: str) -> list[Any]:

@@ -11,7 +11,8 @@ import httpx
 from flagstream.domain import events as ev
 from flagstream.lag import behind, end_offsets, group_offsets
 from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
-from flagstream_tools.demo.stack import FLAGGER_GROUP, Stack
+from flagstream.topics import FLAGGER_APP_ID
+from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import make_county, timeline
 from flagstream_tools.generator.canonical import canonical_events
 from flagstream_tools.oracle import recompute_children
@@ -51,7 +52,7 @@ def test_two_workers_share_the_partitions_and_agree_with_the_oracle(tmp_path: Pa
             diffs = differences(expected, from_read_model(conn, children, FLAGS, restricted_flags))
         engine.dispose()
         ends = end_offsets(stack.broker.bootstrap, stack.topics.canonical)
-        committed = group_offsets(stack.broker.bootstrap, FLAGGER_GROUP, ends)
+        committed = group_offsets(stack.broker.bootstrap, FLAGGER_APP_ID, ends)
         handled = [_events_in(port) for port in (stack.flagger_metrics_port, second)]
     assert diffs == []
     assert behind(ends, committed) == 0

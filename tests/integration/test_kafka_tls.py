@@ -27,9 +27,9 @@ from flagstream.codec import Codec
 from flagstream.domain import events as ev
 from flagstream.kafka_security import KafkaSecurity
 from flagstream.lag import end_offsets, group_offsets
-from flagstream.topics import Topics, create_topics, describe, partition_for
+from flagstream.topics import FLAGGER_APP_ID, Topics, create_topics, describe, partition_for
 from flagstream_tools.broker import EmbeddedBroker
-from flagstream_tools.demo.stack import FLAGGER_GROUP, Stack
+from flagstream_tools.demo.stack import Stack
 
 from .flagger_harness import start_flagger, wait_until
 
@@ -263,7 +263,7 @@ def test_the_flagger_runs_over_tls(tmp_path: Path, pki: Pki, tls: KafkaSecurity)
 
         def consumed() -> bool:
             ends = end_offsets(bootstrap, canonical)
-            committed = group_offsets(bootstrap, FLAGGER_GROUP, ends)
+            committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
             out = sum(end_offsets(bootstrap, [stack.topics.child_flags]).values())
             return out > 0 and all(max(committed.get(tp, 0), 0) >= end for tp, end in ends.items())
 

@@ -13,10 +13,10 @@ from flagstream import kafka_clients
 from flagstream.lag import end_offsets
 from flagstream.topics import Topics
 from flagstream_tools.bench.observe import counter, gauge, wait
-from flagstream_tools.bench.procs import Proc
 from flagstream_tools.bench.resources import PARTITIONS, ServiceEnv
 from flagstream_tools.bench.stages import flagger_backlog
 from flagstream_tools.bench.workload import Message, Workload
+from flagstream_tools.processes import ServiceProcess
 
 RESTART_POLL_S = 0.1
 TICKS_HANDLED = 'flagstream_events_in_total{kind="day_ended"}'
@@ -35,8 +35,8 @@ class Restart:
 
 
 def restart_flagger(
-    old: Proc,
-    new: Proc,
+    old: ServiceProcess,
+    new: ServiceProcess,
     bootstrap: str,
     topics: Topics,
     port: int,
@@ -81,7 +81,7 @@ def restart_flagger(
 
 
 def restarts(
-    procs: dict[str, Proc],
+    procs: dict[str, ServiceProcess],
     env: ServiceEnv,
     logs: Path,
     bootstrap: str,
@@ -101,7 +101,9 @@ def restarts(
     old = procs["flagger"]
     for store in ("rocksdb", "memory"):
         name = f"flagger-restart-{store}"
-        new = Proc.flagstream("flagger", env(FLAGSTREAM_FLAGGER_STORE=f"{store}://"), logs, name)
+        new = ServiceProcess.flagstream(
+            "flagger", env(FLAGSTREAM_FLAGGER_STORE=f"{store}://"), logs, name
+        )
         procs[name] = new
         r = restart_flagger(old, new, bootstrap, Topics(), env.ports["flagger"], last_tick, timeout)
         figures |= {

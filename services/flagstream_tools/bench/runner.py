@@ -18,7 +18,6 @@ from flagstream_tools import generator as gen
 from flagstream_tools.bench import e2e, raw, stages
 from flagstream_tools.bench.handler_only import handler_rate
 from flagstream_tools.bench.presets import SIZES, TERM_START, BenchPreset
-from flagstream_tools.bench.procs import Proc, peak_rss_mb
 from flagstream_tools.bench.report import machine, table, write_json
 from flagstream_tools.bench.resources import (
     PARTITIONS,
@@ -30,6 +29,7 @@ from flagstream_tools.bench.resources import (
 from flagstream_tools.bench.restart import restarts
 from flagstream_tools.bench.workload import Message, Workload, build
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
+from flagstream_tools.processes import ServiceProcess, peak_rss_mb
 from flagstream_tools.progress_bar import Progress
 from ingest.pseudonymise import Pseudonymiser
 from readmodel.db import make_engine
@@ -105,7 +105,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     )
     _say(f"  flagger handler alone: {f['flagger_handler_events_per_s']:,.0f} events/s")
 
-    procs: dict[str, Proc] = {}
+    procs: dict[str, ServiceProcess] = {}
     pg_name = ""
     broker = EmbeddedBroker(log_path=logs / "broker.log").start()
     try:
@@ -148,7 +148,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         f["preload_s"] = stages.produce(
             broker.bootstrap, work.messages, "preloading canonical topics"
         )
-        procs["flagger"] = Proc.flagstream("flagger", env(), logs).start()
+        procs["flagger"] = ServiceProcess.flagstream("flagger", env(), logs).start()
         rate = stages.run_flagger(
             procs["flagger"],
             broker.bootstrap,
@@ -163,12 +163,12 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         _say(f"  {rate.per_s:,.0f} events/s ({rate.seconds:,.1f}s)")
 
         _say("[4/8] projector on SQLite (the real `flagstream projector` process)")
-        procs["projector"] = Proc.flagstream("projector", env(), logs).start()
+        procs["projector"] = ServiceProcess.flagstream("projector", env(), logs).start()
         f |= _project("sqlite", procs["projector"], env, broker.bootstrap, size.timeout_s)
 
         _say(f"[5/8] end to end through ingest at {options.rate:,.0f} marks/s offered")
         api_key = env.api_key(r.urn for r in work.later)
-        procs["ingest"] = Proc.flagstream("ingest", env(), logs).start()
+        procs["ingest"] = ServiceProcess.flagstream("ingest", env(), logs).start()
         wait_for_port("127.0.0.1", env.ports["ingest"], 60.0, "ingest")
         engine = make_engine(env()["FLAGSTREAM_DATABASE_URL"])
         try:
@@ -219,7 +219,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         if options.postgres_admin_url:
             pg_name, pg_url = create_database(options.postgres_admin_url)
             env.ports["projector"] = free_port()
-            procs["projector-pg"] = Proc.flagstream(
+            procs["projector-pg"] = ServiceProcess.flagstream(
                 "projector", env(pg_url), logs, "projector-pg"
             ).start()
             f |= _project(
@@ -237,7 +237,8 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             "ingest": "ingest_peak_rss_mb",
         }
         for name, proc in procs.items():
-            f[names.get(name, name.replace("-", "_") + "_peak_rss_mb")] = proc.stop()
+            proc.stop()
+            f[names.get(name, name.replace("-", "_") + "_peak_rss_mb")] = proc.peak_mb
         broker.stop()
         if pg_name:
             drop_database(options.postgres_admin_url, pg_name)
@@ -257,7 +258,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
 
 
 def _project(
-    db: str, proc: Proc, env: ServiceEnv, bootstrap: str, timeout: float, url: str = ""
+    db: str, proc: ServiceProcess, env: ServiceEnv, bootstrap: str, timeout: float, url: str = ""
 ) -> dict[str, Any]:
     """Run one projector over everything on its topics; its figures under the db's name."""
     ends = stages.projector_input(bootstrap, Topics())
@@ -288,8 +289,8 @@ def _rebuild(work: Workload, workdir: Path, key: str, timeout: float) -> dict[st
         stages.produce(broker.bootstrap, work.messages, "refilling canonical topics")
         env = ServiceEnv(workdir, broker.bootstrap, key)
         started = time.monotonic()
-        flagger = Proc.flagstream("flagger", env(), logs).start()
-        projector = Proc.flagstream("projector", env(), logs).start()
+        flagger = ServiceProcess.flagstream("flagger", env(), logs).start()
+        projector = ServiceProcess.flagstream("projector", env(), logs).start()
         stages.run_flagger(
             flagger, broker.bootstrap, topics, env.ports["flagger"], work.events, timeout
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,12 +10,11 @@ from pathlib import Path
 
 from flagstream import kafka_clients
 from flagstream.lag import behind, end_offsets, group_offsets
-from flagstream.topics import Topics
+from flagstream.topics import FLAGGER_APP_ID, Topics
 from flagstream_tools.bench.observe import POLL_S, committed, counter, wait
-from flagstream_tools.bench.procs import Proc
 from flagstream_tools.bench.raw import create_topic
 from flagstream_tools.bench.workload import Message
-from flagstream_tools.demo.stack import FLAGGER_GROUP
+from flagstream_tools.processes import ServiceProcess
 from flagstream_tools.progress_bar import Progress
 from projector.consumer import source_topics
 from readmodel.db import make_engine
@@ -67,7 +65,7 @@ def produce(bootstrap: str, messages: Sequence[Message], label: str) -> float:
 def flagger_backlog(bootstrap: str, topics: Topics) -> int:
     """Canonical records the flagger's consumer group has not committed."""
     ends = end_offsets(bootstrap, topics.canonical)
-    return behind(ends, group_offsets(bootstrap, FLAGGER_GROUP, ends))
+    return behind(ends, group_offsets(bootstrap, FLAGGER_APP_ID, ends))
 
 
 def output_total(bootstrap: str, topics: Topics) -> int:
@@ -81,7 +79,7 @@ def projector_input(bootstrap: str, topics: Topics) -> dict[tuple[str, int], int
 
 
 def run_flagger(
-    flagger: Proc, bootstrap: str, topics: Topics, port: int, events: int, timeout: float
+    flagger: ServiceProcess, bootstrap: str, topics: Topics, port: int, events: int, timeout: float
 ) -> Rate:
     """Time the flagger from its first consumed event to its last (its events_in counter),
     then wait until its group has committed everything and its output has settled."""
@@ -104,7 +102,7 @@ def run_flagger(
 
 
 def run_projector(
-    projector: Proc,
+    projector: ServiceProcess,
     database_url: str,
     port: int,
     ends: Mapping[tuple[str, int], int],
@@ -153,8 +151,10 @@ def run_naive(
         "BENCH_NAIVE_EVENTS": str(len(messages)),
         "BENCH_NAIVE_RESULT": str(result),
     }
-    argv = [sys.executable, "-m", "flagstream_tools.bench.naive_worker"]
-    worker = Proc("naive-faust", argv, env, workdir / "logs" / "naive-faust.log").start()
+    log = workdir / "logs" / "naive-faust.log"
+    worker = ServiceProcess(
+        [], env, log, name="naive-faust", module="flagstream_tools.bench.naive_worker"
+    ).start()
     try:
         n = len(messages)
 
@@ -168,5 +168,6 @@ def run_naive(
         wait("naive Faust agent", n, "events", done, timeout, worker.check)
         figures = json.loads(result.read_text())
     finally:
-        peak = worker.stop()
+        worker.stop()
+        peak = worker.peak_mb
     return Rate(int(figures["n"]) - 1, float(figures["last"]) - float(figures["first"])), peak

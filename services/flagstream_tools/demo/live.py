@@ -10,9 +10,9 @@ from datetime import date
 from pathlib import Path
 
 from flagstream_tools.broker import free_port, wait_for_port
-from flagstream_tools.demo.processes import ServiceProcess
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import County
+from flagstream_tools.processes import ServiceProcess
 
 
 @dataclass(frozen=True, slots=True)

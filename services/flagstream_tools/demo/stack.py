@@ -24,7 +24,7 @@ from flagstream.lag import ahead, behind, end_offsets, group_offsets
 from flagstream.topics import FLAGGER_APP_ID, Topics, create_topics, describe, topic_specs
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
 from flagstream_tools.clock import day_ended
-from flagstream_tools.demo.processes import ServiceProcess
+from flagstream_tools.processes import ServiceProcess
 from ingest.db import make_engine
 from ingest.keys import create_key
 from ingest.kinds import KINDS
@@ -35,7 +35,6 @@ from projector.consumer import source_topics
 from readmodel.status import read_status
 
 KIND_NAMES = tuple(k.name for k in KINDS)
-FLAGGER_GROUP = FLAGGER_APP_ID  # Faust's group id is its app id.
 log = logging.getLogger("flagstream.stack")
 MAX_BACKOFF_S = 30.0
 
@@ -277,7 +276,7 @@ class Stack:
         in publishing does not look like being caught up."""
         bootstrap = self.broker.bootstrap
         ends = end_offsets(bootstrap, self.topics.canonical)
-        committed = group_offsets(bootstrap, FLAGGER_GROUP, ends)
+        committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
         if ahead(ends, committed):  # a reset log the flagger has not yet noticed
             return 1, 1
         flagger = behind(ends, committed)

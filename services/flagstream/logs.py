@@ -1,0 +1,110 @@
+"""Logging for every Flagstream process: plain text or one JSON object per line, and ERROR only
+when something is wrong.
+
+`configure(fmt)` is called once by each composition root (the `flagstream` command). It also
+installs `KafkaCloseNoise` on kafka-python's loggers: kafka-python 3.0 logs at ERROR, with
+a traceback, two races that happen while a client is being closed and mean nothing:
+
+* `kafka.cluster` "Metadata refresh: failed Cancelled": closing cancels a refresh in flight;
+* `kafka.net.transport` "Error receiving network data" with AttributeError on `recv` or
+  OSError EBADF ("Bad file descriptor"): the reader thread reads a socket close() just
+  released.
+
+Those two records are lowered to DEBUG (shown only when kafka's logger is set to DEBUG);
+every other kafka-python record, including a refresh that fails for any other reason, keeps
+its level. See docs/operations.md "Logs".
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Literal
+
+from kafka import errors as kafka_errors
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogFormat = Literal["text", "json"]
+TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+QUIET = ("kafka", "aiokafka", "faust", "mode", "httpx")  # their INFO is chatter: WARNING and up
+
+
+class LogSettings(BaseSettings):
+    """How a process logs: read from the environment before anything else (FLAGSTREAM_LOG_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="FLAGSTREAM_LOG_", frozen=True, extra="ignore")
+
+    format: LogFormat = Field("text", description="text (one line per record) or json")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="root level")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, logger, message, and the
+    exception's type and text (a traceback only with `exc_info` already formatted)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _is_close_race(record: logging.LogRecord) -> bool:
+    if record.name == "kafka.cluster" and record.msg == "Metadata refresh: failed %s":
+        args = record.args
+        return (
+            isinstance(args, tuple) and bool(args) and isinstance(args[0], kafka_errors.Cancelled)
+        )
+    if record.name == "kafka.net.transport" and str(record.msg).endswith(
+        "Error receiving network data closing socket"
+    ):
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, AttributeError):
+            return "recv" in str(exc)
+        return isinstance(exc, OSError) and exc.errno == errno.EBADF
+    return False
+
+
+class KafkaCloseNoise(logging.Filter):
+    """Lowers kafka-python's close-time races (see the module text) from ERROR to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR or not _is_close_race(record):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger("kafka").isEnabledFor(logging.DEBUG)
+
+
+def install_kafka_filter() -> None:
+    """Filter kafka-python's two noisy loggers (idempotent)."""
+    for name in ("kafka.cluster", "kafka.net.transport"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, KafkaCloseNoise) for f in logger.filters):
+            logger.addFilter(KafkaCloseNoise())
+
+
+def configure(fmt: LogFormat = "text", level: int | str = logging.INFO) -> None:
+    """The root handler on stderr in `fmt`, chatty libraries at WARNING, kafka's noise lowered."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in QUIET:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_kafka_filter()
