@@ -14,7 +14,8 @@ from datetime import date
 from typing import Any
 
 from flagstream.domain import events as ev
-from flagstream.domain.observations import STREAMS, Observation
+from flagstream import catalogue
+from flagstream.domain.observations import Observation
 from flagstream.domain.register import SessionRegister, school_year_start
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from flagstream.domain.state import Case, ChildState, Result
@@ -61,8 +62,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 # The latest enrolment wins; leaving another school changes nothing.
                 if e.left_on is None or not f.enrolled or e.urn == f.urn:
                     f.urn, f.enrolled = e.urn, True
-            elif type(e) in STREAMS:
-                o = STREAMS[type(e)].observe(e)
+            elif (o := catalogue.observe(e)) is not None:  # a generic stream's event
                 f.observed[(o.stream, o.ref)] = o
     return facts
 
@@ -89,7 +89,7 @@ def _state(child_key: str, f: _Facts, as_of: date) -> ChildState:
 
 def _kept(observed: Iterable[Observation]) -> tuple[Observation, ...]:
     """The newest observations of each stream, as many as the stream keeps."""
-    streams = {s.name: s.keep for s in STREAMS.values()}
+    streams = catalogue.observed_streams()
     by_stream: dict[str, list[Observation]] = defaultdict(list)
     for o in sorted(observed, key=lambda o: (o.on, o.ref)):
         by_stream[o.stream].append(o)

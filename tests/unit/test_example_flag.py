@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 
 from flagger.handler import MessageHandler
 from flagger.state_codec import StateCodec
+from flagstream import catalogue
+from flagstream.catalogue import EventKind, Freshness
 from flagstream.codec import DEFAULT_SCHEMAS_DIR, EVENT_SCHEMAS, Codec
 from flagstream.domain.events import DayEnded, Event
 from flagstream.domain.observations import Observation, Stream, register_stream
@@ -54,13 +57,29 @@ SCHEMA = {
         {"name": "category", "type": "string"},
     ],
 }
+
+
+def _observe(e: AntisocialBehaviourRecorded) -> Observation:
+    return Observation("asb", e.incident_ref, e.incident_on, e.category)
+
+
 register_stream(
-    Stream(
-        "asb",
-        AntisocialBehaviourRecorded,
-        lambda e: Observation("asb", e.incident_ref, e.incident_on, e.category),
-    )
+    Stream("asb", AntisocialBehaviourRecorded, _observe)
+)  # the flagger's, until it reads the catalogue
+ASB_KIND = EventKind(
+    AntisocialBehaviourRecorded,
+    "AntisocialBehaviourRecorded",
+    "asb",
+    "child_events",
+    observe=_observe,
+    freshness=Freshness("asb", ("incident_on",), urn=None),
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _asb_catalogued() -> Iterator[None]:
+    with catalogue.registered(ASB_KIND):
+        yield
 
 
 # 2. The rule: a pure function of the child's state and an as-of date.

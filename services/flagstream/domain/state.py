@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from .events import (
     ActiveFlag,
@@ -20,7 +19,7 @@ from .events import (
     SenProvisionRecorded,
     Sex,
 )
-from .observations import STREAMS, Observation, merge
+from .observations import Observation
 from .register import SessionRegister, school_year_start
 
 MAX_NOTIFICATIONS = 20  # Older incidents are outside any sensible window; keep state small.
@@ -87,11 +86,11 @@ def with_flags(state: ChildState, flags: tuple[ActiveFlag, ...]) -> ChildState:
     )  # fmt: skip
 
 
-def _later(current: date | None, day: date) -> date:
+def later(current: date | None, day: date) -> date:
     return day if current is None or current < day else current
 
 
-def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
+def on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
     year = school_year_start(mark.date)
     register = state.register
     if register is not None and year < register.year_start:
@@ -103,12 +102,12 @@ def _on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
         # A school is the child's by enrolment; marks place a child only until one arrives,
         # so a mover's late correction from the old school does not move them back.
         urn=mark.urn if state.nc_year is None else state.urn,
-        as_of=_later(state.as_of, mark.date),
+        as_of=later(state.as_of, mark.date),
         register=register.with_mark(mark.date, mark.session, mark.code),
     )
 
 
-def _on_enrolment(state: ChildState, enrolment: EnrolmentRecorded) -> ChildState:
+def on_enrolment(state: ChildState, enrolment: EnrolmentRecorded) -> ChildState:
     # The latest enrolment wins (nc_year is set once one has); a leaver stays at the school
     # they left. The urn therefore depends only on enrolments, in their topic's order.
     enrolled = state.nc_year is not None
@@ -117,19 +116,19 @@ def _on_enrolment(state: ChildState, enrolment: EnrolmentRecorded) -> ChildState
     return replace(state, urn=enrolment.urn, nc_year=enrolment.nc_year, sex=enrolment.sex)
 
 
-def _on_sen(state: ChildState, event: SenProvisionRecorded) -> ChildState:
+def on_sen(state: ChildState, event: SenProvisionRecorded) -> ChildState:
     # One provision per effective date; the latest record for a date replaces the earlier.
     kept = tuple(p for p in state.sen if p[0] != event.effective_on)
     return replace(state, sen=tuple(sorted((*kept, (event.effective_on, event.provision)))))
 
 
-def _on_fsm(state: ChildState, event: FsmEligibilityRecorded) -> ChildState:
+def on_fsm(state: ChildState, event: FsmEligibilityRecorded) -> ChildState:
     kept = tuple(p for p in state.fsm if p[0] != event.eligible_from)
     periods = (*kept, (event.eligible_from, event.eligible_to))
     return replace(state, fsm=tuple(sorted(periods, key=lambda p: p[0])))
 
 
-def _on_assessment(state: ChildState, event: AssessmentRecorded) -> ChildState:
+def on_assessment(state: ChildState, event: AssessmentRecorded) -> ChildState:
     result = Result(event.assessment, event.result, event.assessed_on)
     kept = tuple(
         r for r in state.results
@@ -139,14 +138,14 @@ def _on_assessment(state: ChildState, event: AssessmentRecorded) -> ChildState:
     return replace(state, results=tuple(ordered))
 
 
-def _on_case(state: ChildState, event: FamilyCaseRecorded) -> ChildState:
+def on_case(state: ChildState, event: FamilyCaseRecorded) -> ChildState:
     case = Case(event.case_id, event.opened_on, event.closed_on)
     kept = tuple(c for c in state.cases if c.case_id != event.case_id)
     cases = tuple(sorted((*kept, case), key=lambda c: c.case_id))
-    return replace(state, cases=cases, as_of=_later(state.as_of, event.opened_on))
+    return replace(state, cases=cases, as_of=later(state.as_of, event.opened_on))
 
 
-def _on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildState:
+def on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildState:
     """A sensitive event leaves the as-of date alone: the flags everyone else sees are
     evaluated on the same date whether or not it arrived. SAFEGUARD is raised at once when
     the incident is on or before the child's as-of date (incidents are reported after they
@@ -155,65 +154,32 @@ def _on_notification(state: ChildState, event: DomesticAbuseNotified) -> ChildSt
     return replace(state, notifications=tuple(incidents))
 
 
-def _on_day_ended(state: ChildState, event: DayEnded) -> ChildState:
-    return replace(state, as_of=_later(state.as_of, event.day))
+def on_day_ended(state: ChildState, event: DayEnded) -> ChildState:
+    return replace(state, as_of=later(state.as_of, event.day))
 
 
-MUTATORS: dict[type[Any], Callable[[ChildState, Any], ChildState]] = {
-    AttendanceMarkRecorded: _on_mark,
-    EnrolmentRecorded: _on_enrolment,
-    SenProvisionRecorded: _on_sen,
-    FsmEligibilityRecorded: _on_fsm,
-    AssessmentRecorded: _on_assessment,
-    FamilyCaseRecorded: _on_case,
-    DomesticAbuseNotified: _on_notification,
-    DayEnded: _on_day_ended,
-}
-
-
-def _on_observed(state: ChildState, event: Any) -> ChildState:
-    stream = STREAMS[type(event)]
-    new = stream.observe(event)
-    observations = merge(state.observations, new, stream.keep)
-    return replace(state, observations=observations, as_of=_later(state.as_of, new.on))
-
-
-def mutator(event_type: type[Any]) -> Callable[[ChildState, Any], ChildState] | None:
-    """How an event type changes a child's state; None if the flagger does not use it."""
-    found = MUTATORS.get(event_type)
-    return found if found is not None or event_type not in STREAMS else _on_observed
-
-
-def _on_marks(state: ChildState, marks: list[AttendanceMarkRecorded]) -> ChildState:
-    """Many marks at once, exactly as _on_mark one by one but with one register copy."""
+def on_marks(state: ChildState, marks: list[AttendanceMarkRecorded]) -> ChildState:
+    """Many marks at once, exactly as on_mark one by one but with one register copy."""
     if len(marks) == 1:
-        return _on_mark(state, marks[0])
+        return on_mark(state, marks[0])
     years = {school_year_start(m.date) for m in marks}
     if len(years) > 1 or (state.register is not None and years != {state.register.year_start}):
         for mark in marks:  # A new school year starts within the batch: the plain path.
-            state = _on_mark(state, mark)
+            state = on_mark(state, mark)
         return state
     register = state.register or SessionRegister(years.pop())
     last = marks[-1]
     return with_register(
         state,
         urn=last.urn if state.nc_year is None else state.urn,
-        as_of=_later(state.as_of, max(m.date for m in marks)),
+        as_of=later(state.as_of, max(m.date for m in marks)),
         register=register.with_marks((m.date, m.session, m.code) for m in marks),
     )
 
 
 def apply_all(state: ChildState, events: Iterable[object]) -> ChildState:
-    """Fold events into the state, routed by event type; a run of marks is applied at once."""
-    marks: list[AttendanceMarkRecorded] = []
-    for event in events:
-        if type(event) is AttendanceMarkRecorded:
-            marks.append(event)
-            continue
-        if marks:
-            state, marks = _on_marks(state, marks), []
-        apply = mutator(type(event))
-        if apply is None:
-            raise TypeError(f"{type(event).__name__} does not change a child's state")
-        state = apply(state, event)
-    return _on_marks(state, marks) if marks else state
+    """Fold events into the state, routed by their catalogue entry (flagstream/catalogue.py,
+    which names every kind and so sits above the domain)."""
+    from .. import catalogue
+
+    return catalogue.apply_all(state, events)
