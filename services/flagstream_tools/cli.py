@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flagstream import logs
+from flagstream import extensions, logs
 from flagstream_tools.db_cli import add_commands as add_db_commands
 from flagstream_tools.oracle_cli import add_commands as add_oracle_commands
 
@@ -630,6 +630,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     log_settings = logs.LogSettings()
     logs.configure(log_settings.format, log_settings.level)
+    try:
+        extensions.load()  # before any catalogue, codec or rules are built
+    except extensions.ExtensionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -18,6 +18,7 @@ from flagstream_tools import generator as gen
 from flagstream_tools.bench import e2e, raw, stages
 from flagstream_tools.bench.handler_only import handler_rate
 from flagstream_tools.bench.presets import SIZES, TERM_START, BenchPreset
+from flagstream_tools.bench.rebuild import rebuild
 from flagstream_tools.bench.report import machine, table, write_json
 from flagstream_tools.bench.resources import (
     PARTITIONS,
@@ -244,7 +245,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
             drop_database(options.postgres_admin_url, pg_name)
 
     _say("[8/8] rebuild: fresh flagger and projector on a fresh broker holding the same topics")
-    f |= _rebuild(work, workdir / "rebuild", key, size.timeout_s)
+    f |= rebuild(work, workdir / "rebuild", key, size.timeout_s)
     f["flagger_peak_rss_mb"] = max(
         f.get("flagger_peak_rss_mb") or 0.0, f.get("rebuild_flagger_peak_rss_mb") or 0.0
     )
@@ -277,39 +278,6 @@ def _project(
         f"projector_records_{db}": sum(ends.values()),
         f"projector_records_per_s_{db}": rate.per_s,
     }
-
-
-def _rebuild(work: Workload, workdir: Path, key: str, timeout: float) -> dict[str, Any]:
-    topics = Topics()
-    logs = workdir / "logs"
-    broker = EmbeddedBroker(log_path=logs / "broker.log").start()
-    flagger = projector = None
-    try:
-        create_topics(broker.bootstrap, topics, PARTITIONS)
-        stages.produce(broker.bootstrap, work.messages, "refilling canonical topics")
-        env = ServiceEnv(workdir, broker.bootstrap, key)
-        started = time.monotonic()
-        flagger = ServiceProcess.flagstream("flagger", env(), logs).start()
-        projector = ServiceProcess.flagstream("projector", env(), logs).start()
-        stages.run_flagger(
-            flagger, broker.bootstrap, topics, env.ports["flagger"], work.events, timeout
-        )
-        flagger_done = time.monotonic() - started
-        ends = stages.projector_input(broker.bootstrap, topics)
-        stages.run_projector(
-            projector, env()["FLAGSTREAM_DATABASE_URL"], env.ports["projector"], ends, timeout
-        )
-        return {
-            "rebuild_s": time.monotonic() - started,
-            "rebuild_flagger_s": flagger_done,
-            "rebuild_flagger_peak_rss_mb": flagger.sample(),
-            "rebuild_projector_peak_rss_mb": projector.sample(),
-        }
-    finally:
-        for proc in (flagger, projector):
-            if proc is not None:
-                proc.stop()
-        broker.stop()
 
 
 def _single_marks(work: Workload, codec: Codec, n: int) -> list[Message]:
