@@ -65,7 +65,8 @@ class AttendanceMarkRecorded(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttendanceMarksRecorded:
-    """A message carrying many marks, all owned by one partition (see DESIGN throughput)."""
+    """A message carrying many marks, all owned by one partition (docs/architecture.md,
+    "Throughput")."""
 
     batch_id: uuid.UUID
     marks: list[AttendanceMarkRecorded]
@@ -202,7 +203,8 @@ class ChildFlagsSnapshot(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChildFlagsSnapshots:
-    """The snapshots one input message produced, sent as one message (see DESIGN throughput)."""
+    """The snapshots one input message produced, sent as one message (docs/architecture.md,
+    "Throughput")."""
 
     batch_id: uuid.UUID
     snapshots: list[ChildFlagsSnapshot]
