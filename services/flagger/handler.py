@@ -9,27 +9,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flagstream.catalogue import child_input, label_of
 from flagstream.codec import Codec
 from flagstream.domain.events import (
     ActiveFlag,
-    AssessmentRecorded,
-    AttendanceMarkRecorded,
     AttendanceMarksRecorded,
     ChildEventsRecorded,
     ChildFlagsSnapshot,
     ChildFlagsSnapshots,
     DayEnded,
-    DomesticAbuseNotified,
-    EnrolmentRecorded,
     Event,
-    FamilyCaseRecorded,
     FlagChanged,
-    FsmEligibilityRecorded,
     RulesDeployed,
-    SenProvisionRecorded,
 )
 from flagstream.domain.flagging import SnapshotDraft, StepResult, reevaluate, step
-from flagstream.domain.observations import STREAMS
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.rules_file import RulesFileError, parse_rules
 
@@ -37,37 +30,6 @@ from .state_codec import StateCodec
 from .store import ChildStates, DurableTable, MappingTable, control_key
 
 _BATCHES = uuid.UUID("3d6c1f0e-8a7b-4c2d-9e51-0b7a6f3c2d18")
-
-# Message type -> the per-child events it carries.
-SINGLE = (
-    EnrolmentRecorded,
-    SenProvisionRecorded,
-    FsmEligibilityRecorded,
-    AssessmentRecorded,
-    FamilyCaseRecorded,
-    DomesticAbuseNotified,
-)
-
-
-def _single(event: Any) -> list[Event]:
-    return [event]
-
-
-UNPACK: dict[type[Any], Callable[[Any], list[Event]]] = {
-    AttendanceMarksRecorded: lambda batch: list(batch.marks),
-    **dict.fromkeys(SINGLE, _single),
-}
-KIND: dict[type[Any], str] = {
-    AttendanceMarkRecorded: "attendance_mark",
-    EnrolmentRecorded: "enrolment",
-    SenProvisionRecorded: "sen_provision",
-    FsmEligibilityRecorded: "fsm_eligibility",
-    AssessmentRecorded: "assessment",
-    FamilyCaseRecorded: "family_case",
-    DomesticAbuseNotified: "domestic_abuse_notification",
-    DayEnded: "day_ended",
-    RulesDeployed: "rules_deployed",
-}
 
 
 def rules_key(partition: int, partitions: int) -> bytes:
@@ -171,7 +133,7 @@ class MessageHandler:
         out = Output()
         for event in events:
             by_child[event.child_key].append(event)  # type: ignore[attr-defined]
-            kind = KIND.get(type(event)) or STREAMS[type(event)].name
+            kind = label_of(type(event))
             out.counts[kind] = out.counts.get(kind, 0) + 1
         now = self._clock()
         rules = self.rules(partition)
@@ -226,13 +188,13 @@ class MessageHandler:
 
 
 def _unpack(message: Any) -> list[Event]:
-    """The child events a message carries; Rejected if it is not flagger input."""
-    unpack = UNPACK.get(type(message))
-    if unpack is None and type(message) in STREAMS:
-        unpack = _single  # An extension stream's event (domain/observations.py).
-    if unpack is None:
-        raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
-    return unpack(message)
+    """The child events a message carries (a register batch carries many marks, any other
+    per-child kind of the catalogue itself); Rejected if it is not flagger input."""
+    if type(message) is AttendanceMarksRecorded:
+        return list(message.marks)
+    if child_input(type(message)):
+        return [message]
+    raise Rejected("not_canonical_event", f"{type(message).__name__} is not flagger input")
 
 
 def _keep_if_changed(out: Output, result: StepResult, before: tuple[ActiveFlag, ...]) -> None:

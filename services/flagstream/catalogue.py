@@ -95,6 +95,12 @@ def _observer(kind: EventKind) -> Mutator:
 
 _KINDS: dict[type[Any], EventKind] = {}
 _LABELS: dict[str, EventKind] = {}
+_GENERATION = [0]  # bumped by every change, so readers may cache what they derive
+
+
+def generation() -> int:
+    """A number that changes whenever a kind is added or removed."""
+    return _GENERATION[0]
 
 
 def register(kind: EventKind) -> EventKind:
@@ -108,6 +114,7 @@ def register(kind: EventKind) -> EventKind:
         raise ValueError(f"label {kind.label!r} is already {_LABELS[kind.label].schema}")
     _KINDS[kind.event_type] = kind
     _LABELS[kind.label] = kind
+    _GENERATION[0] += 1
     return kind
 
 
@@ -115,6 +122,7 @@ def unregister(kind: EventKind) -> None:
     """Remove an extension kind (tests that add a kind for a while; see `registered`)."""
     if _KINDS.get(kind.event_type) is kind:
         del _KINDS[kind.event_type], _LABELS[kind.label]
+        _GENERATION[0] += 1
 
 
 @contextmanager
@@ -146,6 +154,11 @@ def of(event_type: type[Any]) -> EventKind | None:
 def labelled(label: str) -> EventKind | None:
     """The entry with this label, None if none."""
     return _LABELS.get(label)
+
+
+def by_schema() -> dict[str, EventKind]:
+    """Avro schema name -> its kind."""
+    return {k.schema: k for k in _KINDS.values()}
 
 
 def schemas() -> dict[type[Any], str]:
@@ -308,3 +321,7 @@ def _built_in() -> None:
 
 
 _built_in()
+# The sources of the built-in kinds: the read model's per-source columns (`last_<source>_at`)
+# are these; an extension's source is kept in its rows (child_sources, freshness) only, so it
+# needs no migration.
+CORE_SOURCES: tuple[str, ...] = freshness_sources()

@@ -19,8 +19,8 @@ from typing import Any, Final, Literal
 import fastavro
 from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
 
+from . import catalogue, mark_batch
 from . import codec_shapes as shapes
-from . import mark_batch
 from .domain import events as ev
 from .logical import Convert, Unsupported, converter
 
@@ -28,25 +28,6 @@ MAGIC: Final = b"\xc3\x01"
 HEADER_LEN: Final = 10
 DEFAULT_SCHEMAS_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
 
-# Event type -> schema name; the schema of each is schemas/<name>.avsc.
-EVENT_SCHEMAS: Final[dict[type[Any], str]] = {
-    ev.SchoolRecorded: "SchoolRecorded",
-    ev.EnrolmentRecorded: "EnrolmentRecorded",
-    ev.AttendanceMarkRecorded: "AttendanceMarkRecorded",
-    ev.AttendanceMarksRecorded: mark_batch.SCHEMA,
-    ev.ChildEventsRecorded: "ChildEventsRecorded",
-    ev.SenProvisionRecorded: "SenProvisionRecorded",
-    ev.FsmEligibilityRecorded: "FsmEligibilityRecorded",
-    ev.AssessmentRecorded: "AssessmentRecorded",
-    ev.FamilyCaseRecorded: "FamilyCaseRecorded",
-    ev.DomesticAbuseNotified: "DomesticAbuseNotified",
-    ev.DayEnded: "DayEnded",
-    ev.FlagChanged: "FlagChanged",
-    ev.ChildFlagsSnapshot: "ChildFlagsSnapshot",
-    ev.ChildFlagsSnapshots: "ChildFlagsSnapshots",
-    ev.OutcomeRecorded: "OutcomeRecorded",
-    ev.RulesDeployed: "RulesDeployed",
-}
 
 # Schemas still read into an event class but no longer written (data on topics before the
 # class moved to another wire form).
@@ -82,11 +63,16 @@ class Codec:
     def __init__(
         self,
         schemas_dir: Path = DEFAULT_SCHEMAS_DIR,
-        events: Mapping[type[Any], str] = EVENT_SCHEMAS,
+        events: Mapping[type[Any], str] | None = None,
     ) -> None:
-        """events: the domain classes to build, by schema name (extensions add theirs)."""
-        self._dir = schemas_dir
-        self._defined_in = shapes.named_types(schemas_dir)
+        """events: the domain classes to build, by schema name; by default every kind of the
+        catalogue (flagstream/catalogue.py), whose extensions bring their own schema
+        folders besides schemas_dir."""
+        if events is None:
+            events = catalogue.schemas()
+        dirs = [schemas_dir, *(d for d in catalogue.schema_dirs() if d != schemas_dir)]
+        self._files = {p.stem: p for d in reversed(dirs) for p in sorted(d.glob("*.avsc"))}
+        self._defined_in = {k: v for d in reversed(dirs) for k, v in shapes.named_types(d).items()}
         self._parsed: dict[str, Any] = {}
         self._headers: dict[str, bytes] = {}
         self._by_header: dict[bytes, str] = {}
@@ -95,8 +81,8 @@ class Codec:
         # Typed reads are plain reads plus these conversions (logical.py); None: no
         # conversion needed; absent: a schema logical.py cannot convert, read by fastavro.
         self._typing: dict[str, Convert | None] = {}
-        for path in sorted(schemas_dir.glob("*.avsc")):
-            self._load(path.stem)
+        for stem in sorted(self._files):
+            self._load(stem)
         self._names = dict(events)
         read = {**{n: c for n, c in READ_ALSO.items() if c in events}, **shapes.by_name(events)}
         self._builders = {name: shapes.builder(cls) for name, cls in read.items()}
@@ -112,7 +98,7 @@ class Codec:
     def _load(self, name: str) -> dict[str, Any]:
         if name in self._parsed:
             return self._parsed[name]  # type: ignore[no-any-return]
-        raw = json.loads((self._dir / f"{name}.avsc").read_text())
+        raw = json.loads(self._files[name].read_text())
         named: dict[str, Any] = {}
         while True:
             try:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flagstream.domain import events as ev
 from flagstream import catalogue
+from flagstream.domain import events as ev
 from flagstream.domain.observations import Observation
 from flagstream.domain.register import SessionRegister, school_year_start
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate

@@ -17,7 +17,7 @@ from kafka.errors import OffsetOutOfRangeError
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
-from flagstream import kafka_clients
+from flagstream import catalogue, kafka_clients
 from flagstream.codec import Codec, CodecError
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics, consumer_metrics
 from flagstream.topics import Topics
@@ -28,17 +28,17 @@ from .writer import Consumed, KnownSchools, project, stored_offsets
 
 log = logging.getLogger("flagstream.projector")
 FETCH_MAX_WAIT_MS = 100
-KINDS = {
-    "SchoolRecorded": "school",
-    "FlagChanged": "flag_changed",
-    "ChildFlagsSnapshot": "child_flags_snapshot",
-    "ChildFlagsSnapshots": "child_flags_snapshots",
-    "OutcomeRecorded": "outcome",
-    "EnrolmentRecorded": "enrolment",
-    "AttendanceMarksRecorded": "attendance_batch",
-    "AttendanceMarkBatch": "attendance_batch",
-    "DayEnded": "day_ended",
-}
+# Messages written with AttendanceMarksRecorded before registers moved to AttendanceMarkBatch.
+_OLD_SCHEMA_LABELS = {"AttendanceMarksRecorded": "attendance_batch"}
+
+
+def _label(name: str) -> str:
+    """The metric label of the kind a schema carries (the catalogue's), "other" if none."""
+    for kind in catalogue.kinds():
+        if kind.schema == name:
+            return kind.label
+    return _OLD_SCHEMA_LABELS.get(name, "other")
+
 
 
 def source_topics(topics: Topics) -> list[str]:
@@ -101,7 +101,7 @@ class Projector:
         self._stop = threading.Event()
         # Label children resolved once: .labels() per record was ~5% of the projector.
         self._events_in = {
-            name: metrics.events_in.labels(KINDS.get(name, "other"))
+            name: metrics.events_in.labels(_label(name))
             for name in codec.schema_names
             if _is_event(codec, name)
         }

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flagstream import mark_batch
+from flagstream import catalogue, mark_batch
+from flagstream.catalogue import Freshness
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import SENSITIVE
 from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
@@ -186,22 +187,30 @@ def _fact(r: Record, urn: str, source: str, data_day: int) -> SourceFact:
     return (r["child_key"], urn, source, r["recorded_at"], data_day)
 
 
-def _or(later: int | None, first: int) -> int:
-    return first if later is None else later
+def _fact_of(fresh: Freshness) -> Callable[[Record], SourceFact]:
+    """A kind's freshness fact from its plain record: the first of its day fields set."""
+    source, days, urn = fresh.source, fresh.days, fresh.urn
+    if len(days) == 1:
+        (only,) = days
+        return lambda r: _fact(r, r[urn] if urn else "", source, r[only])
+    return lambda r: _fact(
+        r, r[urn] if urn else "", source, next(r[d] for d in days if r[d] is not None)
+    )
 
 
-_FACTS: dict[str, Callable[[Record], SourceFact]] = {
-    "EnrolmentRecorded": lambda r: _fact(
-        r, r["urn"], "enrolment", _or(r["left_on"], r["joined_on"])
-    ),
-    "SenProvisionRecorded": lambda r: _fact(r, r["urn"], "sen", r["effective_on"]),
-    "FsmEligibilityRecorded": lambda r: _fact(
-        r, "", "fsm", _or(r["eligible_to"], r["eligible_from"])
-    ),
-    "AssessmentRecorded": lambda r: _fact(r, r["urn"], "assessment", r["assessed_on"]),
-    "FamilyCaseRecorded": lambda r: _fact(r, "", "family", _or(r["closed_on"], r["opened_on"])),
-    "OutcomeRecorded": lambda r: _fact(r, r["urn"], "outcome", r["recorded_on"]),
-}
+_FACTS: dict[str, Callable[[Record], SourceFact]] = {}
+_FACTS_OF = [-1]  # the catalogue generation _FACTS was built from
+
+
+def _facts() -> dict[str, Callable[[Record], SourceFact]]:
+    """Schema name -> its freshness fact, from the catalogue (rebuilt when it changes)."""
+    if _FACTS_OF[0] != catalogue.generation():
+        _FACTS.clear()
+        for name, kind in catalogue.by_schema().items():
+            if kind.freshness is not None and kind.key == "child_key":
+                _FACTS[name] = _fact_of(kind.freshness)
+        _FACTS_OF[0] = catalogue.generation()
+    return _FACTS
 
 
 def _latest_registers(seen: Iterable[tuple[str, str, int, int]]) -> Iterator[SourceFact]:
@@ -242,6 +251,6 @@ def source_facts(name: str, r: Record) -> Iterator[SourceFact]:
     if name == "AttendanceMarksRecorded":  # written before AttendanceMarkBatch
         yield from register_facts(r["marks"])
         return
-    to_fact = _FACTS.get(name)
+    to_fact = _facts().get(name)
     if to_fact is not None:
         yield to_fact(r)

@@ -18,6 +18,8 @@ from sqlalchemy import (
     event,
 )
 
+from flagstream import catalogue
+
 metadata = MetaData()
 
 # The flags with their own columns (the council's screen). A flag the flagger adds later is
@@ -38,18 +40,11 @@ def _flag_columns() -> list[Column[object]]:
     return cols
 
 
-# Partner sources whose latest event time each child row carries (`last_<source>_at`).
-# Police notifications are not among them, nor in child_sources or freshness: that one
-# arrived would show to everyone (their flag is in restricted_flags; docs/security.md).
-SOURCES: tuple[str, ...] = (
-    "enrolment",
-    "register",
-    "sen",
-    "fsm",
-    "assessment",
-    "family",
-    "outcome",
-)
+# Partner sources whose latest event time each child row carries (`last_<source>_at`): the
+# built-in kinds' sources in the catalogue. Police notifications are not among them, nor in
+# child_sources or freshness: that one arrived would show to everyone (their flag is in
+# restricted_flags; docs/security.md). An extension's source is in those two tables only.
+SOURCES: tuple[str, ...] = catalogue.CORE_SOURCES
 
 
 def _source_columns() -> list[Column[object]]:

@@ -21,9 +21,9 @@ from flagger.handler import MessageHandler
 from flagger.state_codec import StateCodec
 from flagstream import catalogue
 from flagstream.catalogue import EventKind, Freshness
-from flagstream.codec import DEFAULT_SCHEMAS_DIR, EVENT_SCHEMAS, Codec
+from flagstream.codec import DEFAULT_SCHEMAS_DIR, Codec
 from flagstream.domain.events import DayEnded, Event
-from flagstream.domain.observations import Observation, Stream, register_stream
+from flagstream.domain.observations import Observation
 from flagstream.domain.rules import DEFAULT_RULES
 from flagstream.domain.rules.base import FlagSettings, Outcome, Rule
 from flagstream.domain.state import ChildState
@@ -63,9 +63,6 @@ def _observe(e: AntisocialBehaviourRecorded) -> Observation:
     return Observation("asb", e.incident_ref, e.incident_on, e.category)
 
 
-register_stream(
-    Stream("asb", AntisocialBehaviourRecorded, _observe)
-)  # the flagger's, until it reads the catalogue
 ASB_KIND = EventKind(
     AntisocialBehaviourRecorded,
     "AntisocialBehaviourRecorded",
@@ -113,8 +110,7 @@ def codec(tmp_path_factory: pytest.TempPathFactory) -> Codec:
     for path in Path(DEFAULT_SCHEMAS_DIR).glob("*.avsc"):
         shutil.copy(path, schemas)
     (schemas / "AntisocialBehaviourRecorded.avsc").write_text(json.dumps(SCHEMA))
-    events = {**EVENT_SCHEMAS, AntisocialBehaviourRecorded: "AntisocialBehaviourRecorded"}
-    return Codec(schemas, events)
+    return Codec(schemas)  # the catalogue's kinds, ASB among them (the fixture above)
 
 
 def incident(ref: str, on: date) -> AntisocialBehaviourRecorded:
