@@ -13,6 +13,8 @@ from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
 
+from flagstream.domain.rules import DEFAULT_RULES
+
 from . import audit, staleness
 from .authz import Principal
 from .outcomes import OutcomeSender
@@ -29,8 +31,10 @@ def _utc_now() -> datetime:
 
 
 def flag_label(flag: str) -> str:
-    """ATTEND -> Attend, fsm -> FSM: the council's spelling of each flag."""
-    return flag.upper() if flag.upper() in ("FSM", "SEN") else flag.title()
+    """ATTEND -> Attend, fsm -> FSM: each flag as its rule spells it (the flag catalogue,
+    flagstream/domain/rules), any other name title-cased."""
+    rule = DEFAULT_RULES.get(flag.upper())
+    return rule.display_name if rule is not None else flag.title()
 
 
 class NotSignedIn(Exception):

@@ -50,13 +50,15 @@ class Freshness:
 @dataclass(frozen=True, slots=True)
 class Intake:
     """How a partner sends a generic stream to ingest: `POST /v1/streams/<label>` with a
-    JSON body `{"records": [...]}` (or CSV), each record the event's own fields with `upn`
-    in place of `child_key`. `source` is the partner system (an API key's source); the
-    fields in `pseudonymise` hold partner references (e.g. a police incident number) and
-    are replaced by a keyed hash before anything is kept or published."""
+        JSON body `{"records": [...]}` (or CSV), each record the event's own fields with `upn`
+        in place of `child_key`. `source` is the partner system (an API key's source); the
+        fields in `pseudonymise` hold partner references (e.g. a police incident number) and
+        are replaced by a keyed hash before anything is kept or published. A key of scope `all`,
+    or of the `scope` named, may send it."""
 
     source: str
     pseudonymise: tuple[str, ...] = ()
+    scope: str = ""  # the API key scope that may send it besides "all" (e.g. "police")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,20 @@ def label_of(event_type: type[Any]) -> str:
     """The metric label of an event class ("other" if it is not catalogued)."""
     kind = _KINDS.get(event_type)
     return "other" if kind is None else kind.label
+
+
+# The topics partners' records reach (through ingest); a kind on them with a key is a record
+# ingest's ledger counts under its label.
+PARTNER_TOPICS = frozenset({"schools", "enrolments", "attendance", "child_events", "outcomes"})
+
+
+def ledger_label(event_type: type[Any]) -> str | None:
+    """The label ingest's ledger counts a partner record of this class under; None for
+    batches, ticks, rules deployments and Flagstream's own output."""
+    kind = _KINDS.get(event_type)
+    if kind is None or kind.key is None or kind.topic not in PARTNER_TOPICS:
+        return None
+    return kind.label
 
 
 def observed_streams() -> dict[str, int]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
+from . import logs
 from .kafka_security import KafkaSecurity
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 log = logging.getLogger("flagstream.kafka")
+# Every process that builds a client, tests and tools included, gets kafka-python's close-time
+# races lowered from ERROR (flagstream/logs.py), whoever configured its logging.
+logs.install_kafka_filter()
 _installed: list[KafkaSecurity] = []  # at most one: this process's identity
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
-from flagstream import kafka_clients
+from flagstream import catalogue, kafka_clients
 from flagstream.codec import Codec, CodecError
 from flagstream.domain import events as ev
 from flagstream.lag import fetched_ends
@@ -35,20 +35,6 @@ class EventLog:
     # marks counted one by one
     on_topics: Counter[tuple[str, date, str]] = field(default_factory=Counter)
     duplicates: int = 0  # records on the topics again (at-least-once delivery), not recounted
-
-
-# Event type -> the kind name ingest's ledger uses for its records.
-LEDGER_KINDS: dict[type[Any], str] = {
-    ev.SchoolRecorded: "school",
-    ev.EnrolmentRecorded: "enrolment",
-    ev.AttendanceMarkRecorded: "attendance_mark",
-    ev.SenProvisionRecorded: "sen_provision",
-    ev.FsmEligibilityRecorded: "fsm_eligibility",
-    ev.AssessmentRecorded: "assessment",
-    ev.FamilyCaseRecorded: "family_case",
-    ev.DomesticAbuseNotified: "domestic_abuse_notification",
-    ev.OutcomeRecorded: "outcome",
-}
 
 
 def from_file(path: Path, child_key: Callable[[str], str]) -> EventLog:
@@ -133,7 +119,7 @@ class TopicReader:
     def _count(self, event: Any) -> None:
         log = self.log
         for e in event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]:
-            kind = LEDGER_KINDS.get(type(e))
+            kind = catalogue.ledger_label(type(e))
             if kind is None:
                 continue
             if e.event_id in self.counted:

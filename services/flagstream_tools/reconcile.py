@@ -51,19 +51,24 @@ def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
 def from_read_model(
     conn: Connection, children: Table, flags: Sequence[str], restricted: Table | None = None
 ) -> dict[str, Child]:
-    """Each projected child's flags, from one boolean column per flag (named in lower case),
-    and sensitive flags (which have no column) from `restricted` (child_key, flag rows)."""
+    """Each projected child's flags: from one boolean column per flag (named in lower case)
+    where the council's screen has one, else from the row's list of active flags (`flags`,
+    comma-separated: an extension's flag has no column); sensitive flags (kept apart) from
+    `restricted` (child_key, flag rows)."""
     kept_apart = [f for f in flags if f in SENSITIVE and restricted is not None]
-    missing = [f for f in flags if f.lower() not in children.c and f not in kept_apart]
-    if missing:
-        raise LookupError(f"the read model has no column for flag(s) {missing}")
-    open_flags = [f for f in flags if f not in kept_apart]
+    open_flags = [f for f in flags if f not in kept_apart and f.lower() in children.c]
+    listed = {f for f in flags if f not in kept_apart and f.lower() not in children.c}
+    if listed and "flags" not in children.c:
+        raise LookupError(f"the read model has no column for flag(s) {sorted(listed)}")
     columns = [children.c[f.lower()] for f in open_flags]
-    rows = conn.execute(select(children.c.child_key, children.c.urn, *columns))
-    found = {
-        row[0]: (row[1], {f for f, on in zip(open_flags, row[2:], strict=True) if on})
-        for row in rows
-    }
+    extra = [children.c.flags] if listed else []
+    rows = conn.execute(select(children.c.child_key, children.c.urn, *columns, *extra))
+    found: dict[str, tuple[str, set[str]]] = {}
+    for row in rows:
+        held = {f for f, on in zip(open_flags, row[2 : 2 + len(open_flags)], strict=True) if on}
+        if listed:
+            held |= listed & set(filter(None, (row[-1] or "").split(",")))
+        found[row[0]] = (row[1], held)
     if restricted is not None and kept_apart:
         query = select(restricted.c.child_key, restricted.c.flag).where(
             restricted.c.flag.in_(kept_apart)

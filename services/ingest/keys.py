@@ -16,6 +16,7 @@ from typing import Final, Literal
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, String, Table, Text, select
 
+from flagstream import catalogue
 from flagstream.schema import create_tables
 
 from .store import add_columns, metadata
@@ -79,9 +80,19 @@ class Partner:
 
     def may_send(self, kind: str, urns: Iterable[str | None]) -> bool:
         """True when the scope covers the kind and, for a URN-bound key, every URN given."""
-        if kind not in SCOPES.get(self.scope, ()):
+        if kind not in scope_kinds(self.scope):
             return False
         return self.urn is None or all(u is None or u == self.urn for u in urns)
+
+
+def scope_kinds(scope: str) -> tuple[str, ...]:
+    """The kinds a scope may send: its own, and the catalogue's generic streams naming it."""
+    generic = tuple(
+        k.label
+        for k in catalogue.kinds()
+        if k.intake is not None and scope in ("all", k.intake.scope)
+    )
+    return SCOPES.get(scope, ()) + generic
 
 
 def _digest(secret: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import streams
 from . import validation as v
 from . import validation_partners as vp
 from .fields import Stamp
@@ -48,7 +49,7 @@ class Kind:
     summary: str
 
 
-KINDS: tuple[Kind, ...] = (
+BESPOKE: tuple[Kind, ...] = (
     Kind(
         "attendance_mark",
         "/v1/schools/{urn}/register",
@@ -148,4 +149,37 @@ KINDS: tuple[Kind, ...] = (
         )
     ),
 )
+
+
+def _generic() -> tuple[Kind, ...]:
+    """The catalogue's generic streams (streams.py), each at /v1/streams/<label>."""
+    out = []
+    for kind in streams.intake_kinds():
+        assert kind.intake is not None
+        record = streams.record_model(kind)
+        out.append(
+            Kind(
+                kind.label,
+                streams.path(kind),
+                streams.batch_model(kind, record),
+                record,
+                "records",
+                kind.intake.source,
+                streams.builder(kind),
+                Router.child_events,
+                (kind.event_type.__doc__ or kind.label).strip().splitlines()[0],
+            )
+        )
+    return tuple(out)
+
+
+def every_kind() -> tuple[Kind, ...]:
+    """The bespoke kinds and the catalogue's generic streams as the catalogue is now (a tool
+    that registers an extension after importing ingest asks here)."""
+    return (*BESPOKE, *_generic())
+
+
+# Extensions are loaded by the composition root before ingest is imported, so their
+# streams are here (flagstream/extensions.py).
+KINDS = every_kind()
 BY_NAME = {k.name: k for k in KINDS}

@@ -40,7 +40,6 @@ def _label(name: str) -> str:
     return _OLD_SCHEMA_LABELS.get(name, "other")
 
 
-
 def source_topics(topics: Topics) -> list[str]:
     """The topics the projector reads: flagger output, reference data, outcomes, and the
     canonical topics (for data freshness, rolls and school days)."""

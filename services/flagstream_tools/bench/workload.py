@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flagstream import catalogue
 from flagstream.batching import by_partition
 from flagstream.codec import Codec
 from flagstream.domain import events as ev
 from flagstream.topics import Topics, partition_for
 from flagstream_tools import generator as gen
-from flagstream_tools.eventlog import LEDGER_KINDS
 from flagstream_tools.generator.canonical import convert, reference_events
 
 
@@ -93,7 +93,7 @@ class _Encoder:
                     marks[0].urn.encode(),
                     encode(ev.AttendanceMarksRecorded(batch_id=uuid.uuid4(), marks=marks)),
                     len(marks),
-                    LEDGER_KINDS[ev.AttendanceMarkRecorded],
+                    "attendance_mark",
                 )
                 for p, marks in sorted(by_partition.items())
             ]
@@ -104,7 +104,7 @@ class _Encoder:
                 for p in range(self._partitions)
             ]
             return self.flush() + ticks
-        self._pending[LEDGER_KINDS[type(event)]].append(event)
+        self._pending[_ledger_label(event)].append(event)
         return []
 
     def flush(self) -> list[Message]:
@@ -154,3 +154,9 @@ def build(
     for m in work.messages:
         work.kinds[m.kind] += m.events
     return work
+
+
+def _ledger_label(event: Any) -> str:
+    label = catalogue.ledger_label(type(event))
+    assert label is not None, type(event).__name__
+    return label

@@ -27,15 +27,21 @@ from flagstream_tools.clock import day_ended
 from flagstream_tools.processes import ServiceProcess
 from ingest.db import make_engine
 from ingest.keys import create_key
-from ingest.kinds import KINDS
+from ingest.kinds import every_kind
 from ingest.record import keep_control
 from ingest.store import Store, raw_outbox
 from ingest.validator import stored_offsets as validated_offsets
 from projector.consumer import source_topics
 from readmodel.status import read_status
 
-KIND_NAMES = tuple(k.name for k in KINDS)
 log = logging.getLogger("flagstream.stack")
+
+
+def _kind_names() -> tuple[str, ...]:
+    """Every kind ingest takes now, for the partners' raw topics."""
+    return tuple(k.name for k in every_kind())
+
+
 MAX_BACKOFF_S = 30.0
 
 
@@ -153,9 +159,9 @@ class Stack:
         With repair - only ever on a new embedded broker, a cache with nothing to lose - a
         topic some client auto-created before this ran is deleted and made again right."""
         bootstrap = self.broker.bootstrap
-        made = create_topics(bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES)
+        made = create_topics(bootstrap, self.topics, self.partitions, raw_kinds=_kind_names())
         if repair:
-            specs = topic_specs(self.topics, self.partitions, KIND_NAMES)
+            specs = topic_specs(self.topics, self.partitions, _kind_names())
             found = describe(bootstrap, [s.name for s in specs])
             wrong = [s.name for s in specs if found[s.name].partitions != s.partitions]
             if wrong:
@@ -165,7 +171,9 @@ class Stack:
                     admin.delete_topics(wrong)
                 finally:
                     admin.close()
-                made += create_topics(bootstrap, self.topics, self.partitions, raw_kinds=KIND_NAMES)
+                made += create_topics(
+                    bootstrap, self.topics, self.partitions, raw_kinds=_kind_names()
+                )
         return made
 
     # -- the supervisor ---------------------------------------------------------------------
@@ -286,7 +294,7 @@ class Stack:
         queued = http.pending() + kafka.pending()
         with kafka.engine.connect() as conn:
             validated = validated_offsets(conn)
-        raw = [self.topics.raw(kind) for kind in KIND_NAMES]
+        raw = [self.topics.raw(kind) for kind in _kind_names()]
         unvalidated = behind(end_offsets(bootstrap, raw), validated)
         projector = behind(end_offsets(bootstrap, source_topics(self.topics)), projected())
         return flagger + queued + unvalidated, projector

@@ -38,6 +38,13 @@ class Rule:
     # A sensitive flag is seen only by the DSL of the child's current school: the read model
     # keeps it apart from every count, list and history others read (docs/security.md).
     sensitive: bool = False
+    # How screens spell it (the council's own: "FSM", "Attend"); empty: the name, title-cased.
+    title: str = ""
+
+    @property
+    def display_name(self) -> str:
+        """The flag as screens and exports show it."""
+        return self.title or self.flag.title()
 
 
 @dataclass(frozen=True, slots=True)
