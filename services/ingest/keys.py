@@ -21,17 +21,10 @@ from flagstream.schema import create_tables
 
 from .store import add_columns, metadata
 
-# Record kinds (also the metric `kind` labels) and the scopes that name sets of them.
-KINDS: Final = (
-    "attendance_mark",
-    "enrolment",
-    "school",
-    "sen_provision",
-    "fsm_eligibility",
-    "assessment",
-    "family_case",
-    "domestic_abuse_notification",
-    "outcome",
+# Record kinds (the catalogue's labels of partner records, also the metric `kind` labels)
+# and the scopes that name sets of them.
+KINDS: Final = tuple(
+    k.label for k in catalogue.kinds() if catalogue.ledger_label(k.event_type) is not None
 )
 SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "school": ("attendance_mark", "enrolment", "sen_provision", "assessment"),
@@ -92,7 +85,7 @@ def scope_kinds(scope: str) -> tuple[str, ...]:
         for k in catalogue.kinds()
         if k.intake is not None and scope in ("all", k.intake.scope)
     )
-    return SCOPES.get(scope, ()) + generic
+    return tuple(dict.fromkeys(SCOPES.get(scope, ()) + generic))
 
 
 def _digest(secret: str) -> str:
