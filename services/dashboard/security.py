@@ -10,7 +10,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# CSV formula-injection neutralising is the kernel's, shared with every CSV export.
+from flagstream.csv_cells import neutralise as neutralise
 
 
 class LoginLimiter:
@@ -94,9 +95,3 @@ def csrf_ok(session: MutableMapping[str, Any], submitted: str | None) -> bool:
         and isinstance(submitted, str)
         and hmac.compare_digest(expected.encode(), submitted.encode())
     )
-
-
-def neutralise(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP: prefix a quote)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text

@@ -9,8 +9,8 @@ from pathlib import Path
 import fastavro
 import pytest
 
+from flagstream.csv_cells import neutralise
 from ingest.avro_bodies import AvroBodyError, PartnerSchema
-from ingest.csv_safe import neutralise
 from ingest.models import MarkIn
 
 from .test_ingest_support import KEY, UPN, Ingest, enrol, make_ingest
