@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from flagstream.metrics import ServiceMetrics
 
 from . import bodies
 from .avro_bodies import PartnerSchema
-from .fields import source_problem
+from .fields import school_source, source_problem
 from .intake import IdempotencyKeyReused, Intake, Upload, identities_of
 from .keys import KeyStore, Partner, key_from_headers
 from .kinds import BY_NAME, KINDS, Kind
@@ -31,7 +30,6 @@ from .models import Receipt
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("flagstream.ingest")
-_URN = re.compile(r"[0-9]{6}")
 Clock = Callable[[], datetime]
 IdentityWriter = Callable[[list[Identity]], None]
 
@@ -320,7 +318,7 @@ def _refusal_source(kind: Kind, given: str | None, urn: str | None) -> str:
     source = given if given and source_problem(given) is None else kind.default_source
     if urn is None:
         return source
-    return f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"
+    return school_source(source, urn)
 
 
 def _refusal(

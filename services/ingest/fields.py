@@ -61,7 +61,7 @@ MAX_SOURCE = 100  # longest `source` (a sending system's name, printed by the le
 # older date is a typing or export error (1900-01-01 is a common "no date" filler). Register
 # marks have a later floor, the national attendance codes' start (domain.codes.CODES_FROM).
 OLDEST = date(2000, 1, 1)
-_URN = re.compile(r"[0-9]{6}")
+URN = re.compile(r"[0-9]{6}")  # a school's unique reference number
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ def upn(value: object) -> str:
 def urn(value: object) -> str:
     """A 6-digit URN."""
     result = required(value, "urn")
-    if not _URN.fullmatch(result):
+    if not URN.fullmatch(result):
         raise Reject("invalid_urn", "urn", "URN must be 6 digits")
     return result
 
@@ -175,6 +175,12 @@ def source_problem(source: str) -> str | None:
     if not source.isprintable():
         return "source must be printable text (no control characters)"
     return None
+
+
+def school_source(source: str, urn: str) -> str:
+    """The ledger source of records sent for one school (a register, over HTTP or Kafka): the
+    source and the URN, or `invalid-urn` in its place when it is not 6 digits."""
+    return f"{source}:{urn}" if URN.fullmatch(urn) else f"{source}:invalid-urn"
 
 
 def not_before(later: date | None, earlier: date, reason: Reason, field: str) -> date | None:

@@ -6,7 +6,6 @@ twice - so nothing is lost and nothing is counted or queued twice."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +28,6 @@ from .routing import Router
 from .store import Store, dialect_insert, raw_offsets
 
 SOURCE_HEADER = "source"  # optional Kafka header naming the sending system
-_URN = re.compile(r"[0-9]{6}")
 Offsets = dict[tuple[str, int], int]
 
 
@@ -96,7 +94,7 @@ def _source(kind: Kind, record: RawRecord) -> tuple[str, str | None, str | None]
         urn = (record.key or b"").decode("ascii").strip()
     except UnicodeDecodeError:
         urn = "?"
-    return (f"{source}:{urn}" if _URN.fullmatch(urn) else f"{source}:invalid-urn"), urn, problem
+    return f.school_source(source, urn), urn, problem
 
 
 class Validator:
