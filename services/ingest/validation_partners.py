@@ -16,7 +16,7 @@ from flagstream.domain.events import (
     SenProvision,
     SenProvisionRecorded,
 )
-from flagstream.domain.rules.attain import AT_EXPECTED
+from flagstream.domain.rules.attain import ASSESSMENTS
 from flagstream.restricted import Details
 
 from . import fields as f
@@ -77,8 +77,8 @@ def assessment(raw: AssessmentIn, key: Key, stamp: Stamp) -> AssessmentRecorded:
     """A validated assessment result; raises Reject."""
     child_key = f.child_key(raw.upn, key)
     kind = f.required(raw.assessment, "assessment").upper()
-    if kind not in AT_EXPECTED:
-        known = ", ".join(AT_EXPECTED)
+    if kind not in ASSESSMENTS:
+        known = ", ".join(ASSESSMENTS)
         raise Reject("unknown_assessment", "assessment", f"assessment must be one of {known}")
     result = f.required(raw.result, "result").upper()
     if not _result_valid(kind, result):

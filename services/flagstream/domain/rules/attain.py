@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from ..state import ChildState
 from .base import FlagSettings, Outcome, Rule
@@ -27,25 +28,28 @@ def _score_at_least(field: str) -> Callable[[str, AttainSettings], bool | None]:
 
 
 # Assessment kind -> "is this result at the expected standard?" (None = not a valid result).
-AT_EXPECTED: dict[str, Callable[[str, AttainSettings], bool | None]] = {
+_AT_EXPECTED: dict[str, Callable[[str, AttainSettings], bool | None]] = {
     "KS2_READING": _score_at_least("ks2_scaled_score_expected"),
     "KS2_MATHS": _score_at_least("ks2_scaled_score_expected"),
     "KS2_WRITING": lambda result, s: result in s.ks2_writing_expected,
     "KS4_ENGLISH": _score_at_least("ks4_grade_expected"),
     "KS4_MATHS": _score_at_least("ks4_grade_expected"),
 }
+# The assessments Attain reads (any other is ignored by the rule): the kinds an assessment
+# record may name. Ingest rejects a record naming another as `unknown_assessment`.
+ASSESSMENTS: Final[tuple[str, ...]] = tuple(_AT_EXPECTED)
 
 
 def attain(state: ChildState, as_of: date, s: AttainSettings) -> Outcome:
     """Raised when any result of the latest round (same date) is below expected."""
-    known = [r for r in state.results if r.assessed_on <= as_of and r.assessment in AT_EXPECTED]
+    known = [r for r in state.results if r.assessed_on <= as_of and r.assessment in _AT_EXPECTED]
     if not known:
         return Outcome(False, "no assessment recorded")
     latest = max(r.assessed_on for r in known)
     below = [
         f"{r.assessment} {r.result}"
         for r in known
-        if r.assessed_on == latest and AT_EXPECTED[r.assessment](r.result, s) is False
+        if r.assessed_on == latest and _AT_EXPECTED[r.assessment](r.result, s) is False
     ]
     if below:
         return Outcome(True, f"below expected standard on {latest}: {', '.join(below)}")
