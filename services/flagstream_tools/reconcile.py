@@ -6,12 +6,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
 from flagstream.domain.rules import SENSITIVE
 from flagstream_tools.oracle import Recomputed
+from ingest.ledger import LedgerRow
 
 ANY = "any flag"
 
@@ -153,46 +153,32 @@ def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LedgerLine:
-    """One source, day and kind: ingest's counts beside the records found on the topics."""
+    """One of ingest's ledger rows beside the records of its source, day and kind found on
+    the topics."""
 
-    source: str
-    day: date
-    kind: str
-    received: int
-    accepted: int
-    rejected: int
-    refused: int
-    queued: int
+    row: LedgerRow
     on_topics: int
 
     @property
     def ok(self) -> bool:
         """received = accepted + rejected, and every accepted record not queued is on a topic."""
-        return (
-            self.received == self.accepted + self.rejected
-            and self.accepted - self.queued == self.on_topics
-        )
+        return self.row.balanced and self.row.accepted - self.row.queued == self.on_topics
 
 
 def ledger_lines(
-    rows: Sequence[Any], on_topics: Mapping[tuple[str, date, str], int]
+    rows: Sequence[LedgerRow], on_topics: Mapping[tuple[str, date, str], int]
 ) -> list[LedgerLine]:
-    """Join ingest's ledger rows (ingest.ledger.LedgerRow) with counts read off the topics."""
+    """Join ingest's ledger rows with counts read off the topics."""
     lines = []
     seen = set()
     for r in rows:
         key = (r.source, r.day, r.kind)
         seen.add(key)
-        lines.append(
-            LedgerLine(
-                r.source, r.day, r.kind, r.received, r.accepted, r.rejected,
-                getattr(r, "refused", 0), r.queued, on_topics.get(key, 0),
-            )
-        )  # fmt: skip
+        lines.append(LedgerLine(r, on_topics.get(key, 0)))
     for (source, day, kind), n in sorted(on_topics.items()):
         if (source, day, kind) not in seen:  # On a topic but never received: invented.
-            lines.append(LedgerLine(source, day, kind, 0, 0, 0, 0, 0, n))
-    return sorted(lines, key=lambda line: (line.day, line.source, line.kind))
+            lines.append(LedgerLine(LedgerRow(source, day, kind, 0, 0, 0, 0), n))
+    return sorted(lines, key=lambda line: (line.row.day, line.row.source, line.row.kind))
 
 
 def render_ledger(lines: Sequence[LedgerLine], duplicates: int | None = None) -> str:
@@ -203,12 +189,13 @@ def render_ledger(lines: Sequence[LedgerLine], duplicates: int | None = None) ->
         f"{'rejected':>9} {'refused':>8} {'queued':>7} {'on topics':>10}  ok"
     )
     out = [header, "-" * len(header)]
-    for x in lines:
+    for line in lines:
+        x = line.row
         out.append(
             f"{x.day.isoformat():<10} {printable(x.source)[:24]:<24} {printable(x.kind)[:28]:<28} "
             f"{x.received:>9,} "
             f"{x.accepted:>9,} {x.rejected:>9,} {x.refused:>8,} {x.queued:>7,} "
-            f"{x.on_topics:>10,}  {'yes' if x.ok else 'NO'}"
+            f"{line.on_topics:>10,}  {'yes' if line.ok else 'NO'}"
         )
     if duplicates is not None:
         out.append(

@@ -7,6 +7,7 @@ from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream_tools.eventlog import TopicReader
 from flagstream_tools.reconcile import LedgerLine, render_ledger
+from ingest.ledger import LedgerRow
 
 from .factories import T0, enrolment, mark
 
@@ -42,6 +43,6 @@ def test_distinct_events_are_all_counted() -> None:
 
 
 def test_the_ledger_says_how_many_were_on_the_topics_twice() -> None:
-    line = LedgerLine("test", T0.date(), "enrolment", 2, 2, 0, 0, 0, 2)
+    line = LedgerLine(LedgerRow("test", T0.date(), "enrolment", 2, 2, 0, 2), 2)
     assert render_ledger([line]).count("\n") == 2
     assert render_ledger([line], 5).splitlines()[-1].endswith("each counted once above: 5")

@@ -17,7 +17,7 @@ from flagstream_tools.reconcile import LedgerLine, render_ledger
 from ingest.avro_bodies import AvroBodyError, PartnerSchema
 from ingest.bodies import parse_avro_record
 from ingest.fields import REASONS
-from ingest.ledger import ingest_ledger
+from ingest.ledger import LedgerRow, ingest_ledger
 from ingest.models import MarkIn
 from ingest.roll import know_schools
 from ingest.routing import Router
@@ -226,7 +226,9 @@ def test_the_validator_dead_letters_a_record_with_an_unprintable_source_header(
 
 
 def test_reconcile_prints_old_ledger_sources_escaped() -> None:
-    line = LedgerLine("evil\x1b[2J\x07\u202e", NOW.date(), "attendance_mark", 1, 1, 0, 0, 0, 1)
+    line = LedgerLine(
+        LedgerRow("evil\x1b[2J\x07\u202e", NOW.date(), "attendance_mark", 1, 1, 0, 1), 1
+    )
     text = render_ledger([line])
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "evil\\x1b[2J\\x07\\u202e" in text
