@@ -1,4 +1,5 @@
-"""Ingest's databases: the identity store (UPNs and names) and, later, the outbox."""
+"""Opening ingest's databases (the durable record, the identity store) and writing the
+identity and restricted stores."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from flagstream.schema import create_tables
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ingest's databases (the durable record: SQLite keeps full fsync)."""
-    return _make_engine(url)
+    """An engine for ingest's databases, always durable: a 202 promises the upload is stored,
+    so SQLite keeps full fsync (the read model, rebuilt from the log, relaxes it:
+    readmodel.db.make_engine). The one way ingest, its tools and tests open them."""
+    return _make_engine(url, durable=True)
 
 
 def identity_writer(engine: Engine) -> Callable[[list[identity.Identity]], None]:
