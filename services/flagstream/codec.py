@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 import fastavro
 from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
 
-from . import catalogue, mark_batch
+from . import catalogue, mark_batch, schema_files
 from . import codec_shapes as shapes
 from .domain import events as ev
 from .logical import Convert, Unsupported, converter
@@ -57,6 +57,11 @@ class CodecError(ValueError):
         self.reason = reason
 
 
+def _header(parsed: Any) -> bytes:
+    """The single-object header: magic, then the CRC-64-AVRO of the canonical form."""
+    return MAGIC + bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
+
+
 class Codec:
     """Parses each .avsc once; encodes and decodes records and domain events."""
 
@@ -77,7 +82,6 @@ class Codec:
         self._headers: dict[str, bytes] = {}
         self._by_header: dict[bytes, str] = {}
         self._plain: dict[str, Any] = {}
-        self._plain_named: dict[str, Any] = {}
         # Typed reads are plain reads plus these conversions (logical.py); None: no
         # conversion needed; absent: a schema logical.py cannot convert, read by fastavro.
         self._typing: dict[str, Convert | None] = {}
@@ -99,21 +103,40 @@ class Codec:
         if name in self._parsed:
             return self._parsed[name]  # type: ignore[no-any-return]
         raw = json.loads(self._files[name].read_text())
+        whole = schema_files.self_contained(raw, self._definition)
         named: dict[str, Any] = {}
-        while True:
-            try:
-                parsed = fastavro.parse_schema(raw, named_schemas=named)
-                break
-            except UnknownType as missing:
-                # A reference to a type defined in a sibling file: parse that first.
-                fastavro.parse_schema(self._load(self._file_of(missing.name)), named_schemas=named)
-        header = MAGIC + bytes.fromhex(
-            fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO")
-        )
+        parsed = fastavro.parse_schema(whole, named_schemas=named)
+        header = _header(parsed)
         self._parsed[name], self._headers[name], self._by_header[header] = parsed, header, name
+        if whole != raw:
+            # Written before schemas were self-contained: the fingerprint then left types of
+            # other files as bare names. Those messages are still read (never written).
+            self._by_header.setdefault(_header(self._with_names(raw)), name)
         with contextlib.suppress(Unsupported):  # absent: fastavro converts (see _read)
             self._typing[name] = converter(parsed, named)
         return typing.cast(dict[str, Any], parsed)
+
+    def _definition(self, full_name: str) -> tuple[dict[str, Any], str] | None:
+        """The definition of a named type in whichever file defines it."""
+        path = self._files.get(self._file_of(full_name))
+        if path is None:
+            return None
+        return schema_files.definitions(json.loads(path.read_text())).get(full_name)
+
+    def _with_names(self, raw: dict[str, Any]) -> Any:
+        """The schema parsed as before, other files' types known by name only."""
+        named: dict[str, Any] = {}
+        while True:
+            try:
+                return fastavro.parse_schema(raw, named_schemas=named)
+            except UnknownType as missing:
+                found = self._definition(missing.name)
+                if found is None:
+                    raise
+                whole = schema_files.self_contained(
+                    {**found[0], "namespace": found[1]}, self._definition
+                )
+                fastavro.parse_schema(whole, named_schemas=named)
 
     def _file_of(self, type_name: str) -> str:
         """The schema file (stem) defining a named type."""
@@ -149,13 +172,9 @@ class Codec:
         """The schema in Parsing Canonical Form (what the fingerprint covers): logical types,
         docs and defaults dropped, the same binary layout."""
         plain = self._plain.get(name)
-        while plain is None:
+        if plain is None:
             canonical = json.loads(to_parsing_canonical_form(self._parsed[name]))
-            try:
-                plain = fastavro.parse_schema(canonical, named_schemas=self._plain_named)
-            except UnknownType as missing:
-                self._plain_schema(self._file_of(missing.name))
-        self._plain[name] = plain
+            plain = self._plain[name] = fastavro.parse_schema(canonical)  # self-contained
         return plain
 
     def _read(self, data: bytes, plain: bool) -> tuple[str, dict[str, Any]]:
