@@ -80,8 +80,7 @@ def canonical(node: Any, namespace: str = "") -> Any:
             continue
         value = node[key]
         if key == "type":
-            out["type"] = value if isinstance(value, str) and kind in (
-                "record", "enum", "fixed", "array", "map") else canonical(value, namespace)  # fmt: skip
+            out["type"] = value if isinstance(value, str) else canonical(value, namespace)
         elif key == "fields":
             out["fields"] = [
                 {"name": f["name"], "type": canonical(f["type"], namespace)} for f in value
