@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from flagstream.codec import Codec
 from flagstream.settings import Settings
-from flagstream_tools.cli import DEMO_START
+from flagstream_tools.commands.runs import DEMO_START
 from flagstream_tools.demo.live import start_dashboard, stream
 from flagstream_tools.demo.report import ledger, reconcile, trend
 from flagstream_tools.demo.sender import send_child_events, send_reference, send_registers
