@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from flagstream.extensions import ExtensionSettings
+from flagstream.logs import LogSettings
 from flagstream.settings import Settings
 from flagstream_tools.cli import build_parser
 
@@ -17,7 +19,14 @@ def test_every_readme_setting_exists() -> None:
     import re
 
     named = set(re.findall(r"FLAGSTREAM_([A-Z0-9_]+)", README))
-    assert named <= {n.upper() for n in Settings.model_fields}
+    early = {f"LOG_{n.upper()}" for n in LogSettings.model_fields}
+    early |= {n.upper() for n in ExtensionSettings.model_fields}
+    assert named <= {n.upper() for n in Settings.model_fields} | early
+
+
+def test_the_settings_read_first_are_in_the_readme() -> None:
+    for name in [*(f"LOG_{n}" for n in LogSettings.model_fields), *ExtensionSettings.model_fields]:
+        assert f"FLAGSTREAM_{name.upper()}" in README, name
 
 
 def test_every_command_is_in_the_readme() -> None:
