@@ -1,6 +1,6 @@
 """Accepted events -> Kafka messages (topic, partition, key, value), as the outbox stores them.
 Marks, enrolments and other partner events are grouped into one message per partition (see
-flagstream/batching.py); outcomes and schools are one message each."""
+flagstream/partition_messages.py); outcomes and schools are one message each."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flagstream.batching import MAX_MESSAGE_BYTES, by_partition, split
+from flagstream.partition_messages import MAX_MESSAGE_BYTES, by_partition, split
 from flagstream.codec import Codec
 from flagstream.domain.events import (
     AssessmentRecorded,

@@ -1,11 +1,11 @@
-"""A request's messages cut to the broker's size limit (batching.split, Router, by_partition)."""
+"""A request's messages cut to the broker's size limit (partition_messages.split, Router)."""
 
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from flagstream.batching import by_partition, split
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
+from flagstream.partition_messages import by_partition, split
 from flagstream.topics import Topics, partition_for
 from ingest.routing import Router
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flagstream import catalogue
-from flagstream.batching import by_partition
 from flagstream.codec import Codec
 from flagstream.domain import events as ev
+from flagstream.partition_messages import by_partition
 from flagstream.topics import Topics, partition_for
 from flagstream_tools import generator as gen
 from flagstream_tools.generator.canonical import convert, reference_events

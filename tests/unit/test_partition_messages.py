@@ -1,10 +1,10 @@
-"""Partner events -> one message per partition (flagstream/batching.py)."""
+"""Partner events -> one message per partition (flagstream/partition_messages.py)."""
 
 import pytest
 
-from flagstream import batching
-from flagstream.batching import by_partition
+from flagstream import partition_messages
 from flagstream.codec import Codec
+from flagstream.partition_messages import by_partition
 from flagstream.topics import partition_for
 
 from .factories import enrolment
@@ -35,7 +35,7 @@ def test_a_lone_event_is_published_as_itself() -> None:
 def test_big_requests_are_cut_into_messages_of_at_most_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(batching, "MAX_EVENTS_PER_MESSAGE", 7)
+    monkeypatch.setattr(partition_messages, "MAX_EVENTS_PER_MESSAGE", 7)
     events = [enrolment(f"child-{i}") for i in range(60)]
     batches = by_partition(CODEC, events, 2)
     assert max(b.events for b in batches) == 7
