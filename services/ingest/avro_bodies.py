@@ -1,5 +1,7 @@
-"""Avro bodies from partners: one record schema per kind, derived from the JSON record model
-(every field a nullable string, int, boolean or string array), and a strict decoder for them.
+"""Avro records from partners, over HTTP (http/bodies.py) and on raw topics (validator.py):
+one record schema per kind, derived from the JSON record model (every field a nullable
+string, int, boolean or string array), a strict decoder for them, and Confluent framing
+checked against a schema registry.
 
 The decoder is hand-written for these flat schemas so that hostile input fails fast: every
 length is checked against the bytes left before anything is read or allocated."""
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
@@ -18,6 +21,8 @@ SINGLE_OBJECT: Final = b"\xc3\x01"
 CONFLUENT: Final = b"\x00"
 NAMESPACE: Final = "flagstream.partner"
 FieldType = Literal["string", "int", "boolean", "array"]
+# Confluent schema id -> the registry's schema text (None when the registry lacks it).
+RegistryLookup = Callable[[int], str | None]
 AvroReason = Literal[
     "malformed_avro", "truncated_avro", "trailing_bytes", "unknown_schema", "too_many_records"
 ]
@@ -181,3 +186,40 @@ class _Reader:
                 raise AvroBodyError("truncated_avro", f"array claims {count} items")
             items += [self.value("string") for _ in range(count)]
         return items
+
+
+def parse_avro_record(
+    value: bytes, schema: PartnerSchema, registry: RegistryLookup | None
+) -> dict[str, Any]:
+    """One record as a Kafka message value: single-object encoded, or Confluent-framed when a
+    registry is configured. Raises AvroBodyError (trailing_bytes for a second record)."""
+    if value[:1] == CONFLUENT and registry is not None:
+        return confluent(value, schema, registry)
+    if not value or not SINGLE_OBJECT.startswith(value[:2]):
+        raise AvroBodyError("malformed_avro", "the value lacks the C3 01 single-object header")
+    if len(value) < len(schema.header):
+        raise AvroBodyError("truncated_avro", "the single-object header is cut short")
+    if value[: len(schema.header)] != schema.header:
+        raise AvroBodyError("unknown_schema", "not this topic's record schema")
+    return schema.decode_one(value[len(schema.header) :])
+
+
+def confluent(body: bytes, schema: PartnerSchema, registry: RegistryLookup) -> dict[str, Any]:
+    """One Confluent-framed record (00, a 4-byte schema id, the body) of the kind's schema."""
+    if len(body) < 5:
+        raise AvroBodyError("truncated_avro", "Confluent framing needs 5 header bytes")
+    schema_id = int.from_bytes(body[1:5], "big")
+    text = registry(schema_id)
+    if text is None or not same_schema(text, schema):
+        raise AvroBodyError("unknown_schema", f"registry schema {schema_id} is not this kind's")
+    return schema.decode_one(body[5:])
+
+
+def same_schema(text: str, schema: PartnerSchema) -> bool:
+    """Whether a registry's schema text has the kind's canonical form."""
+    from fastavro.schema import parse_schema, to_parsing_canonical_form
+
+    try:
+        return bool(to_parsing_canonical_form(parse_schema(json.loads(text))) == schema.canonical)
+    except Exception:  # a registry may hold any schema, or none we can parse
+        return False

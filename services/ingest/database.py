@@ -8,13 +8,12 @@ from sqlalchemy import MetaData
 
 from flagstream.databases import Database
 
-from . import keys, roll, store
+from . import keys, store
 
 
 def _metadata() -> MetaData:
     assert keys.api_keys.metadata is store.metadata  # the API keys live beside the outbox
-    assert roll.roll.metadata is store.metadata  # and the roll, known schools, transfers
-    return store.metadata
+    return store.metadata  # and the roll, known schools, transfers (store/tables.py)
 
 
 DATABASE = Database(

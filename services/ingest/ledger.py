@@ -13,8 +13,7 @@ from sqlalchemy import ColumnElement, Engine, Select, func, select
 
 from flagstream.schema import create_tables
 
-from .roll import transfers
-from .store import ledger, metadata, refusals
+from .store import ledger, metadata, refusals, transfers
 
 
 @dataclass(frozen=True, slots=True)

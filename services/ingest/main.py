@@ -14,12 +14,14 @@ from flagstream.metrics import outbox_metrics, service_metrics
 from flagstream.settings import Settings
 from flagstream.topics import Topics, TopicSpec, specs_named
 
-from .app import Limits, create_app
-from .bodies import RegistryLookup
+from .avro_bodies import RegistryLookup
 from .db import identity_writer, make_engine, restricted_writer
+from .http.app import create_app
+from .http.receive import Limits
 from .intake import Intake
+from .kafka.drainer import Drainer
+from .kafka.producer import kafka_producer, topic_checker
 from .keys import KeyStore
-from .outbox import Drainer, kafka_producer, topic_checker
 from .pseudonymise import Pseudonymiser
 from .routing import Router
 from .store import Store

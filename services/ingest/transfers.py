@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select, update
 from flagstream import identity
 from flagstream.schema import create_tables
 
-from .roll import Move, ensure, release, transfers, upsert_roll
-from .store import Store
+from .intake import Move
+from .store import Store, ensure, transfers
 
 CONFIRMED_BY_ADMIN = "admin"
 
@@ -75,13 +75,10 @@ def confirm_transfer(
     at = now or datetime.now(UTC)
     ensure(store.engine)
     with store.begin() as tx:
-        query = select(transfers).where(
-            transfers.c.id == transfer_id, transfers.c.status == "pending"
-        )
-        row = tx.conn.execute(query).first()
+        row = tx.pending_transfer(transfer_id)
         if row is None:
             raise UnknownTransfer(transfer_id)
-        release(tx, [row], CONFIRMED_BY_ADMIN, at)
+        tx.release([row], CONFIRMED_BY_ADMIN, at)
         entry = {
             "child_key": row.child_key,
             "urn": row.to_urn,
@@ -90,7 +87,7 @@ def confirm_transfer(
             "key_id": row.key_id,
             "updated_at": at,
         }
-        upsert_roll(tx.conn, [entry])
+        tx.upsert_roll([entry])
         move = Move(row.child_key, row.to_urn, at)
         if moves is not None:
             moves([move])

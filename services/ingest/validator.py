@@ -11,24 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from flagstream.identity import Identity
 from flagstream.metrics import ServiceMetrics
 from flagstream.restricted import Details
 from flagstream.topics import Topics
 
 from . import fields as f
-from .avro_bodies import AvroBodyError, PartnerSchema
-from .bodies import RegistryLookup, parse_avro_record
-from .intake import check_records, identities_of, keep_restricted, queue_checked
+from .avro_bodies import AvroBodyError, PartnerSchema, RegistryLookup, parse_avro_record
+from .intake import Beside, Move, check_records, queue_checked
 from .kinds import BY_NAME, KINDS, Kind
-from .roll import Move
 from .routing import Router
-from .store import Store, dialect_insert, raw_offsets
+from .store import Offsets, Store, stored_offsets
 
 SOURCE_HEADER = "source"  # optional Kafka header naming the sending system
-Offsets = dict[tuple[str, int], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +52,6 @@ class Summary:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind: (received, accepted)
-
-
-def stored_offsets(conn: Connection) -> Offsets:
-    """Next offset to read per raw-topic partition, as last committed."""
-    rows = conn.execute(select(raw_offsets))
-    return {(r.topic, r.partition): r.next_offset for r in rows}
-
-
-def _save_offsets(conn: Connection, offsets: Offsets) -> None:
-    stmt = dialect_insert(conn, raw_offsets)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["topic", "partition"], set_={"next_offset": stmt.excluded.next_offset}
-    )
-    rows = [{"topic": t, "partition": p, "next_offset": o} for (t, p), o in offsets.items()]
-    conn.execute(stmt, rows)
 
 
 def _source(kind: Kind, record: RawRecord) -> tuple[str, str | None, str | None]:
@@ -114,8 +94,8 @@ class Validator:
         moves: Callable[[list[Move]], None] | None = None,
     ) -> None:
         self._store, self._router, self._key, self._clock = store, router, pseudonymise, clock
-        self._registry, self._identities, self._metrics = registry, identities, metrics
-        self._restricted, self._moves = restricted, moves
+        self._registry, self._metrics = registry, metrics
+        self._beside = Beside(identities, restricted, moves)
         self.kinds = {topics.raw(k.name): k for k in KINDS}
         self._schemas = {k.name: PartnerSchema(k.record.__name__, k.record) for k in KINDS}
 
@@ -156,13 +136,7 @@ class Validator:
                 checked = check_records(tx, kind, [d for _, d in group], urn, self._key, stamp)
                 refs = [r.reference for r, _ in group]
                 queue_checked(tx, self._router, kind, stamp, checked, refs.__getitem__)
-                if kind.name == "enrolment" and self._identities is not None and checked.accepted:
-                    # Before the commit: a replay after a failed commit writes them again.
-                    self._identities(identities_of(checked.accepted))
-                if self._restricted is not None:
-                    keep_restricted(self._restricted, kind.name, checked.accepted)
-                if self._moves is not None and checked.moves:
-                    self._moves(checked.moves)  # transfers a leaving date here confirmed
+                self._beside.keep(kind.name, checked)  # a replay after a failed commit rewrites
                 summary.received += checked.received
                 summary.accepted += len(checked.accepted)
                 summary.rejected += len(checked.rejections)
@@ -174,8 +148,7 @@ class Validator:
             for raw in records:
                 tp = (raw.topic, raw.partition)
                 ends[tp] = max(ends.get(tp, 0), raw.offset + 1)
-            if ends:
-                _save_offsets(tx.conn, ends)
+            tx.save_offsets(ends)
         if self._metrics is not None:
             for reason, n in summary.reasons.items():
                 self._metrics.rejected.labels(reason).inc(n)

@@ -11,7 +11,6 @@ import time
 from types import FrameType
 
 from kafka import TopicPartition
-from sqlalchemy import delete
 
 from flagstream import kafka_clients
 from flagstream.codec import Codec
@@ -25,7 +24,7 @@ from .kinds import KINDS
 from .main import drainer as outbox_drainer
 from .main import pseudonymiser, registry_lookup
 from .routing import Router
-from .store import Store, raw_offsets, raw_outbox
+from .store import Store, raw_outbox
 from .transfers import identity_mover
 from .validator import RawRecord, Validator
 
@@ -52,8 +51,7 @@ def check_raw_topics(bootstrap: str, topics: Topics, partitions: int, store: Sto
     changed = sorted(t for t in ids if kept and kept.get(t) != ids[t])
     if changed:
         log.warning("raw topics new or recreated, read from their start: %s", ", ".join(changed))
-        with store.engine.begin() as conn:
-            conn.execute(delete(raw_offsets).where(raw_offsets.c.topic.in_(changed)))
+        store.forget_offsets(changed)
     store.keep_log_topics(RAW_LOG, ids)
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from ingest.avro_bodies import AvroBodyError, PartnerSchema
-from ingest.bodies import BodyError, parse_csv
+from ingest.http.bodies import BodyError, parse_csv
 from ingest.models import MarkIn
 from tests.unit.test_ingest_support import make_ingest
 

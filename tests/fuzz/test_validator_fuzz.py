@@ -7,8 +7,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.avro_bodies import AvroBodyError, PartnerSchema
-from ingest.bodies import parse_avro_record
+from ingest.avro_bodies import AvroBodyError, PartnerSchema, parse_avro_record
 from ingest.models_partners import FamilyCaseIn
 
 CASES = PartnerSchema("FamilyCaseIn", FamilyCaseIn)

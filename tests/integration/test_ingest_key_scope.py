@@ -33,15 +33,14 @@ from flagstream.domain.upn import make_upn
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
 from flagstream_tools.databases import BY_NAME
-from ingest.app import create_app
 from ingest.db import make_engine
 from ingest.fields import scoped_event_id
+from ingest.http.app import create_app
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
 from ingest.pseudonymise import Pseudonymiser
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, outbox, seen_events, uploads
+from ingest.store import Store, know_schools, outbox, seen_events, uploads
 
 CODEC = Codec()
 NOW = datetime(2025, 9, 30, 12, tzinfo=UTC)

@@ -23,18 +23,18 @@ from flagstream.identity import identities
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics, create_topics, partition_for
 from flagstream_tools.broker import EmbeddedBroker, free_port
-from ingest.app import create_app
 from ingest.db import identity_writer, make_engine
 from ingest.fields import scoped_event_id
+from ingest.http.app import create_app
 from ingest.intake import Intake
+from ingest.kafka.drainer import Drainer
+from ingest.kafka.producer import kafka_producer, topic_checker
 from ingest.keys import KeyStore, create_key
 from ingest.ledger import ingest_ledger
 from ingest.main import written_topics
-from ingest.outbox import Drainer, kafka_producer, topic_checker
 from ingest.pseudonymise import Pseudonymiser
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store
+from ingest.store import Store, know_schools
 
 PSEUDONYM = Pseudonymiser(b"p" * 32)
 UPNS = [make_upn(835, 2001, 2019, n) for n in range(1, 13)]

@@ -17,9 +17,9 @@ from flagstream.codec import Codec
 from flagstream.domain.upn import make_upn
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
-from ingest.app import create_app
 from ingest.avro_bodies import PartnerSchema
 from ingest.db import make_engine
+from ingest.http.app import create_app
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
 from ingest.ledger import ingest_ledger
@@ -27,9 +27,8 @@ from ingest.main import registry_lookup
 from ingest.models import MarkIn
 from ingest.models_partners import SenIn
 from ingest.pseudonymise import Pseudonymiser
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store
+from ingest.store import Store, know_schools
 
 from .schema_registry import SchemaRegistry
 

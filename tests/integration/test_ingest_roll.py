@@ -25,8 +25,8 @@ from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
 from flagstream_tools.eventlog import TopicReader
 from flagstream_tools.reconcile import ledger_lines
-from ingest.app import create_app
 from ingest.db import identity_writer, make_engine
+from ingest.http.app import create_app
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
 from ingest.ledger import ingest_ledger

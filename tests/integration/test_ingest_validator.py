@@ -27,15 +27,15 @@ from flagstream.topics import Topics, create_topics
 from flagstream_tools.broker import EmbeddedBroker
 from ingest.avro_bodies import PartnerSchema
 from ingest.db import identity_writer, make_engine
+from ingest.kafka.drainer import Drainer
+from ingest.kafka.producer import kafka_producer, topic_checker
 from ingest.kinds import KINDS
 from ingest.ledger import ingest_ledger
 from ingest.main import registry_lookup, written_topics
 from ingest.models import EnrolmentIn, MarkIn, SchoolIn
-from ingest.outbox import Drainer, kafka_producer, topic_checker
 from ingest.pseudonymise import Pseudonymiser
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, raw_outbox
+from ingest.store import Store, know_schools, raw_outbox
 from ingest.validator import Validator
 from ingest.validator_main import RawConsumer, check_raw_topics
 

@@ -22,7 +22,7 @@ from flagstream.domain.upn import make_upn
 from flagstream.engine import make_engine
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
-from ingest.app import create_app
+from ingest.http.app import create_app
 from ingest.intake import Intake, Upload
 from ingest.keys import KeyStore, create_key
 from ingest.kinds import BY_NAME

@@ -14,14 +14,12 @@ from sqlalchemy import select
 
 from flagstream.topics import Topics
 from flagstream_tools.reconcile import LedgerLine, render_ledger
-from ingest.avro_bodies import AvroBodyError, PartnerSchema
-from ingest.bodies import parse_avro_record
+from ingest.avro_bodies import AvroBodyError, PartnerSchema, parse_avro_record
 from ingest.fields import REASONS
 from ingest.ledger import LedgerRow, ingest_ledger
 from ingest.models import MarkIn
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, raw_outbox
+from ingest.store import Store, know_schools, raw_outbox
 from ingest.validator import RawRecord, Validator
 
 from .test_ingest_support import CODEC, KEY, NOW, UPN, Ingest, make_ingest

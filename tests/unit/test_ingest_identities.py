@@ -13,9 +13,8 @@ from flagstream.topics import Topics
 from ingest.db import make_engine
 from ingest.intake import Intake, Upload
 from ingest.kinds import BY_NAME
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, outbox
+from ingest.store import Store, know_schools, outbox
 
 from .test_ingest_support import CODEC, KEY, NOW, UPN
 

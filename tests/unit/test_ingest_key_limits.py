@@ -15,9 +15,9 @@ import pytest
 from dashboard.outcomes import IngestOutcomeSender, OutcomeForm, event_id_for
 from flagstream_tools.cli import main
 from ingest.db import make_engine
+from ingest.http.ratelimit import RateLimiter
 from ingest.keys import KeyStore, create_key, list_keys, revoke_key
 from ingest.ledger import ingest_ledger
-from ingest.ratelimit import RateLimiter
 
 from .test_ingest_support import UPN, Ingest, enrol, make_ingest
 

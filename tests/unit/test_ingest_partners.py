@@ -19,7 +19,7 @@ from flagstream.domain.events import (
     SenProvisionRecorded,
 )
 from ingest.fields import scoped_event_id
-from ingest.roll import know_schools
+from ingest.store import know_schools
 
 from .test_ingest_support import KEY, OTHER, UPN, Ingest, make_ingest
 

@@ -12,13 +12,13 @@ from flagstream import restricted
 from flagstream.domain.events import DomesticAbuseNotified
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
-from ingest.app import Limits, create_app
 from ingest.db import make_engine, restricted_writer
+from ingest.http.app import create_app
+from ingest.http.receive import Limits
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, outbox
+from ingest.store import Store, know_schools, outbox
 
 from .test_ingest_support import CODEC, KEY, NOW, SCHOOLS, UPN
 

@@ -16,14 +16,14 @@ from flagstream.domain.upn import make_upn
 from flagstream.identity import Identity
 from flagstream.metrics import service_metrics
 from flagstream.topics import Topics
-from ingest.app import Limits, create_app
 from ingest.db import make_engine
+from ingest.http.app import create_app
+from ingest.http.receive import Limits
 from ingest.intake import Intake
 from ingest.keys import KeyStore, create_key
 from ingest.pseudonymise import Pseudonymiser
-from ingest.roll import know_schools
 from ingest.routing import Router
-from ingest.store import Store, outbox
+from ingest.store import Store, know_schools, outbox
 
 UPN = make_upn(835, 2001, 2019, 1)
 OTHER = make_upn(835, 2001, 2019, 2)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flagstream_tools.broker import free_port
 from ingest.db import make_engine as make_ingest_engine
 from ingest.keys import create_key
-from ingest.roll import ensure, know_schools
+from ingest.store import ensure, know_schools
 
 PARTITIONS = 6
 

@@ -8,27 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
-
-from . import fields as f
-from .roll import (
-    Enrolment,
-    Held,
-    Move,
-    Sender,
-    enter,
-    know_schools,
-    on_roll,
-    open_elsewhere,
-    own_pupil,
-    release,
-    roll,
-    schools,
-    transfers,
-    upsert_roll,
-)
-from .routing import Message, Router
-from .store import Transaction
+from .. import fields as f
+from ..routing import Message, Router
+from ..store import Transaction
+from .roll import Enrolment, Held, Move, Sender, enter, on_roll, open_elsewhere, own_pupil
 
 # The date a roll-bound record is checked on, per kind a school key may send (enrolments
 # are the roll itself; school keys send no outcomes or notifications today).
@@ -66,25 +49,21 @@ class RollCheck:
     def _bound(self) -> bool:
         return self.sender.school is not None and self.kind in ROLL_DAY
 
-    def load(self, conn: Connection, events: Sequence[Any]) -> None:
+    def load(self, tx: Transaction, events: Sequence[Any]) -> None:
         """Read what the batch's records are checked against."""
         named = {getattr(e, "urn", None) for e in events} if self.kind != "school" else set()
         for chunk in _chunks(sorted(u for u in named if u)):
-            known = conn.scalars(select(schools.c.urn).where(schools.c.urn.in_(chunk)))
-            self._known |= set(known)
+            self._known |= tx.known_schools(chunk)
         if not (self._bound or self.kind == "enrolment"):
             return
         children = sorted({e.child_key for e in events})
         for chunk in _chunks(children):
-            for r in conn.execute(select(roll).where(roll.c.child_key.in_(chunk))):
+            for r in tx.enrolments(chunk):
                 self._roll.setdefault(r.child_key, []).append(
                     Enrolment(r.urn, r.joined_on, r.left_on)
                 )
             if self.kind == "enrolment":
-                query = select(transfers).where(
-                    transfers.c.child_key.in_(chunk), transfers.c.status == "pending"
-                )
-                for t in conn.execute(query.order_by(transfers.c.created_at, transfers.c.id)):
+                for t in tx.pending_transfers(chunk):
                     self._pending.setdefault(t.child_key, []).append(t)
 
     def admit(self, index: int, event: Any) -> f.Invalid | Held | None:
@@ -136,8 +115,8 @@ class RollCheck:
     def store(self, tx: Transaction, router: Router, source: str, day: date) -> None:
         """Write the batch's changes in its transaction; confirmed transfers' held records
         go to the outbox after the batch's own (after the leaving date that confirmed them)."""
-        conn, key_id = tx.conn, self.sender.key_id
-        know_schools(conn, self._new_schools, key_id, self.now)
+        key_id = self.sender.key_id
+        tx.know_schools(self._new_schools, key_id, self.now)
         rows = [
             {
                 "child_key": child,
@@ -151,14 +130,13 @@ class RollCheck:
             }
             for (child, urn, joined), sent_by in sorted(self._dirty.items())
         ]
-        upsert_roll(conn, rows)
+        tx.upsert_roll(rows)
         held_rows = []
         for h in self.held:
             [message] = router.enrolments([h.event])  # one event: one message, as itself
             held_rows.append(_held_row(h, message, source, day, key_id, self.now))
-        if held_rows:
-            conn.execute(transfers.insert(), held_rows)
-        release(tx, self._confirmed, self.sender.key_id or self.sender.scope or "-", self.now)
+        tx.hold(held_rows)
+        tx.release(self._confirmed, self.sender.key_id or self.sender.scope or "-", self.now)
 
 
 def _held_row(

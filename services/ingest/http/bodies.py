@@ -7,11 +7,10 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from .avro_bodies import CONFLUENT, SINGLE_OBJECT, AvroBodyError, PartnerSchema
+from ..avro_bodies import CONFLUENT, AvroBodyError, PartnerSchema, RegistryLookup, confluent
 
 JSON: Final = "application/json"
 CSV: Final = "text/csv"
@@ -27,8 +26,6 @@ BodyReason = Literal[
     "unknown_schema",
     "too_many_records",
 ]
-# Confluent schema id -> the registry's schema text (None when the registry lacks it).
-RegistryLookup = Callable[[int], str | None]
 
 
 class BodyError(ValueError):
@@ -168,46 +165,10 @@ def parse_avro(
     """Single-object records back to back; or, with a registry, one Confluent-framed record."""
     try:
         if body[:1] == CONFLUENT and registry is not None:
-            return Parsed([_confluent(body, schema, registry)], None)
+            return Parsed([confluent(body, schema, registry)], None)
         return Parsed(schema.decode_body(body, most), None)
     except AvroBodyError as exc:
         raise BodyError(exc.reason, str(exc).partition(": ")[2]) from None
-
-
-def parse_avro_record(
-    value: bytes, schema: PartnerSchema, registry: RegistryLookup | None
-) -> dict[str, Any]:
-    """One record as a Kafka message value: single-object encoded, or Confluent-framed when a
-    registry is configured. Raises AvroBodyError (trailing_bytes for a second record)."""
-    if value[:1] == CONFLUENT and registry is not None:
-        return _confluent(value, schema, registry)
-    if not value or not SINGLE_OBJECT.startswith(value[:2]):
-        raise AvroBodyError("malformed_avro", "the value lacks the C3 01 single-object header")
-    if len(value) < len(schema.header):
-        raise AvroBodyError("truncated_avro", "the single-object header is cut short")
-    if value[: len(schema.header)] != schema.header:
-        raise AvroBodyError("unknown_schema", "not this topic's record schema")
-    return schema.decode_one(value[len(schema.header) :])
-
-
-def _confluent(body: bytes, schema: PartnerSchema, registry: RegistryLookup) -> dict[str, Any]:
-    if len(body) < 5:
-        raise AvroBodyError("truncated_avro", "Confluent framing needs 5 header bytes")
-    schema_id = int.from_bytes(body[1:5], "big")
-    text = registry(schema_id)
-    if text is None or not same_schema(text, schema):
-        raise AvroBodyError("unknown_schema", f"registry schema {schema_id} is not this kind's")
-    return schema.decode_one(body[5:])
-
-
-def same_schema(text: str, schema: PartnerSchema) -> bool:
-    """Whether a registry's schema text has the kind's canonical form."""
-    from fastavro.schema import parse_schema, to_parsing_canonical_form
-
-    try:
-        return bool(to_parsing_canonical_form(parse_schema(json.loads(text))) == schema.canonical)
-    except Exception:  # a registry may hold any schema, or none we can parse
-        return False
 
 
 def media_type(content_type: str | None) -> str:
