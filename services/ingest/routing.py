@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flagstream.partition_messages import MAX_MESSAGE_BYTES, by_partition, split
 from flagstream.codec import Codec
 from flagstream.domain.events import (
     AssessmentRecorded,
@@ -26,6 +25,7 @@ from flagstream.domain.events import (
     SchoolRecorded,
     SenProvisionRecorded,
 )
+from flagstream.partition_messages import MAX_MESSAGE_BYTES, by_partition, split
 from flagstream.topics import Topics, partition_for
 
 ChildEvent = (
