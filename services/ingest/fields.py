@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, TypeVar, get_args
+from typing import Literal, TypedDict, TypeVar, get_args
 
 from flagstream.domain.upn import upn_problem
 
@@ -91,6 +91,26 @@ class Stamp:
     # Whose event ids these are (an API key's id, or "raw" for the raw topics): a partner's own
     # event_id is published as one derived from it and the scope, so ids are unique per key.
     scope: str | None = None
+
+
+class Envelope(TypedDict):
+    """The fields every event built from a partner's record carries besides its own."""
+
+    event_id: uuid.UUID
+    source: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+def envelope(given_id: object, stamp: Stamp, occurred_at: datetime) -> Envelope:
+    """An event's envelope: its id (event_id: the partner's, scoped, or a new one), the
+    source and time the edge stamps, and when it happened; raises Reject."""
+    return Envelope(
+        event_id=event_id(given_id, stamp),
+        source=stamp.source,
+        occurred_at=occurred_at,
+        recorded_at=stamp.recorded_at,
+    )
 
 
 def required(value: object, field: str) -> str:

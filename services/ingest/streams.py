@@ -127,10 +127,7 @@ def builder(kind: EventKind) -> Callable[[Any, str | None, Key, Stamp], Any]:
         first = values[days[0]] if days else stamp.recorded_at.date()
         assert isinstance(first, date)
         return kind.event_type(
-            event_id=f.event_id(raw.event_id, stamp),
-            source=stamp.source,
-            occurred_at=f.midnight(first),
-            recorded_at=stamp.recorded_at,
+            **f.envelope(raw.event_id, stamp, f.midnight(first)),
             child_key=child_key,
             **values,
         )

@@ -36,10 +36,7 @@ def mark(raw: MarkIn, urn: str, key: Callable[[str], str], stamp: Stamp) -> Atte
         raise Reject("invalid_session", "session", "session must be AM or PM")
     code = _code(f.required(raw.code, "code"), day)
     return AttendanceMarkRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=datetime.combine(day, _SESSION_START[session], UTC),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, datetime.combine(day, _SESSION_START[session], UTC)),
         child_key=child_key,
         urn=f.urn(urn),
         date=day,
@@ -101,10 +98,7 @@ def enrolment(raw: EnrolmentIn, key: Callable[[str], str], stamp: Stamp) -> Enro
     f.optional_text(raw.forename, "forename", 100)
     f.optional_text(raw.surname, "surname", 100)
     return EnrolmentRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(left or joined),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(left or joined)),
         child_key=child_key,
         urn=urn,
         nc_year=nc_year,
@@ -121,10 +115,7 @@ def school(raw: SchoolIn, stamp: Stamp) -> SchoolRecorded:
     if phase not in get_args(Phase):
         raise Reject("invalid_phase", "phase", f"phase must be one of {', '.join(get_args(Phase))}")
     return SchoolRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=stamp.recorded_at,
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, stamp.recorded_at),
         urn=f.urn(raw.urn),
         name=f.text(raw.name, "name", 200),
         phase=phase,  # type: ignore[arg-type]

@@ -44,10 +44,7 @@ def sen(raw: SenIn, key: Key, stamp: Stamp) -> SenProvisionRecorded:
         raise Reject("invalid_provision", "provision", "provision must be N, K or E")
     effective = f.past_day(raw.effective_on, "effective_on", stamp)
     return SenProvisionRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(effective),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(effective)),
         child_key=child_key,
         urn=f.urn(raw.urn),
         provision=provision,  # type: ignore[arg-type]
@@ -63,10 +60,11 @@ def fsm(raw: FsmIn, key: Key, stamp: Stamp) -> FsmEligibilityRecorded:
         f.optional_day(raw.eligible_to, "eligible_to"), start, "ended_before_started", "eligible_to"
     )
     return FsmEligibilityRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(start if end is None or end > stamp.recorded_at.date() else end),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(
+            raw.event_id,
+            stamp,
+            f.midnight(start if end is None or end > stamp.recorded_at.date() else end),
+        ),
         child_key=child_key,
         eligible_from=start,
         eligible_to=end,
@@ -85,10 +83,7 @@ def assessment(raw: AssessmentIn, key: Key, stamp: Stamp) -> AssessmentRecorded:
         raise Reject("invalid_result", "result", f"not a valid {kind} result")
     on = f.past_day(raw.assessed_on, "assessed_on", stamp)
     return AssessmentRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(on),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(on)),
         child_key=child_key,
         urn=f.urn(raw.urn),
         assessment=kind,
@@ -117,10 +112,7 @@ def family_case(raw: FamilyCaseIn, key: Key, stamp: Stamp) -> FamilyCaseRecorded
     if closed is not None:
         f.past_day(raw.closed_on, "closed_on", stamp)
     return FamilyCaseRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(closed or opened),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(closed or opened)),
         child_key=child_key,
         case_id=case_id,
         opened_on=opened,
@@ -137,10 +129,7 @@ def notification(raw: NotificationIn, key: Key, stamp: Stamp) -> DomesticAbuseNo
     f.text(raw.police_reference, "police_reference", 64)
     f.text(raw.circumstances, "circumstances")
     return DomesticAbuseNotified(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(on),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(on)),
         child_key=child_key,
         urn=f.urn(raw.urn),
         incident_on=on,
@@ -168,10 +157,7 @@ def outcome(raw: OutcomeIn, key: Key, stamp: Stamp) -> OutcomeRecorded:
     child_key = f.child_key(raw.upn, key)
     on = f.past_day(raw.recorded_on, "recorded_on", stamp)
     return OutcomeRecorded(
-        event_id=f.event_id(raw.event_id, stamp),
-        source=stamp.source,
-        occurred_at=f.midnight(on),
-        recorded_at=stamp.recorded_at,
+        **f.envelope(raw.event_id, stamp, f.midnight(on)),
         child_key=child_key,
         urn=f.urn(raw.urn),
         response=f.text(raw.response, "response", 200),
