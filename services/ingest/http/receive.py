@@ -30,7 +30,7 @@ from .refusals import UNAUTHENTICATED, Refused, refusal, refusal_source
 
 log = logging.getLogger("flagstream.ingest")
 IdentityWriter = Callable[[list[Identity]], None]
-Receive = Callable[[Kind, Request, "str | None"], Awaitable[Response]]
+Receive = Callable[[Kind, Request, str | None], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
