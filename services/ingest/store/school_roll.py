@@ -1,5 +1,5 @@
 """The roll's tables (tables.py) read and written: enrolments, known schools and pending
-transfers, in the caller's transaction (the rules they serve: ingest/roll.py)."""
+transfers, in the caller's transaction (the rules they serve: intake/roll.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The ingest database's tables: the durable record (the outboxes), the drainers' leases and
 log topic ids, the raw topics' offsets, upload answers (Idempotency-Key), partner event ids
-seen, the ledger and refusals, and the roll, known schools and pending transfers (roll.py)."""
+seen, the ledger and refusals, and the roll, known schools and pending transfers."""
 
 from __future__ import annotations
 

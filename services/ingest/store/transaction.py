@@ -142,7 +142,7 @@ class Transaction:
         """The next raw-topic offsets to read, committed with what they produced."""
         save_offsets(self._conn, offsets)
 
-    # -- the roll (roll.py) --------------------------------------------------------------
+    # -- the roll (intake/roll.py) ---------------------------------------------------------
 
     def known_schools(self, urns: Sequence[str]) -> set[str]:
         """Which of these URNs a school record was accepted for."""
