@@ -74,14 +74,16 @@ DECLARE
   dsl constant text :=
     'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
     'AND %2$s = current_setting(''flagstream.viewer_urn'', true)';
-  listed constant text[] := ARRAY['children', 'flag_changes', 'flag_history', 'outcomes',
-    'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes'];
+  listed constant text[] := ARRAY['children', 'child_flags', 'flag_changes', 'flag_history',
+    'outcomes', 'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes'];
   r record;
   rule text;
 BEGIN
   FOR r IN
     SELECT t.name, t.rule FROM (VALUES
       ('children', 'flagstream_viewer_sees(urn)'),
+      -- A child's flags as strict as its children row: urn is the same current school.
+      ('child_flags', 'flagstream_viewer_sees(urn)'),
       ('flag_changes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('flag_history', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('outcomes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
@@ -127,6 +129,9 @@ $rls$;
 -- Views for BI tools: counts, never a child_key or a child's row. They run as their owner, so
 -- they count every child whatever the row-level security above lets a viewer see.
 -- security_barrier: nothing in a BI query is evaluated before the view's own conditions.
+-- bi_school_summary has a <flag>_flagged column per flag of the view school_flag_columns (made
+-- from the flag catalogue, readmodel/flag_views.py) as it is when this runs; it reads the rows
+-- of school_flag_counts, not that view, so the projector can make the view again.
 DO $bi$
 DECLARE
   prefix text := coalesce(nullif(current_setting('flagstream.role_prefix', true), ''), 'flagstream');
@@ -135,21 +140,26 @@ DECLARE
   v record;
   needs text;
   missing boolean;
+  per_flag text;
 BEGIN
+  SELECT coalesce(string_agg(format(
+           'CASE WHEN t.urn IS NOT NULL THEN coalesce((SELECT k.flagged FROM school_flag_counts k '
+           'WHERE k.urn = s.urn AND k.flag = %L), 0) END AS %I',
+           upper(left(column_name, -length('_flagged'))), column_name) || ', ',
+           '' ORDER BY ordinal_position), '')
+    INTO per_flag
+    FROM information_schema.columns
+   WHERE table_schema = 'public' AND table_name = 'school_flag_columns'
+     AND column_name LIKE '%\_flagged' AND column_name <> 'any_flagged';
   FOR v IN SELECT * FROM (VALUES
     ('bi_schools', 'schools',
      'SELECT urn, name, phase, pyramid, zone FROM schools'),
-    ('bi_school_summary', 'schools,school_summary',
-     'SELECT s.urn, s.name, s.phase, s.pyramid, s.zone, t.children, t.attain_flagged, '
-     't.attend_flagged, t.family_flagged, t.fsm_flagged, t.sen_flagged, t.any_flagged, t.as_of '
-     'FROM schools s LEFT JOIN school_summary t ON t.urn = s.urn'),
-    ('bi_flag_counts', 'schools,children',
-     'SELECT c.urn, s.zone, f.flag, f.tier, count(*) AS children '
-     'FROM children c JOIN schools s ON s.urn = c.urn CROSS JOIN LATERAL (VALUES '
-     '(''ATTAIN'', c.attain, c.attain_tier), (''ATTEND'', c.attend, c.attend_tier), '
-     '(''FAMILY'', c.family, c.family_tier), (''FSM'', c.fsm, c.fsm_tier), '
-     '(''SEN'', c.sen, c.sen_tier)) AS f(flag, raised, tier) '
-     'WHERE f.raised GROUP BY c.urn, s.zone, f.flag, f.tier'),
+    ('bi_school_summary', 'schools,school_summary,school_flag_counts',
+     'SELECT s.urn, s.name, s.phase, s.pyramid, s.zone, t.children, ' || per_flag ||
+     't.any_flagged, t.as_of FROM schools s LEFT JOIN school_summary t ON t.urn = s.urn'),
+    ('bi_flag_counts', 'schools,child_flags',
+     'SELECT f.urn, s.zone, f.flag, f.tier, count(*) AS children '
+     'FROM child_flags f JOIN schools s ON s.urn = f.urn GROUP BY f.urn, s.zone, f.flag, f.tier'),
     ('bi_daily_counts', 'schools,daily_counts',
      'SELECT d.day, d.urn, s.zone, d.flag, d.on_roll, d.flagged '
      'FROM daily_counts d JOIN schools s ON s.urn = d.urn'),

@@ -16,18 +16,21 @@ from .security import neutralise
 
 router = APIRouter()
 
-CSV_COLUMNS = (
-    "Child",
-    "Year Group",
-    "Gender",
-    "Indicators",
-    *(f.title() for f in queries.FLAG_COLUMNS),
-    "Reasons",
-    "Response",
-    "Status",
-    "Current Progress",
-    "Overall Progress",
-)
+
+def csv_columns() -> tuple[str, ...]:
+    """The huddle CSV's header: a column per open flag of the catalogue."""
+    return (
+        "Child",
+        "Year Group",
+        "Gender",
+        "Indicators",
+        *(f.title() for f in queries.flag_columns()),
+        "Reasons",
+        "Response",
+        "Status",
+        "Current Progress",
+        "Overall Progress",
+    )
 
 
 def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]:
@@ -42,7 +45,7 @@ def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]
         row["label"] = shown[row["child_key"]].label
         row["upn"] = shown[row["child_key"]].upn
         row["reasons"] = "; ".join(
-            f"{f.title()}: {row[f'{f}_reason']}" for f in queries.FLAG_COLUMNS if row[f]
+            f"{f.title()}: {row[f'{f}_reason']}" for f in queries.flag_columns() if row[f]
         )
     return rows
 
@@ -53,7 +56,7 @@ def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     rows = _huddle_rows(ctx, who, urn)
     ctx.record(who, request, "huddle", urn=urn, rows=len(rows))
     return ctx.render(  # type: ignore[no-any-return]
-        request, "huddle.html", who, school=found, rows=rows, flags=queries.FLAG_COLUMNS
+        request, "huddle.html", who, school=found, rows=rows, flags=queries.flag_columns()
     )
 
 
@@ -61,14 +64,15 @@ def huddle_csv(rows: list[dict[str, Any]]) -> str:
     """The huddle list as CSV, every cell neutralised against formula injection."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns())
+    flags = queries.flag_columns()
     for r in rows:
         values = [
             r["label"],
             r["nc_year"],
             r["sex"],
             r["indicators"],
-            *("Yes" if r[f] else "No" for f in queries.FLAG_COLUMNS),
+            *("Yes" if r[f] else "No" for f in flags),
             r["reasons"],
             r.get("response"),
             r.get("status"),

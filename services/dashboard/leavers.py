@@ -16,12 +16,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from readmodel.tables import FLAGS, rolls, school_days
+from readmodel.flags import open_flags
+from readmodel.tables import rolls, school_days
 
 from .people import Shown
 
 Row = dict[str, Any]
-FLAG_COLUMNS = tuple(f.lower() for f in FLAGS)
+
+
+def flag_columns() -> tuple[str, ...]:
+    """The open flags of the catalogue in lower case (a row's flag keys)."""
+    return tuple(f.lower() for f in open_flags())
 
 
 def annotate(conn: Connection, rows: Sequence[Row], urn: str) -> None:
@@ -60,7 +65,9 @@ def as_of_leaving(row: Row) -> Row:
     if left is None:
         return row
     later = [
-        f for f in FLAG_COLUMNS if row.get(f) and row.get(f"{f}_since") and row[f"{f}_since"] > left
+        f
+        for f in flag_columns()
+        if row.get(f) and row.get(f"{f}_since") and row[f"{f}_since"] > left
     ]
     if not later:
         return row
@@ -90,11 +97,12 @@ def list_as_shown(
         return rows
     cut = cutoff(conn, window)
     kept = [as_of_leaving(r) for r in rows if still_shown(r, cut)]
-    if flag in FLAG_COLUMNS:
+    flags = flag_columns()
+    if flag in flags:
         kept = [r for r in kept if r[flag]]
     if flagged_only:
         kept = [r for r in kept if r["indicators"] > 0]
-    if sort in ("indicators", *FLAG_COLUMNS):  # a stable sort keeps the query's tie order
+    if sort in ("indicators", *flags):  # a stable sort keeps the query's tie order
         kept.sort(key=lambda r: r[sort], reverse=desc)
     return kept
 

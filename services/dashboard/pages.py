@@ -56,7 +56,7 @@ def county(request: Request, ctx: Ctx, who: Who) -> Response:
         "county.html",
         who,
         zones=zones,
-        flags=queries.FLAG_COLUMNS,
+        flags=queries.flag_columns(),
         trends=charts.trends(series),
         today=today,
         late=late,
@@ -82,7 +82,7 @@ def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
         who,
         zone=zone,
         pyramids=pyramids,
-        flags=queries.FLAG_COLUMNS,
+        flags=queries.flag_columns(),
         trends=charts.trends(series),
         today=today,
         late=late,
@@ -108,9 +108,10 @@ def _table_data(
 ) -> dict[str, Any]:
     sealed = who.sees_sensitive_at(urn)
     sensitive = queries.SENSITIVE_COLUMNS if sealed else ()
-    if flag not in (*queries.FLAG_COLUMNS, *sensitive):
+    flags = queries.flag_columns()
+    if flag not in (*flags, *sensitive):
         flag = None
-    listed = flag if flag in queries.FLAG_COLUMNS else None
+    listed = flag if flag in flags else None
     with ctx.read_as(who) as conn:
         rows = queries.school_children(conn, urn, sort, desc, listed, year)
         rows = leavers.list_as_shown(
@@ -140,7 +141,7 @@ def _table_data(
         "flag": flag or "",
         "year": year,
         "query": urlencode({k: v for k, v in params.items() if v != ""}),
-        "flags": queries.FLAG_COLUMNS,
+        "flags": flags,
         "sensitive_flags": sensitive,
         "urn": urn,
     }
@@ -232,7 +233,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         child=row,
         school=found,
         shown=leavers.label(people.labels(ctx, who, [child_key]), [row])[child_key],
-        flags=queries.FLAG_COLUMNS,
+        flags=queries.flag_columns(),
         history=history,
         sensitive_now=sensitive_now,
         sensitive_changes=sensitive_changes,

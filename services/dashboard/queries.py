@@ -9,27 +9,33 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from readmodel import queries as council
+from readmodel.flags import open_flags
 from readmodel.tables import (
-    FLAGS,
+    child_flags,
     children,
     daily_counts,
     freshness,
     outcomes,
     restricted_flag_changes,
     restricted_flags,
+    school_flag_counts,
     school_summary,
     schools,
 )
 from readmodel.tables import flag_history as flag_history_t
 
-FLAG_COLUMNS = tuple(f.lower() for f in FLAGS)
-# The council's column order on the school screen.
+
+def flag_columns() -> tuple[str, ...]:
+    """The open flags of the catalogue in lower case: a row's keys and the screens' columns."""
+    return tuple(f.lower() for f in open_flags())
+
+
+# Columns of children the school screen sorts by, besides a flag (the council's order).
 SORTABLE = (
     "nc_year",
     "last_assessment_on",
     "sex",
     "indicators",
-    *FLAG_COLUMNS,
     "response",
     "status",
     "current_progress",
@@ -61,27 +67,6 @@ class School:
     zone: str
 
 
-def _counts(rows: Any, label: str, key: str, extra: str = "") -> Counts:
-    return Counts(
-        label=label,
-        key=key,
-        children=int(rows.children or 0),
-        flagged={f: int(getattr(rows, f"{f}_flagged") or 0) for f in FLAG_COLUMNS},
-        any_flagged=int(rows.any_flagged or 0),
-        as_of=rows.as_of,
-        extra=extra,
-    )
-
-
-def _summed() -> list[Any]:
-    return [
-        func.sum(school_summary.c.children).label("children"),
-        *(func.sum(school_summary.c[f"{f}_flagged"]).label(f"{f}_flagged") for f in FLAG_COLUMNS),
-        func.sum(school_summary.c.any_flagged).label("any_flagged"),
-        func.max(school_summary.c.as_of).label("as_of"),
-    ]
-
-
 def zone_counts(conn: Connection) -> list[Counts]:
     """One row per zone (county screen), from the projector's council query."""
     return [
@@ -89,7 +74,7 @@ def zone_counts(conn: Connection) -> list[Counts]:
             label=r.zone,
             key=r.zone,
             children=int(r.children or 0),
-            flagged={f: int(getattr(r, f) or 0) for f in FLAG_COLUMNS},
+            flagged={f: int(getattr(r, f) or 0) for f in flag_columns()},
             any_flagged=int(r.any_flag or 0),
         )
         for r in council.county_totals_by_zone(conn)
@@ -98,25 +83,30 @@ def zone_counts(conn: Connection) -> list[Counts]:
 
 def school_counts(conn: Connection, zone: str) -> list[Counts]:
     """One row per school of a zone, ordered by pyramid then name (zone screen)."""
+    t = school_summary.c
     stmt = (
-        select(
-            schools.c.urn,
-            schools.c.name,
-            schools.c.pyramid,
-            school_summary.c.children,
-            *(school_summary.c[f"{f}_flagged"] for f in FLAG_COLUMNS),
-            school_summary.c.any_flagged,
-            school_summary.c.as_of,
-        )
-        .select_from(schools.outerjoin(school_summary, school_summary.c.urn == schools.c.urn))
+        select(schools.c.urn, schools.c.name, schools.c.pyramid, t.children, t.any_flagged, t.as_of)
+        .select_from(schools.outerjoin(school_summary, t.urn == schools.c.urn))
         .where(schools.c.zone == zone)
         .order_by(schools.c.pyramid, schools.c.name)
     )
-    return [_counts(r, r.name, r.urn, r.pyramid) for r in conn.execute(stmt)]
-
-
-def zone_names(conn: Connection) -> list[str]:
-    return list(conn.scalars(select(schools.c.zone).distinct().order_by(schools.c.zone)))
+    k = school_flag_counts.c
+    per_flag = select(k.urn, k.flag, k.flagged).join(schools, schools.c.urn == k.urn)
+    flagged: dict[str, dict[str, int]] = {}
+    for urn, flag, n in conn.execute(per_flag.where(schools.c.zone == zone)):
+        flagged.setdefault(urn, {})[flag.lower()] = int(n)
+    return [
+        Counts(
+            label=r.name,
+            key=r.urn,
+            children=int(r.children or 0),
+            flagged={f: flagged.get(r.urn, {}).get(f, 0) for f in flag_columns()},
+            any_flagged=int(r.any_flagged or 0),
+            as_of=r.as_of,
+            extra=r.pyramid,
+        )
+        for r in conn.execute(stmt)
+    ]
 
 
 def school(conn: Connection, urn: str) -> School | None:
@@ -124,9 +114,39 @@ def school(conn: Connection, urn: str) -> School | None:
     return School(row.urn, row.name, row.phase, row.pyramid, row.zone) if row else None
 
 
-def school_of_child(conn: Connection, child_key: str) -> School | None:
-    urn = conn.scalar(select(children.c.urn).where(children.c.child_key == child_key))
-    return school(conn, urn) if urn else None
+def _raised(flag: str) -> Any:
+    """Whether the row's child has this flag raised now (a correlated EXISTS)."""
+    f = child_flags.c
+    return (
+        select(f.child_key)
+        .where(f.child_key == children.c.child_key, f.flag == flag.upper())
+        .exists()
+    )
+
+
+def with_flags(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each children row `<flag>`, `<flag>_reason`, `<flag>_tier` and `<flag>_since` for
+    every open flag of the catalogue, from child_flags (one query)."""
+    empty: dict[str, Any] = {}
+    for name in flag_columns():
+        empty.update({name: False, f"{name}_reason": None, f"{name}_tier": None})
+        empty[f"{name}_since"] = None
+    for row in rows:
+        row.update(empty)
+    if not rows:
+        return rows
+    by_key = {r["child_key"]: r for r in rows}
+    cf = child_flags.c
+    stmt = select(cf.child_key, cf.flag, cf.reason, cf.tier, cf.since)
+    if len(rows) == 1:
+        stmt = stmt.where(cf.child_key == rows[0]["child_key"])
+    else:
+        stmt = stmt.where(cf.urn.in_({r["urn"] for r in rows}))
+    for key, flag, reason, tier, since in conn.execute(stmt):
+        held, n = by_key.get(key), flag.lower()
+        if held is not None:
+            held.update({n: True, f"{n}_reason": reason, f"{n}_tier": tier, f"{n}_since": since})
+    return rows
 
 
 def school_children(
@@ -139,22 +159,25 @@ def school_children(
     flagged_only: bool = False,
 ) -> list[dict[str, Any]]:
     """The school screen's child rows, sorted and filtered on the server."""
-    column = children.c[sort] if sort in SORTABLE else children.c.indicators
+    flags = flag_columns()
+    column = children.c[sort] if sort in SORTABLE else _raised(sort) if sort in flags else None
+    if column is None:
+        column = children.c.indicators
     stmt = select(children).where(children.c.urn == urn)
-    if flag in FLAG_COLUMNS:
-        stmt = stmt.where(children.c[flag].is_(True))
+    if flag in flags:
+        stmt = stmt.where(_raised(flag))
     if year is not None:
         stmt = stmt.where(children.c.nc_year == year)
     if flagged_only:
         stmt = stmt.where(children.c.indicators > 0)
     order = column.desc() if descending else column.asc()
     stmt = stmt.order_by(order, children.c.child_key)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    return with_flags(conn, [dict(r._mapping) for r in conn.execute(stmt)])
 
 
 def child(conn: Connection, child_key: str) -> dict[str, Any] | None:
     row = conn.execute(select(children).where(children.c.child_key == child_key)).first()
-    return dict(row._mapping) if row else None
+    return with_flags(conn, [dict(row._mapping)])[0] if row else None
 
 
 def flag_history(conn: Connection, child_key: str) -> list[dict[str, Any]]:
@@ -188,7 +211,7 @@ def trends(conn: Connection, zone: str | None = None) -> dict[str, list[tuple[da
     if zone is not None:
         stmt = stmt.join(schools, schools.c.urn == daily_counts.c.urn).where(schools.c.zone == zone)
     stmt = stmt.group_by(daily_counts.c.flag, daily_counts.c.day).order_by(daily_counts.c.day)
-    series: dict[str, list[tuple[date, int, int]]] = {f: [] for f in (*FLAGS, "ANY")}
+    series: dict[str, list[tuple[date, int, int]]] = {f: [] for f in (*open_flags(), "ANY")}
     for flag, day, flagged, on_roll in conn.execute(stmt):
         series.setdefault(flag, []).append((day, int(flagged or 0), int(on_roll or 0)))
     return series

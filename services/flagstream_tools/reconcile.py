@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, select
 from flagstream.domain.rules import SENSITIVE
 from flagstream_tools.oracle import Recomputed
 from ingest.ledger import LedgerRow
+from readmodel.tables import child_flags
 
 ANY = "any flag"
 
@@ -51,28 +52,21 @@ def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
 def from_read_model(
     conn: Connection, children: Table, flags: Sequence[str], restricted: Table | None = None
 ) -> dict[str, Child]:
-    """Each projected child's flags: from one boolean column per flag (named in lower case)
-    where the council's screen has one, else from the row's list of active flags (`flags`,
-    comma-separated: an extension's flag has no column); sensitive flags (kept apart) from
-    `restricted` (child_key, flag rows)."""
+    """Each projected child (a `children` row) with its flags among `flags`: open flags from
+    child_flags (one row per flag raised), sensitive flags (kept apart) from `restricted`
+    (child_key, flag rows)."""
     kept_apart = [f for f in flags if f in SENSITIVE and restricted is not None]
-    open_flags = [f for f in flags if f not in kept_apart and f.lower() in children.c]
-    listed = {f for f in flags if f not in kept_apart and f.lower() not in children.c}
-    if listed and "flags" not in children.c:
-        raise LookupError(f"the read model has no column for flag(s) {sorted(listed)}")
-    columns = [children.c[f.lower()] for f in open_flags]
-    extra = [children.c.flags] if listed else []
-    rows = conn.execute(select(children.c.child_key, children.c.urn, *columns, *extra))
-    found: dict[str, tuple[str, set[str]]] = {}
-    for row in rows:
-        held = {f for f, on in zip(open_flags, row[2 : 2 + len(open_flags)], strict=True) if on}
-        if listed:
-            held |= listed & set(filter(None, (row[-1] or "").split(",")))
-        found[row[0]] = (row[1], held)
+    open_flags = [f for f in flags if f not in kept_apart]
+    found: dict[str, tuple[str, set[str]]] = {
+        key: (urn, set()) for key, urn in conn.execute(select(children.c.child_key, children.c.urn))
+    }
+    sources: list[tuple[Table, list[str]]] = [(child_flags, open_flags)]
     if restricted is not None and kept_apart:
-        query = select(restricted.c.child_key, restricted.c.flag).where(
-            restricted.c.flag.in_(kept_apart)
-        )
+        sources.append((restricted, kept_apart))
+    for table, wanted in sources:
+        if not wanted:
+            continue
+        query = select(table.c.child_key, table.c.flag).where(table.c.flag.in_(wanted))
         for child_key, flag in conn.execute(query):
             if child_key in found:
                 found[child_key][1].add(flag)

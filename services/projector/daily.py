@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, or_, select
 
-from readmodel.tables import FLAGS, daily_counts, flag_history, rolls, school_days
+from readmodel.flags import open_flags
+from readmodel.tables import daily_counts, flag_history, rolls, school_days
 
 from . import bulk
 
@@ -97,9 +98,10 @@ def _recompute(conn: Connection, urns: list[str], since: date) -> None:
     on_roll: dict[str, list[tuple[Hashable, Span]]] = defaultdict(list)
     for urn, child, joined_on, left_on in spells:
         on_roll[urn].append((child, (joined_on, left_on)))
-    # Every listed flag gets a row (zeros included); a flag not yet listed only where raised,
+    # Every flag in the catalogue gets a row (zeros included); another flag only where raised,
     # so the rows do not depend on which batch first saw it.
-    flags_of = {urn: {*FLAGS, ANY} for urn in urns}
+    listed = {*open_flags(), ANY}
+    flags_of = {urn: set(listed) for urn in urns}
     for urn, flag in per_flag:
         flags_of[urn].add(flag)
     zeros = [0] * len(days)
@@ -113,7 +115,7 @@ def _recompute(conn: Connection, urns: list[str], since: date) -> None:
         for flag in sorted(flags_of[urn]):
             flagged = counted[flag]
             for i, day in enumerate(days):
-                if flag in FLAGS or flag == ANY or flagged[i]:
+                if flag in listed or flagged[i]:
                     rows.append(
                         {
                             "day": day,
@@ -196,10 +198,11 @@ def _step(conn: Connection, urns: list[str], previous: date, day: date) -> set[s
                 on_roll[urn] += int(now) - int(was)
     missing = set(urns) - on_roll.keys()
     # As _recompute: every listed flag and ANY gets a row; another flag only where raised.
+    listed = {*open_flags(), ANY}
     rows = [
         {"day": day, "urn": urn, "flag": flag, "on_roll": on_roll[urn], "flagged": n}
         for (urn, flag), n in sorted(flagged.items())
-        if urn not in missing and (n > 0 or flag in FLAGS or flag == ANY)
+        if urn not in missing and (n > 0 or flag in listed)
     ]
     if rows:
         conn.execute(daily_counts.insert(), rows)

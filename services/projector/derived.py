@@ -10,12 +10,13 @@ from sqlalchemy import Connection, Table, bindparam, case, delete, func, select,
 from flagstream.upsert import upsert
 from projector.outcome_progress import current_progress, overall_progress
 from readmodel.tables import (
-    FLAGS,
+    child_flags,
     child_sources,
     children,
     freshness,
     outcomes,
     pyramids,
+    school_flag_counts,
     school_summary,
     schools,
     zones,
@@ -125,7 +126,8 @@ def refresh_children(
 
 
 def refresh_summaries(conn: Connection, urns: set[str]) -> None:
-    """Recompute school_summary for these schools from their children rows."""
+    """Recompute school_summary and school_flag_counts for these schools from their children
+    and child_flags rows."""
     if not urns:
         return
     c = children.c
@@ -135,7 +137,6 @@ def refresh_summaries(conn: Connection, urns: set[str]) -> None:
             func.count(),
             func.sum(case((c.indicators > 0, 1), else_=0)),
             func.max(c.as_of),
-            *(func.sum(case((c[f.lower()], 1), else_=0)) for f in FLAGS),
         )
         .where(c.urn.in_(urns))
         .group_by(c.urn)
@@ -144,16 +145,24 @@ def refresh_summaries(conn: Connection, urns: set[str]) -> None:
     rows = []
     for urn in sorted(urns):
         r = found.get(urn)
-        row: dict[str, Any] = {
-            "urn": urn,
-            "children": int(r[1]) if r else 0,
-            "any_flagged": int(r[2] or 0) if r else 0,
-            "as_of": r[3] if r else None,
-        }
-        for i, flag in enumerate(FLAGS):
-            row[f"{flag.lower()}_flagged"] = int(r[4 + i] or 0) if r else 0
-        rows.append(row)
+        rows.append(
+            {
+                "urn": urn,
+                "children": int(r[1]) if r else 0,
+                "any_flagged": int(r[2] or 0) if r else 0,
+                "as_of": r[3] if r else None,
+            }
+        )
     upsert(conn, school_summary, rows)
+    f = child_flags.c
+    per_flag = conn.execute(
+        select(f.urn, f.flag, func.count()).where(f.urn.in_(urns)).group_by(f.urn, f.flag)
+    ).all()
+    k = school_flag_counts.c
+    conn.execute(delete(school_flag_counts).where(k.urn.in_(urns)))
+    if per_flag:
+        flagged = [{"urn": u, "flag": fl, "flagged": int(n)} for u, fl, n in per_flag]
+        conn.execute(school_flag_counts.insert(), flagged)
 
 
 def _replace(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

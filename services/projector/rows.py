@@ -19,7 +19,6 @@ from flagstream.catalogue import Freshness
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import SENSITIVE
 from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
-from readmodel.tables import FLAGS
 
 Record = dict[str, Any]
 # An Avro date and timestamp-millis as date and datetime (cached: a batch repeats them).
@@ -91,18 +90,6 @@ def open_flags(flags: list[Record]) -> list[Record]:
     return [f for f in flags if f["flag"] not in SENSITIVE]
 
 
-def _flag_values(flags: list[Record]) -> Record:
-    active = {f["flag"]: f for f in flags}
-    row: Record = {}
-    for flag in FLAGS:
-        name, f = flag.lower(), active.get(flag)
-        row[name] = f is not None
-        row[f"{name}_reason"] = f["reason"] if f else None
-        row[f"{name}_tier"] = f["tier"] if f else None
-        row[f"{name}_since"] = day(f["raised_on"]) if f else None
-    return row
-
-
 def child_row(r: Record) -> Record:
     """A ChildFlagsSnapshot's columns of a children row (outcome and source columns come
     elsewhere)."""
@@ -116,12 +103,28 @@ def child_row(r: Record) -> Record:
         "possible_sessions": possible,
         "absent_sessions": absent,
         "attendance_pct": round(100.0 * (possible - absent) / possible, 2) if possible else None,
-        **_flag_values(flags),
         "indicators": len(flags),
         "flags": ",".join(sorted(f["flag"] for f in flags)),
         "rule_version": r["rule_version"],
         "updated_at": at(r["recorded_at"]),
     }
+
+
+def flag_rows(r: Record) -> list[Record]:
+    """child_flags rows: a ChildFlagsSnapshot's open flags, one row per flag raised."""
+    key, urn = r["child_key"], r["urn"]
+    return [
+        {
+            "child_key": key,
+            "flag": f["flag"],
+            "urn": urn,
+            "reason": f["reason"],
+            "tier": f["tier"],
+            "since": day(f["raised_on"]),
+        }
+        for f in r["flags"]
+        if f["flag"] not in SENSITIVE
+    ]
 
 
 def restricted_rows(r: Record) -> list[Record]:

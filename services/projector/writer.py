@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, select
 
 from flagstream.upsert import insert_new, upsert
 from readmodel.tables import (
+    child_flags,
     children,
     flag_changes,
     outcomes,
@@ -29,6 +30,7 @@ from .rows import (
     change_row,
     child_row,
     day,
+    flag_rows,
     is_sensitive,
     outcome_row,
     plain,
@@ -208,6 +210,7 @@ def project(
         upsert(conn, schools, list(b.schools.values()))
         derived.refresh_zones(conn)
     bulk.write(conn, children, child_rows, "replace")
+    _write_flags(conn, b)
     bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
     _write_restricted(conn, b)
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
@@ -239,6 +242,15 @@ def project(
         "outcomes": len(b.outcomes),
         "source_events": len(b.facts),
     }
+
+
+def _write_flags(conn: Connection, b: _Batch) -> None:
+    """Each snapshot's child's open flags replaced: one delete, then the raised ones."""
+    if b.snapshots:
+        keys = list(b.snapshots)
+        conn.execute(delete(child_flags).where(bulk.one_of(conn, child_flags.c.child_key, keys)))
+        rows = [row for r in b.snapshots.values() for row in flag_rows(r)]
+        bulk.write(conn, child_flags, rows, "nothing")
 
 
 def _write_restricted(conn: Connection, b: _Batch) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, MetaData
 from flagstream.databases import Database
 from flagstream.databases import upgrade as upgrade_database
 
+from . import flag_views
 from .tables import metadata
 
 
@@ -28,5 +29,7 @@ DATABASE = Database(
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest revision (idempotent); SQLite, the embedded default
-    rebuilt from the topics when the schema changes, is created from the metadata."""
+    rebuilt from the topics when the schema changes, is created from the metadata; the flag
+    column views are made again when the flag catalogue changed (no migration)."""
     upgrade_database(DATABASE, engine)
+    flag_views.ensure(engine)

@@ -11,20 +11,30 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Integer, Row, TextualSelect, bindparam, text
 
-COUNTY_TOTALS_BY_ZONE = """
+from .flags import display_name, open_flags
+
+
+def county_totals_by_zone_sql(flags: Sequence[str]) -> str:
+    """COUNTY_TOTALS_BY_ZONE for these flags: a column per flag (lower case)."""
+    totals = "".join(f"       SUM(COALESCE(f.{f.lower()}, 0)) AS {f.lower()},\n" for f in flags)
+    pivot = ",\n".join(
+        f"                  SUM(CASE WHEN flag = '{f}' THEN flagged ELSE 0 END) AS {f.lower()}"
+        for f in flags
+    )
+    return f"""
 SELECT s.zone,
        SUM(t.children) AS children,
-       SUM(t.attain_flagged) AS attain,
-       SUM(t.attend_flagged) AS attend,
-       SUM(t.family_flagged) AS family,
-       SUM(t.fsm_flagged) AS fsm,
-       SUM(t.sen_flagged) AS sen,
-       SUM(t.any_flagged) AS any_flag
+{totals}       SUM(t.any_flagged) AS any_flag
 FROM school_summary t
 JOIN schools s ON s.urn = t.urn
+LEFT JOIN (SELECT urn,
+{pivot}
+           FROM school_flag_counts
+           GROUP BY urn) f ON f.urn = t.urn
 GROUP BY s.zone
 ORDER BY s.zone
 """
+
 
 ZONE_TREND = """
 SELECT day, zone, on_roll, flagged
@@ -40,42 +50,47 @@ WHERE flag = 'ANY'
 ORDER BY day
 """
 
-SCHOOL_CHILDREN = """
+_BEFORE_FLAGS = ("Year Group", "Last Assessment", "Gender", "Indicators")
+_AFTER_FLAGS = ("Response", "Status", "Current Progress", "Overall Progress")
+
+
+def school_children_columns(flags: Sequence[str]) -> tuple[str, ...]:
+    """The council's original columns, in order, for these flags (SCHOOL_CHILDREN puts
+    child_key first)."""
+    return (*_BEFORE_FLAGS, *(display_name(f) for f in flags), *_AFTER_FLAGS)
+
+
+def school_children_sql(flags: Sequence[str]) -> str:
+    """SCHOOL_CHILDREN for these flags: a column per flag, its tier or Y when raised."""
+    cells = "".join(
+        f"       COALESCE(MAX(CASE WHEN f.flag = '{f}' THEN COALESCE(NULLIF(f.tier, ''), 'Y') END),"
+        f" '') AS \"{display_name(f)}\",\n"
+        for f in flags
+    )
+    return f"""
 SELECT c.child_key,
        c.nc_year AS "Year Group",
        c.last_assessment_on AS "Last Assessment",
        c.sex AS "Gender",
        c.indicators AS "Indicators",
-       CASE WHEN c.attain THEN COALESCE(NULLIF(c.attain_tier, ''), 'Y') ELSE '' END AS "Attain",
-       CASE WHEN c.attend THEN COALESCE(NULLIF(c.attend_tier, ''), 'Y') ELSE '' END AS "Attend",
-       CASE WHEN c.family THEN COALESCE(NULLIF(c.family_tier, ''), 'Y') ELSE '' END AS "Family",
-       CASE WHEN c.fsm THEN COALESCE(NULLIF(c.fsm_tier, ''), 'Y') ELSE '' END AS "FSM",
-       CASE WHEN c.sen THEN COALESCE(NULLIF(c.sen_tier, ''), 'Y') ELSE '' END AS "SEN",
-       c.response AS "Response",
+{cells}       c.response AS "Response",
        c.status AS "Status",
        c.current_progress AS "Current Progress",
        c.overall_progress AS "Overall Progress"
 FROM children c
+LEFT JOIN child_flags f ON f.child_key = c.child_key
 WHERE c.urn = :urn AND c.indicators > 0
+GROUP BY c.child_key, c.nc_year, c.last_assessment_on, c.sex, c.indicators,
+         c.response, c.status, c.current_progress, c.overall_progress
 ORDER BY c.indicators DESC, c.nc_year, c.child_key
 """
 
-# The council's original columns, in order (SCHOOL_CHILDREN puts child_key first).
-SCHOOL_CHILDREN_COLUMNS = (
-    "Year Group",
-    "Last Assessment",
-    "Gender",
-    "Indicators",
-    "Attain",
-    "Attend",
-    "Family",
-    "FSM",
-    "SEN",
-    "Response",
-    "Status",
-    "Current Progress",
-    "Overall Progress",
-)
+
+# The screens as the catalogue's flags make them when this module is imported (the docs show
+# these); the functions below build them from the catalogue at each call.
+COUNTY_TOTALS_BY_ZONE = county_totals_by_zone_sql(open_flags())
+SCHOOL_CHILDREN = school_children_sql(open_flags())
+SCHOOL_CHILDREN_COLUMNS = school_children_columns(open_flags())
 
 HUDDLE_LIST = """
 SELECT c.child_key,
@@ -138,7 +153,7 @@ def _q(sql: str, dates: Sequence[str] = (), types: dict[str, Any] | None = None)
 
 def county_totals_by_zone(conn: Connection) -> list[Row[Any]]:
     """Current children and flagged children per flag, per zone."""
-    return list(conn.execute(text(COUNTY_TOTALS_BY_ZONE)))
+    return list(conn.execute(text(county_totals_by_zone_sql(open_flags()))))
 
 
 def zone_trend(conn: Connection, flag: str) -> list[Row[Any]]:
@@ -155,7 +170,7 @@ def county_trend(conn: Connection) -> list[tuple[date, int]]:
 
 def school_children(conn: Connection, urn: str) -> list[Row[Any]]:
     """A school's flagged children: child_key, then the council's original columns."""
-    q = _q(SCHOOL_CHILDREN, types={"Last Assessment": Date})
+    q = _q(school_children_sql(open_flags()), types={"Last Assessment": Date})
     return list(conn.execute(q, {"urn": urn}))
 
 

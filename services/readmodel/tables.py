@@ -5,13 +5,11 @@ from __future__ import annotations
 from sqlalchemy import (
     DDL,
     BigInteger,
-    Boolean,
     Column,
     Date,
     DateTime,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -20,25 +18,38 @@ from sqlalchemy import (
 
 from flagstream import catalogue
 
-metadata = MetaData()
+from .flag_tables import (
+    child_flags,
+    flag_changes,
+    flag_history,
+    restricted_flag_changes,
+    restricted_flags,
+    school_flag_counts,
+)
+from .meta import metadata
 
-# The flags with their own columns (the council's screen). A flag the flagger adds later is
-# still counted in `indicators` and listed in `child_flags` before it gets columns here.
-FLAGS: tuple[str, ...] = ("ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN")
-
-
-def _flag_columns() -> list[Column[object]]:
-    cols: list[Column[object]] = []
-    for flag in FLAGS:
-        name = flag.lower()
-        cols += [
-            Column(name, Boolean, nullable=False, default=False, comment=f"{flag} flag raised"),
-            Column(f"{name}_reason", Text, comment=f"Evidence for the {flag} flag when raised"),
-            Column(f"{name}_tier", String(32), comment=f"{flag} tier (e.g. severe), '' if none"),
-            Column(f"{name}_since", Date, comment=f"Date the current {flag} flag was raised"),
-        ]
-    return cols
-
+__all__ = [
+    "child_flags",
+    "child_sources",
+    "children",
+    "daily_counts",
+    "flag_changes",
+    "flag_history",
+    "freshness",
+    "metadata",
+    "outcomes",
+    "projector_offsets",
+    "pyramids",
+    "read_model_status",
+    "restricted_flag_changes",
+    "restricted_flags",
+    "rolls",
+    "school_days",
+    "school_flag_counts",
+    "school_summary",
+    "schools",
+    "zones",
+]
 
 # Partner sources whose latest event time each child row carries (`last_<source>_at`): the
 # built-in kinds' sources in the catalogue. Police notifications are not among them, nor in
@@ -51,13 +62,6 @@ def _source_columns() -> list[Column[object]]:
     return [
         Column(f"last_{src}_at", DateTime(timezone=True), comment=f"Latest {src} event received")
         for src in SOURCES
-    ]
-
-
-def _count_columns() -> list[Column[object]]:
-    return [
-        Column(f"{flag.lower()}_flagged", Integer, nullable=False, default=0, comment=flag)
-        for flag in FLAGS
     ]
 
 
@@ -84,8 +88,9 @@ children = Table(
     Column("possible_sessions", Integer, nullable=False),
     Column("absent_sessions", Integer, nullable=False),
     Column("attendance_pct", Float, comment="Attended / possible, school year to date"),
-    *_flag_columns(),
-    Column("indicators", Integer, nullable=False, comment="Number of active flags"),
+    Column(
+        "indicators", Integer, nullable=False, comment="Number of active flags"
+    ),  # child_flags rows
     Column("flags", Text, nullable=False, default="", comment="Active flags, comma-separated"),
     Column("rule_version", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -99,80 +104,6 @@ children = Table(
     comment="One current row per child",
 )
 
-
-def _change_columns() -> list[Column[object]]:
-    """A flag change's columns (flag_changes and restricted_flag_changes alike)."""
-    return [
-        Column("event_id", String(36), primary_key=True),
-        Column("child_key", String(64), nullable=False, index=True),
-        Column("urn", String(6), nullable=False),
-        Column("flag", String(16), nullable=False),
-        Column("change", String(8), nullable=False, comment="RAISED or CLEARED"),
-        Column("reason", Text, nullable=False),
-        Column("rule_version", String(64), nullable=False),
-        Column("as_of", Date, nullable=False),
-        Column("recorded_at", DateTime(timezone=True), nullable=False),
-        Column("kafka_partition", Integer, nullable=False, comment="Partition it was read from"),
-        Column("kafka_offset", BigInteger, nullable=False, comment="Offset: order within a child"),
-    ]
-
-
-flag_changes = Table(
-    "flag_changes",
-    metadata,
-    *_change_columns(),
-    comment="Every flag raised or cleared, in order",
-)
-
-# Sensitive flags (Rule.sensitive: SAFEGUARD) live only in these two tables, never in
-# children, flag_changes, flag_history, daily counts or summaries: every screen but the DSL's
-# reads the same rows whether or not a sensitive record arrived. The dashboard reads them
-# for the DSL of the child's current school; PostgreSQL row-level security keeps them from
-# every other viewer's transaction too (deploy/postgres).
-restricted_flags = Table(
-    "restricted_flags",
-    metadata,
-    Column("child_key", String(64), primary_key=True),
-    Column("flag", String(16), primary_key=True),
-    Column("urn", String(6), nullable=False, index=True, comment="The child's current school"),
-    Column("reason", Text, nullable=False),
-    Column("tier", String(32), nullable=False),
-    Column("raised_on", Date, nullable=False),
-    Column("as_of", Date, nullable=False, comment="Event-time date of the snapshot"),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    comment="Sensitive flags raised now (DSL of the child's school only)",
-)
-
-restricted_flag_changes = Table(
-    "restricted_flag_changes",
-    metadata,
-    *_change_columns(),
-    comment="Every sensitive flag raised or cleared (DSL of the child's school only)",
-)
-
-flag_history = Table(
-    "flag_history",
-    metadata,
-    Column("raised_event_id", String(36), primary_key=True),
-    Column("child_key", String(64), nullable=False, index=True),
-    Column("urn", String(6), nullable=False, index=True, comment="School when raised"),
-    Column("flag", String(16), nullable=False),
-    Column("raised_on", Date, nullable=False),
-    Column("raised_reason", Text, nullable=False),
-    Column("rule_version", String(64), nullable=False, comment="Rules version that raised it"),
-    Column("cleared_on", Date, comment="NULL while the flag is still raised"),
-    Column("cleared_reason", Text),
-    Column("cleared_rule_version", String(64)),
-    Column("days_raised", Integer, comment="cleared_on - raised_on, NULL while open"),
-    Column("previous_cleared_on", Date, comment="End of this flag's previous interval"),
-    Column(
-        "reflagged_within_12m",
-        Boolean,
-        nullable=False,
-        comment="Raised again within 365 days of the same flag clearing (re-referral)",
-    ),
-    comment="One row per raised -> cleared interval of a flag on a child",
-)
 
 outcomes = Table(
     "outcomes",
@@ -259,7 +190,6 @@ school_summary = Table(
     metadata,
     Column("urn", String(6), primary_key=True),
     Column("children", Integer, nullable=False, comment="Children with a current row"),
-    *_count_columns(),
     Column("any_flagged", Integer, nullable=False, comment="Children with 1+ indicators"),
     Column("as_of", Date, comment="Latest event-time date among the school's children"),
     comment="Per-school counts, recomputed in the transaction that changes its children",
@@ -319,3 +249,6 @@ for _name, _select in VIEWS.items():
         DDL(f"CREATE VIEW IF NOT EXISTS {_name} AS {_select}").execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
     )
     event.listen(metadata, "before_drop", DDL(f"DROP VIEW IF EXISTS {_name}"))  # type: ignore[no-untyped-call]
+
+# The per-flag column views are made with the tables (and dropped before them).
+from . import flag_views  # noqa: E402, F401

@@ -13,13 +13,14 @@ from dashboard.users import User, hash_password
 from flagstream import identity, restricted
 from readmodel.db import create_schema
 from readmodel.tables import (
-    FLAGS,
+    child_flags,
     children,
     daily_counts,
     flag_history,
     freshness,
     outcomes,
     restricted_flags,
+    school_flag_counts,
     school_summary,
     schools,
 )
@@ -27,6 +28,7 @@ from readmodel.tables import (
 NOW = datetime(2026, 10, 2, 16, 0, tzinfo=UTC)
 TODAY = date(2026, 10, 2)
 PASSWORD = "correct horse battery"
+FLAGS = ("ATTAIN", "ATTEND", "FAMILY", "FSM", "SEN")  # the flags the seed raises
 
 SCHOOLS = [
     # urn, name, phase, pyramid, zone
@@ -83,13 +85,21 @@ def _child_row(key: str, urn: str, year: int, sex: str, flags: set[str]) -> dict
         "rule_version": "2026.1",
         "updated_at": NOW,
     }
-    for flag in FLAGS:
-        on = flag in flags
-        row[flag.lower()] = on
-        row[f"{flag.lower()}_reason"] = _reason(flag) if on else None
-        row[f"{flag.lower()}_tier"] = ("case" if flag == "FAMILY" else "") if on else ""
-        row[f"{flag.lower()}_since"] = date(2026, 9, 20) if on else None
     return row
+
+
+def _flag_rows(key: str, urn: str, flags: set[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "child_key": key,
+            "flag": flag,
+            "urn": urn,
+            "reason": _reason(flag),
+            "tier": "case" if flag == "FAMILY" else "",
+            "since": date(2026, 9, 20),
+        }
+        for flag in sorted(flags)
+    ]
 
 
 def seed(read_model: Engine, identity_db: Engine) -> None:
@@ -107,6 +117,10 @@ def seed(read_model: Engine, identity_db: Engine) -> None:
         conn.execute(
             insert(children), [_child_row(k, u, y, s, f) for k, u, y, s, f, *_ in CHILDREN]
         )
+        conn.execute(
+            insert(child_flags),
+            [r for k, u, _y, _s, f, *_ in CHILDREN for r in _flag_rows(k, u, f)],
+        )
         for urn, *_ in SCHOOLS:
             mine = [c for c in CHILDREN if c[1] == urn]
             summary: dict[str, Any] = {
@@ -115,9 +129,14 @@ def seed(read_model: Engine, identity_db: Engine) -> None:
                 "any_flagged": sum(1 for c in mine if c[4]),
                 "as_of": TODAY,
             }
-            for flag in FLAGS:
-                summary[f"{flag.lower()}_flagged"] = sum(1 for c in mine if flag in c[4])
             conn.execute(insert(school_summary), summary)
+            counts = [
+                {"urn": urn, "flag": flag, "flagged": n}
+                for flag in FLAGS
+                if (n := sum(1 for c in mine if flag in c[4]))
+            ]
+            if counts:
+                conn.execute(insert(school_flag_counts), counts)
             # Southmere's register for today has not arrived.
             day = TODAY if urn != "200001" else TODAY - timedelta(days=1)
             conn.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from flagstream.codec import Codec
 from flagstream.domain import events as ev
@@ -110,7 +110,7 @@ def test_every_flag_is_raised_then_cleared_end_to_end(tmp_path: Path) -> None:
         publish(stack.broker.bootstrap, stack.topics, 3, _raise_all("child-a"))
         _wait(stack, engine)
         with engine.connect() as conn:
-            row = conn.execute(select(children)).one()
+            row = conn.execute(text("SELECT * FROM child_flag_columns")).one()
             held = conn.execute(select(restricted_flags.c.flag)).scalars().all()
         assert [getattr(row, f.lower()) for f in COLUMNS] == [True] * 5
         assert row.indicators == 5 and held == ["SAFEGUARD"]  # counted apart from the others
@@ -119,7 +119,7 @@ def test_every_flag_is_raised_then_cleared_end_to_end(tmp_path: Path) -> None:
         publish(stack.broker.bootstrap, stack.topics, 3, _clear_all("child-a"))
         _wait(stack, engine)
         with engine.connect() as conn:
-            row = conn.execute(select(children)).one()
+            row = conn.execute(text("SELECT * FROM child_flag_columns")).one()
             history = conn.execute(select(flag_changes.c.flag, flag_changes.c.change)).all()
             held = conn.execute(select(restricted_flags.c.flag)).scalars().all()
         engine.dispose()

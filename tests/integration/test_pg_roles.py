@@ -58,7 +58,7 @@ class Cluster:
 def _children_row(key: str, urn: str) -> dict[str, Any]:
     return {
         "child_key": key, "urn": urn, "as_of": date(2026, 9, 25), "possible_sessions": 20,
-        "absent_sessions": 2, "attend": True, "attend_tier": "", "indicators": 1,
+        "absent_sessions": 2, "indicators": 1,
         "flags": "ATTEND", "rule_version": "t", "updated_at": AT,
     }  # fmt: skip
 
@@ -74,6 +74,21 @@ def _seed(conn: Connection) -> None:
         ],
     )  # fmt: skip
     conn.execute(insert(tables.children), [_children_row(k, u) for k, u in CHILDREN.items()])
+    conn.execute(
+        insert(tables.child_flags),
+        [{"child_key": k, "flag": "ATTEND", "urn": u, "reason": "r", "tier": "",
+          "since": date(2026, 9, 25)} for k, u in CHILDREN.items()],
+    )  # fmt: skip
+    conn.execute(
+        insert(tables.school_summary),
+        [{"urn": u, "children": n, "any_flagged": n, "as_of": date(2026, 9, 25)}
+         for u, n in (("100001", 2), ("100002", 1), ("100003", 1))],
+    )  # fmt: skip
+    conn.execute(
+        insert(tables.school_flag_counts),
+        [{"urn": u, "flag": "ATTEND", "flagged": n}
+         for u, n in (("100001", 2), ("100002", 1), ("100003", 1))],
+    )  # fmt: skip
     conn.execute(
         insert(tables.flag_changes),
         [
@@ -252,7 +267,9 @@ def test_bi_reads_only_the_bi_views(cluster: Cluster) -> None:
     for database in ("identity", "audit", "ingest"):
         assert "permission denied" in refused(cluster.as_role("bi", database), "SELECT 1")
     for table in ("children", "flag_changes", "flag_history", "schools", "school_summary",
-                  "restricted_flags", "outcomes", "daily_counts", "zone_daily_counts"):  # fmt: skip
+                  "restricted_flags", "outcomes", "daily_counts", "zone_daily_counts",
+                  "child_flags", "school_flag_counts", "child_flag_columns",
+                  "school_flag_columns"):  # fmt: skip
         assert "permission denied" in refused(bi, f"SELECT * FROM {table}"), table
     views = [r[0] for r in rows(bi, "SELECT viewname FROM pg_views WHERE viewname LIKE 'bi\\_%'")]
     assert set(views) >= {"bi_schools", "bi_school_summary", "bi_flag_counts", "bi_daily_counts",
@@ -266,6 +283,10 @@ def test_bi_reads_only_the_bi_views(cluster: Cluster) -> None:
         assert ("child_key",) not in columns, view
     counts = rows(bi, "SELECT urn, flag, children FROM bi_flag_counts ORDER BY urn")
     assert counts == [("100001", "ATTEND", 2), ("100002", "ATTEND", 1), ("100003", "ATTEND", 1)]
+    # bi_school_summary keeps a column per flag of the catalogue, from the flag rows.
+    summary = rows(bi, "SELECT urn, children, attend_flagged, sen_flagged, any_flagged "
+                   "FROM bi_school_summary ORDER BY urn")  # fmt: skip
+    assert summary == [("100001", 2, 2, 0, 2), ("100002", 1, 1, 0, 1), ("100003", 1, 1, 0, 1)]
 
 
 def test_the_dashboard_sees_child_rows_only_in_the_viewers_scope(cluster: Cluster) -> None:
@@ -281,12 +302,15 @@ def test_the_dashboard_sees_child_rows_only_in_the_viewers_scope(cluster: Cluste
         Principal("a", "admin", None): ["a1", "a2", "b1", "c1"],
     }
     for who, keys in scopes.items():
-        for table in ("children", "flag_changes", "child_sources"):
+        # child_flag_columns is the invoker's view: the same scope as the tables it reads.
+        for table in ("children", "child_flags", "child_flag_columns", "flag_changes",
+                      "child_sources"):  # fmt: skip
             sql = f"SELECT DISTINCT child_key FROM {table} ORDER BY child_key"
             assert [r[0] for r in rows(dashboard, sql, who)] == keys, (who, table)
     # A query naming another school's child directly still sees nothing.
     school_a = Principal("s", "school", "100001")
     assert rows(dashboard, "SELECT * FROM children WHERE child_key = 'c1'", school_a) == []
+    assert rows(dashboard, "SELECT * FROM child_flags WHERE child_key = 'c1'", school_a) == []
     # Counts not per child are not filtered: the zone and school screens read them.
     assert rows(dashboard, "SELECT count(*) FROM schools", school_a) == [(3,)]
 

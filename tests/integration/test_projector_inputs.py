@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from kafka import KafkaProducer
-from sqlalchemy import select, text
+from sqlalchemy import Date, select, text
 
 from flagstream.codec import Codec
 from flagstream.domain.events import ChildFlagsSnapshot, ChildFlagsSnapshots, DayEnded
@@ -57,7 +57,8 @@ def test_a_snapshot_batch_projects_as_its_snapshots_in_order(database_url: str) 
     engine = load(database_url, [batched[i : i + 4] for i in range(0, len(batched), 4)])
     with engine.connect() as conn:
         assert dump(conn) == expected
-        c1 = conn.execute(select(children).where(children.c.child_key == "c1")).one()
+        one = text("SELECT * FROM child_flag_columns WHERE child_key = 'c1'").columns(as_of=Date)
+        c1 = conn.execute(one).one()
         assert (c1.as_of, c1.attend_tier) == (D3, "severe")
     engine.dispose()
 

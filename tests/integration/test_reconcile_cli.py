@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 
 from flagstream.codec import Codec
 from flagstream_tools.clock import publish_day_ended
@@ -20,7 +20,7 @@ from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import DayEnded, Register, make_county, timeline, write_timeline
 from projector.writer import stored_offsets
 from readmodel.db import make_engine
-from readmodel.tables import children
+from readmodel.tables import child_flags
 
 
 def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -65,10 +65,9 @@ def test_reconcile_finds_nothing_then_exactly_the_tampered_child(tmp_path: Path)
         assert from_file.returncode == 0, from_file.stdout + from_file.stderr
 
         with engine.begin() as conn:
-            victim = conn.execute(
-                select(children.c.child_key).where(children.c.fsm).limit(1)
-            ).scalar_one()
-            conn.execute(update(children).where(children.c.child_key == victim).values(fsm=False))
+            fsm = child_flags.c.flag == "FSM"
+            victim = conn.execute(select(child_flags.c.child_key).where(fsm).limit(1)).scalar_one()
+            conn.execute(delete(child_flags).where(child_flags.c.child_key == victim, fsm))
         engine.dispose()
         tampered = _flagstream(env, "reconcile")
     assert tampered.returncode == 1

@@ -14,7 +14,7 @@ from sqlalchemy import insert, update
 
 from dashboard import leavers
 from dashboard.context import Context
-from readmodel.tables import children, flag_history, rolls, school_days
+from readmodel.tables import child_flags, flag_history, rolls, school_days
 from tests.browser import seed
 from tests.unit.test_dashboard import audit_rows, client_for, seeded_context
 
@@ -51,7 +51,9 @@ def ctx(tmp_path: Path) -> Iterator[Context]:
             ],
         )  # fmt: skip
         conn.execute(
-            update(children).where(children.c.child_key == A1).values(attend_since=RAISED_AFTER)
+            update(child_flags)
+            .where(child_flags.c.child_key == A1, child_flags.c.flag == "ATTEND")
+            .values(since=RAISED_AFTER)
         )
         conn.execute(
             update(flag_history)
@@ -127,7 +129,7 @@ def test_as_of_leaving_hides_only_the_flags_raised_after() -> None:
         "left_on": LEFT,
         "indicators": 3,
         "flags": "ATTEND,FSM,NEWFLAG",
-        **{f: False for f in leavers.FLAG_COLUMNS},
+        **{f: False for f in leavers.flag_columns()},
         "attend": True,
         "attend_since": RAISED_AFTER,
         "attend_reason": "low",
