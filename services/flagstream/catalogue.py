@@ -23,77 +23,19 @@ A new stream is one `register()` call, its schema and its rule (docs/adding-a-st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .core_kinds import core_kinds
 from .domain import events as ev
 from .domain import state as st
-from .domain.observations import Observation, merge
+from .domain.observations import Observation
+from .event_kinds import EventKind, Freshness, Intake, Mutator
 
-Mutator = Callable[[st.ChildState, Any], st.ChildState]
-
-
-@dataclass(frozen=True, slots=True)
-class Freshness:
-    """How an event refreshes its source in the read model: the source's name, the date
-    fields giving the day of data (the first one set wins: `left_on` before `joined_on`),
-    and the field naming the school (None: the source is not per school)."""
-
-    source: str
-    days: tuple[str, ...]
-    urn: str | None = "urn"
-
-
-@dataclass(frozen=True, slots=True)
-class Intake:
-    """How a partner sends a generic stream to ingest: `POST /v1/streams/<label>` with a
-        JSON body `{"records": [...]}` (or CSV), each record the event's own fields with `upn`
-        in place of `child_key`. `source` is the partner system (an API key's source); the
-        fields in `pseudonymise` hold partner references (e.g. a police incident number) and
-        are replaced by a keyed hash before anything is kept or published. A key of scope `all`,
-    or of the `scope` named, may send it."""
-
-    source: str
-    pseudonymise: tuple[str, ...] = ()
-    scope: str = ""  # the API key scope that may send it besides "all" (e.g. "police")
-
-
-@dataclass(frozen=True, slots=True)
-class EventKind:
-    """One kind of event, declared once."""
-
-    event_type: type[Any]
-    schema: str  # Avro schema name (schemas/<schema>.avsc, or in `schemas_dir`)
-    label: str  # metric label, ingest's kind name, an API key's scope entry
-    topic: str | None  # the flagstream.topics.Topics property carrying it; None: not canonical
-    key: str | None = "child_key"  # the field its messages are keyed by; None: per partition
-    mutate: Mutator | None = None  # how it changes a child's state; None: it does not
-    freshness: Freshness | None = None
-    observe: Callable[[Any], Observation] | None = None  # a generic stream's observation
-    keep: int = 50  # a generic stream's newest observations kept per child (bounds state)
-    intake: Intake | None = None  # accepted by ingest's generic stream endpoint
-    schemas_dir: Path | None = None  # where an extension's .avsc lives
-    sensitive: bool = False  # its details are for the DSL only (kept out of shared tables)
-
-    def __post_init__(self) -> None:
-        if self.observe is not None and self.mutate is None:
-            object.__setattr__(self, "mutate", _observer(self))
-
-
-def _observer(kind: EventKind) -> Mutator:
-    observe, keep = kind.observe, kind.keep
-    assert observe is not None
-
-    def on_observed(state: st.ChildState, event: Any) -> st.ChildState:
-        new = observe(event)
-        observations = merge(state.observations, new, keep)
-        return replace(state, observations=observations, as_of=st.later(state.as_of, new.on))
-
-    return on_observed
-
+__all__ = ["EventKind", "Freshness", "Intake", "Mutator"]
 
 _KINDS: dict[type[Any], EventKind] = {}
 _LABELS: dict[str, EventKind] = {}
@@ -241,102 +183,8 @@ def apply_all(state: st.ChildState, events: Iterable[object]) -> st.ChildState:
     return st.on_marks(state, marks) if marks else state
 
 
-def _built_in() -> None:
-    """The kinds of the core partners and of Flagstream's own output."""
-    fresh = Freshness
-    for kind in (
-        EventKind(ev.SchoolRecorded, "SchoolRecorded", "school", "schools", key="urn"),
-        EventKind(
-            ev.EnrolmentRecorded,
-            "EnrolmentRecorded",
-            "enrolment",
-            "enrolments",
-            mutate=st.on_enrolment,
-            freshness=fresh("enrolment", ("left_on", "joined_on")),
-        ),
-        EventKind(
-            ev.AttendanceMarkRecorded,
-            "AttendanceMarkRecorded",
-            "attendance_mark",
-            "attendance",
-            mutate=st.on_mark,
-            freshness=fresh("register", ("date",)),
-        ),
-        EventKind(
-            ev.AttendanceMarksRecorded,
-            "AttendanceMarkBatch",
-            "attendance_batch",
-            "attendance",
-            key=None,
-        ),
-        EventKind(
-            ev.ChildEventsRecorded,
-            "ChildEventsRecorded",
-            "child_events",
-            "child_events",
-            key=None,
-        ),
-        EventKind(
-            ev.SenProvisionRecorded,
-            "SenProvisionRecorded",
-            "sen_provision",
-            "child_events",
-            mutate=st.on_sen,
-            freshness=fresh("sen", ("effective_on",)),
-        ),
-        EventKind(
-            ev.FsmEligibilityRecorded,
-            "FsmEligibilityRecorded",
-            "fsm_eligibility",
-            "child_events",
-            mutate=st.on_fsm,
-            freshness=fresh("fsm", ("eligible_to", "eligible_from"), urn=None),
-        ),
-        EventKind(
-            ev.AssessmentRecorded,
-            "AssessmentRecorded",
-            "assessment",
-            "child_events",
-            mutate=st.on_assessment,
-            freshness=fresh("assessment", ("assessed_on",)),
-        ),
-        EventKind(
-            ev.FamilyCaseRecorded,
-            "FamilyCaseRecorded",
-            "family_case",
-            "child_events",
-            mutate=st.on_case,
-            freshness=fresh("family", ("closed_on", "opened_on"), urn=None),
-        ),
-        EventKind(
-            ev.DomesticAbuseNotified,
-            "DomesticAbuseNotified",
-            "domestic_abuse_notification",
-            "child_events",
-            mutate=st.on_notification,
-            sensitive=True,  # no freshness: police is not a source anyone else may see
-        ),
-        EventKind(
-            ev.DayEnded, "DayEnded", "day_ended", "attendance", key=None, mutate=st.on_day_ended
-        ),
-        EventKind(ev.RulesDeployed, "RulesDeployed", "rules_deployed", "clock", key=None),
-        EventKind(
-            ev.OutcomeRecorded,
-            "OutcomeRecorded",
-            "outcome",
-            "outcomes",
-            freshness=fresh("outcome", ("recorded_on",)),
-        ),
-        EventKind(ev.FlagChanged, "FlagChanged", "flag_changed", "flag_changes"),
-        EventKind(ev.ChildFlagsSnapshot, "ChildFlagsSnapshot", "child_flags_snapshot", None),
-        EventKind(
-            ev.ChildFlagsSnapshots, "ChildFlagsSnapshots", "child_flags_snapshots", "child_flags"
-        ),
-    ):
-        register(kind)
-
-
-_built_in()
+for _kind in core_kinds():
+    register(_kind)
 # The sources of the built-in kinds: the read model's per-source columns (`last_<source>_at`)
 # are these; an extension's source is kept in its rows (child_sources, freshness) only, so it
 # needs no migration.

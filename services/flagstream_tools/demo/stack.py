@@ -24,13 +24,14 @@ from flagstream.lag import ahead, behind, end_offsets, group_offsets
 from flagstream.topics import FLAGGER_APP_ID, Topics, create_topics, describe, topic_specs
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
 from flagstream_tools.clock import day_ended
+from flagstream_tools.demo.supervisor import Supervision
 from flagstream_tools.processes import ServiceProcess
 from ingest.db import make_engine
 from ingest.keys import create_key
 from ingest.kinds import every_kind
 from ingest.record import keep_control
 from ingest.store import Store, raw_outbox
-from ingest.validator import stored_offsets as validated_offsets
+from ingest.store.offsets import stored_offsets as validated_offsets
 from projector.consumer import source_topics
 from readmodel.status import read_status
 
@@ -42,10 +43,7 @@ def _kind_names() -> tuple[str, ...]:
     return tuple(k.name for k in every_kind())
 
 
-MAX_BACKOFF_S = 30.0
-
-
-class Stack:
+class Stack(Supervision):
     """Starts everything in order, knows when the pipeline has caught up, stops it all."""
 
     def __init__(self, workdir: Path, database_url: str | None = None, partitions: int = 6) -> None:
@@ -175,62 +173,6 @@ class Stack:
                     bootstrap, self.topics, self.partitions, raw_kinds=_kind_names()
                 )
         return made
-
-    # -- the supervisor ---------------------------------------------------------------------
-
-    def supervise(self) -> None:
-        """Restart what has died: the broker (a new, empty one on the same port, with the
-        topics), then each exited service, each with back-off (1 s doubling to 30 s)."""
-        with self._lock:
-            if not self.broker.alive() and self._due("broker"):
-                log.warning("the broker has stopped: starting a new, empty one on its port")
-                try:
-                    self.broker.start()
-                    self.create_topics(repair=True)
-                    self._restarted("broker")
-                except Exception as exc:  # e.g. the port not yet free
-                    log.warning("the broker did not start again: %s", exc)
-            for name, proc in list(self.services.items()):
-                if not proc.alive() and self._due(name):
-                    log.warning(
-                        "%s exited with %s; restarting it (see %s)",
-                        name,
-                        proc.returncode,
-                        proc.log_path,
-                    )
-                    proc.start()
-                    self._restarted(name)
-
-    def _due(self, name: str) -> bool:
-        at, _wait = self._backoff.get(name, (0.0, 0.5))
-        return time.monotonic() >= at
-
-    def _restarted(self, name: str) -> None:
-        self.restarts[name] = self.restarts.get(name, 0) + 1
-        _at, wait = self._backoff.get(name, (0.0, 0.5))
-        wait = min(wait * 2, MAX_BACKOFF_S)
-        self._backoff[name] = (time.monotonic() + wait, wait)
-
-    def start_supervisor(self, every_s: float = 0.5) -> None:
-        """Supervise in a background thread until stop()."""
-
-        def loop() -> None:
-            while not self._halt.wait(every_s):
-                try:
-                    self.supervise()
-                except Exception:  # never let the supervisor die
-                    log.exception("supervisor pass failed")
-                for name, (at, _wait) in list(self._backoff.items()):
-                    alive = (
-                        self.broker.alive()
-                        if name == "broker"
-                        else (name in self.services and self.services[name].alive())
-                    )
-                    if alive and time.monotonic() - at > 60:  # up a minute: forgive
-                        self._backoff.pop(name, None)
-
-        self._supervising = threading.Thread(target=loop, name="supervisor", daemon=True)
-        self._supervising.start()
 
     def keep_tick(self, day: date, codec: Codec) -> int:
         """A day-end tick into ingest's durable record (as `flagstream tick` does)."""
