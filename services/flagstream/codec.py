@@ -21,6 +21,7 @@ from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
 
 from . import catalogue, mark_batch, schema_files
 from . import codec_shapes as shapes
+from .codec_plain import Plain, compact_marks
 from .domain import events as ev
 from .logical import Convert, Unsupported, converter
 
@@ -32,6 +33,10 @@ DEFAULT_SCHEMAS_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
 # Schemas still read into an event class but no longer written (data on topics before the
 # class moved to another wire form).
 READ_ALSO: Final[dict[str, type[Any]]] = {"AttendanceMarksRecorded": ev.AttendanceMarksRecorded}
+# Their plain records in the form the class is written in now (what read_plain hands out).
+PLAIN_AS_WRITTEN: Final[dict[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "AttendanceMarksRecorded": compact_marks
+}
 # Event classes whose wire form is not their fields one for one: (to record, from record).
 WIRE_FORMS: Final[dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], Any]]]] = {
     ev.AttendanceMarksRecorded: (mark_batch.to_batch, mark_batch.from_batch),
@@ -236,6 +241,22 @@ class Codec:
         if any(n == BATCH for n, _ in inner):
             raise CodecError("nested_batch", "a ChildEventsRecorded inside another")
         return inner
+
+    def read_plain(self, data: bytes) -> list[Plain]:
+        """As decode_plain_all, each record keyed by its domain event class (codec_plain.py)."""
+        out = []
+        for name, record in self.decode_plain_all(data):
+            kind = self._types.get(name)
+            if kind is None:
+                raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
+            as_written = PLAIN_AS_WRITTEN.get(name)
+            out.append(Plain(kind, record if as_written is None else as_written(record)))
+        return out
+
+    @property
+    def event_types(self) -> list[type[Any]]:
+        """The domain event classes this codec reads."""
+        return list(dict.fromkeys(self._types.values()))
 
     def encode_batch(self, events: Sequence[Any]) -> bytes:
         """One ChildEventsRecorded message carrying every event, each encoded on its own."""

@@ -19,25 +19,15 @@ from sqlalchemy import Engine
 
 from flagstream import catalogue, kafka_clients
 from flagstream.codec import Codec, CodecError
+from flagstream.codec_plain import Plain
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics, consumer_metrics
 from flagstream.topics import Topics
 
 from .logcheck import LogReset, StatusWatch, check_log
-from .rows import Plain
 from .writer import Consumed, KnownSchools, project, stored_offsets
 
 log = logging.getLogger("flagstream.projector")
 FETCH_MAX_WAIT_MS = 100
-# Messages written with AttendanceMarksRecorded before registers moved to AttendanceMarkBatch.
-_OLD_SCHEMA_LABELS = {"AttendanceMarksRecorded": "attendance_batch"}
-
-
-def _label(name: str) -> str:
-    """The metric label of the kind a schema carries (the catalogue's), "other" if none."""
-    for kind in catalogue.kinds():
-        if kind.schema == name:
-            return kind.label
-    return _OLD_SCHEMA_LABELS.get(name, "other")
 
 
 def source_topics(topics: Topics) -> list[str]:
@@ -50,14 +40,6 @@ def source_topics(topics: Topics) -> list[str]:
         topics.outcomes,
         *topics.canonical,
     ]
-
-
-def _is_event(codec: Codec, name: str) -> bool:
-    try:
-        codec.event_type(name)
-    except KeyError:
-        return False
-    return True
 
 
 class Projector:
@@ -100,9 +82,7 @@ class Projector:
         self._stop = threading.Event()
         # Label children resolved once: .labels() per record was ~5% of the projector.
         self._events_in = {
-            name: metrics.events_in.labels(_label(name))
-            for name in codec.schema_names
-            if _is_event(codec, name)
+            kind: metrics.events_in.labels(catalogue.label_of(kind)) for kind in codec.event_types
         }
         self._rejected: dict[str, Counter] = {}
         self._events_out: dict[str, Counter] = {}
@@ -151,21 +131,19 @@ class Projector:
     def _decode(self, value: bytes) -> list[Plain | None]:
         """The records a message carries (each event of a ChildEventsRecorded batch)."""
         try:
-            records = self._codec.decode_plain_all(value)
-            kinds: dict[str, int] = {}  # one inc per kind and message, not per event
-            for name, _ in records:
-                kinds[name] = kinds.get(name, 0) + 1
-            for name in kinds:
-                if name not in self._events_in:
-                    raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
+            records = self._codec.read_plain(value)
         except CodecError as exc:
             if exc.reason not in self._rejected:
                 self._rejected[exc.reason] = self._metrics.rejected.labels(exc.reason)
             self._rejected[exc.reason].inc()
             return [None]
-        for name, n in kinds.items():
-            self._events_in[name].inc(n)
-        return [Plain(name, record) for name, record in records]
+        kinds: dict[type[Any], int] = {}  # one inc per kind and message, not per event
+        for p in records:
+            kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        for kind, n in kinds.items():
+            self._events_in[kind].inc(n)
+        out: list[Plain | None] = list(records)
+        return out
 
     def _poll(self, timeout_ms: int, max_records: int) -> list[Consumed]:
         if self._watch is not None and self._watch.reset is not None:

@@ -1,24 +1,22 @@
-"""Pure conversions from plain Avro records (Codec.decode_plain) to read-model rows and facts.
+"""Pure conversions from plain Avro records (Codec.read_plain, flagstream/codec_plain.py) to
+read-model rows and facts.
 
 A plain record keeps Avro's stored values: timestamps in epoch milliseconds, dates in epoch
 days, UUIDs as strings. Converting only the fields a row needs is what keeps the projector
-cheap per record; `plain` turns a domain event into the same shape for callers holding events.
+cheap per record.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from flagstream import catalogue, mark_batch
+from flagstream import catalogue
 from flagstream.catalogue import Freshness
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import SENSITIVE
-from flagstream.logical import EPOCH, EPOCH_ORDINAL, date_of, time_of
+from flagstream.logical import date_of, time_of
 
 Record = dict[str, Any]
 # An Avro date and timestamp-millis as date and datetime (cached: a batch repeats them).
@@ -29,37 +27,6 @@ at = time_of
 def opt_day(days: int | None) -> date | None:
     """An optional Avro date."""
     return None if days is None else day(days)
-
-
-def _plain_value(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list):
-        return [_plain_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain_value(v) for k, v in value.items()}
-    if isinstance(value, datetime):
-        return (value - EPOCH) // timedelta(milliseconds=1)
-    if isinstance(value, date):
-        return value.toordinal() - EPOCH_ORDINAL
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class Plain:
-    """A decoded record: its schema name and plain values (Codec.decode_plain)."""
-
-    name: str
-    record: Record
-
-
-def plain(event: Any) -> Plain:
-    """A domain event as the plain record decode_plain would give for its encoding."""
-    if isinstance(event, AttendanceMarksRecorded):  # written in its compact wire form
-        return Plain(mark_batch.SCHEMA, _plain_value(mark_batch.to_batch(event)))
-    return Plain(type(event).__name__, _plain_value(event))
 
 
 # A partner event seen: (child_key, urn, source, received, data as of); urn is '' for
@@ -201,17 +168,17 @@ def _fact_of(fresh: Freshness) -> Callable[[Record], SourceFact]:
     )
 
 
-_FACTS: dict[str, Callable[[Record], SourceFact]] = {}
+_FACTS: dict[type[Any], Callable[[Record], SourceFact]] = {}
 _FACTS_OF = [-1]  # the catalogue generation _FACTS was built from
 
 
-def _facts() -> dict[str, Callable[[Record], SourceFact]]:
-    """Schema name -> its freshness fact, from the catalogue (rebuilt when it changes)."""
+def _facts() -> dict[type[Any], Callable[[Record], SourceFact]]:
+    """Event class -> its freshness fact, from the catalogue (rebuilt when it changes)."""
     if _FACTS_OF[0] != catalogue.generation():
         _FACTS.clear()
-        for name, kind in catalogue.by_schema().items():
+        for kind in catalogue.kinds():
             if kind.freshness is not None and kind.key == "child_key":
-                _FACTS[name] = _fact_of(kind.freshness)
+                _FACTS[kind.event_type] = _fact_of(kind.freshness)
         _FACTS_OF[0] = catalogue.generation()
     return _FACTS
 
@@ -246,14 +213,12 @@ def batch_facts(r: Record) -> Iterator[SourceFact]:
     )
 
 
-def source_facts(name: str, r: Record) -> Iterator[SourceFact]:
-    """The partner events a record carries (a register batch carries many marks)."""
-    if name == mark_batch.SCHEMA:
+def source_facts(kind: type[Any], r: Record) -> Iterator[SourceFact]:
+    """The partner events a plain record of this event class carries (a register batch, in
+    its compact form, carries many marks)."""
+    if kind is AttendanceMarksRecorded:
         yield from batch_facts(r)
         return
-    if name == "AttendanceMarksRecorded":  # written before AttendanceMarkBatch
-        yield from register_facts(r["marks"])
-        return
-    to_fact = _facts().get(name)
+    to_fact = _facts().get(kind)
     if to_fact is not None:
         yield to_fact(r)

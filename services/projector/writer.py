@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from flagstream.codec_plain import Plain, plain_of
+from flagstream.domain import events as ev
 from flagstream.upsert import insert_new, upsert
 from readmodel.tables import (
     child_flags,
@@ -25,7 +27,6 @@ from readmodel.tables import (
 
 from . import bulk, daily, derived, history
 from .rows import (
-    Plain,
     Record,
     change_row,
     child_row,
@@ -33,7 +34,6 @@ from .rows import (
     flag_rows,
     is_sensitive,
     outcome_row,
-    plain,
     restricted_rows,
     roll_row,
     school_row,
@@ -44,7 +44,7 @@ from .rows import (
 @dataclass(frozen=True, slots=True)
 class Consumed:
     """One Kafka record: where it came from and what it carried, as a Plain record (the
-    consumer's cheap decode) or a domain event; None if undecodable."""
+    codec's cheap read, Codec.read_plain) or a domain event; None if undecodable."""
 
     topic: str
     partition: int
@@ -98,24 +98,20 @@ def _day_ended(b: _Batch, r: Record, _c: Consumed) -> None:
     b.days.add(day(r["day"]))  # from the clock topic or a partition of the attendance topic
 
 
-def _marks(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.days.update(day(d) for d in {m["date"] for m in r["marks"]})
-
-
 def _mark_batch(b: _Batch, r: Record, _c: Consumed) -> None:
     b.days.update(day(d) for d in {c["date"] for c in r["contexts"]})
 
 
+# By event class; an AttendanceMarksRecorded's plain record is its compact batch form.
 _SORT = {
-    "ChildFlagsSnapshot": _snapshot,
-    "ChildFlagsSnapshots": _snapshots,
-    "FlagChanged": _change,
-    "SchoolRecorded": _school,
-    "OutcomeRecorded": _outcome,
-    "EnrolmentRecorded": _enrolment,
-    "DayEnded": _day_ended,
-    "AttendanceMarksRecorded": _marks,
-    "AttendanceMarkBatch": _mark_batch,
+    ev.ChildFlagsSnapshot: _snapshot,
+    ev.ChildFlagsSnapshots: _snapshots,
+    ev.FlagChanged: _change,
+    ev.SchoolRecorded: _school,
+    ev.OutcomeRecorded: _outcome,
+    ev.EnrolmentRecorded: _enrolment,
+    ev.DayEnded: _day_ended,
+    ev.AttendanceMarksRecorded: _mark_batch,
 }
 
 
@@ -124,14 +120,14 @@ def _sort(batch: Sequence[Consumed]) -> _Batch:
     for record in batch:
         if record.event is None:
             continue
-        p = record.event if isinstance(record.event, Plain) else plain(record.event)
-        for child_key, urn, source, received, data_day in source_facts(p.name, p.record):
+        p = record.event if isinstance(record.event, Plain) else plain_of(record.event)
+        for child_key, urn, source, received, data_day in source_facts(p.kind, p.record):
             times = b.facts.get((child_key, urn, source))
             if times is None:
                 b.facts[(child_key, urn, source)] = [received, data_day]
             else:
                 times[0], times[1] = max(times[0], received), max(times[1], data_day)
-        sort = _SORT.get(p.name)
+        sort = _SORT.get(p.kind)
         if sort is not None:
             sort(b, p.record, record)
     return b

@@ -47,6 +47,9 @@ def test_a_batch_written_in_the_old_form_still_reads() -> None:
     data = CODEC.encode_record("AttendanceMarksRecorded", old)
     assert CODEC.decode(data) == event
     assert CODEC.decode_plain(data)[0] == "AttendanceMarksRecorded"
+    # The projector's read hands it out in the compact form, as if written now.
+    assert CODEC.read_plain(data) == CODEC.read_plain(CODEC.encode(event))
+    assert CODEC.read_plain(data)[0].kind is AttendanceMarksRecorded
 
 
 @pytest.mark.parametrize("position", [5, -1, 99])
@@ -54,7 +57,7 @@ def test_a_mark_naming_a_missing_context_is_refused(position: int) -> None:
     record = codec_module.mark_batch.to_batch(interleaved())
     record["marks"][3]["context"] = position
     data = CODEC.encode_record("AttendanceMarkBatch", record)
-    for read in (CODEC.decode, CODEC.decode_plain, CODEC.decode_plain_all):
+    for read in (CODEC.decode, CODEC.decode_plain, CODEC.decode_plain_all, CODEC.read_plain):
         with pytest.raises(CodecError) as err:
             read(data)
         assert err.value.reason == "bad_context"
@@ -68,6 +71,6 @@ def test_register_facts_are_the_same_in_either_form() -> None:
         )
     )[1]
     new = CODEC.decode_plain(CODEC.encode(event))[1]
-    facts = sorted(source_facts("AttendanceMarkBatch", new))
+    facts = sorted(source_facts(AttendanceMarksRecorded, new))
     assert facts == sorted(register_facts(old["marks"]))
     assert len(facts) == 4  # a, b and c at 100001, and b at 100002

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from flagstream import catalogue
 from flagstream.codec import Codec
-from projector.rows import plain, register_facts
+from flagstream.codec_plain import plain_of
+from projector.rows import register_facts
 
 from .test_codec import EXAMPLES
 
@@ -15,8 +17,11 @@ CODEC = Codec()
 @pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: type(e).__name__)
 def test_decode_plain_equals_the_plain_form_of_the_event(event: object) -> None:
     name, record = CODEC.decode_plain(CODEC.encode(event))
-    expected = plain(event)
-    assert (name, record) == (expected.name, expected.record)
+    expected = plain_of(event)
+    assert (name, record) == (catalogue.schemas()[type(event)], expected.record)
+    data = CODEC.encode(event)  # a ChildEventsRecorded is read as the events it carries
+    assert CODEC.read_plain(data) == [plain_of(e) for e in CODEC.decode_all(data)]
+    assert expected.kind is type(event)  # keyed by class, not by the schema name
     assert isinstance(record.get("recorded_at", 0), int)
 
 
