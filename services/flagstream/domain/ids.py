@@ -6,18 +6,9 @@ import hashlib
 import uuid
 
 
-def uuid_of_int(value: int) -> uuid.UUID:
-    """uuid.UUID(int=value) without the constructor's argument checks (~4x faster); value
-    must already be a 128-bit unsigned int."""
-    made = object.__new__(uuid.UUID)
-    object.__setattr__(made, "int", value)
-    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
-    return made
-
-
 def derived_id(namespace: uuid.UUID, name: str) -> uuid.UUID:
-    """uuid.uuid5(namespace, name), built ~3x faster: the flagger derives one or more per
-    child per message."""
+    """uuid.uuid5(namespace, name), built ~1.4x faster (no bytes-to-int pass): the
+    flagger derives one or more per child per message."""
     value = int.from_bytes(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
     # RFC 4122 variant and version 5 bits, exactly as uuid.UUID(bytes=..., version=5) sets them.
-    return uuid_of_int((value & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 5 << 76)
+    return uuid.UUID(int=(value & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 5 << 76)
