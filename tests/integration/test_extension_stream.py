@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -26,8 +27,6 @@ from dashboard.app import create_app
 from dashboard.audit import create_audit_schema
 from dashboard.context import Context
 from dashboard.users import User, hash_password
-from flagstream import catalogue
-from flagstream.domain.rules import unregister_rule
 from flagstream.rules_file import DEFAULT_RULES_FILE
 from flagstream_tools.demo.sender import send_reference
 from flagstream_tools.demo.stack import Stack
@@ -37,29 +36,24 @@ from ingest.keys import create_key
 from projector.writer import stored_offsets
 from readmodel.db import make_engine
 from readmodel.tables import child_sources, children, flag_changes
+from tests.extensions import ASB, asb_loaded
 from tests.unit.test_dashboard import RecordingSender, csrf_of
 
-EXTENSION = "tests.extensions.asb"
 PASSWORD = "a long enough test password"
 
 
 @pytest.fixture
-def asb(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[object]:
+def asb(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
     """The extension loaded here and named for every child process; the rules file switches
     ASB on. Unloaded afterwards, so no other test sees the kind or the flag."""
     rules = tmp_path / "rules.toml"
     rules.write_text(
         DEFAULT_RULES_FILE.read_text() + "\n[flags.ASB]\nenabled = true\nincidents = 2\ndays = 90\n"
     )
-    monkeypatch.setenv("FLAGSTREAM_EXTENSIONS", EXTENSION)
+    monkeypatch.setenv("FLAGSTREAM_EXTENSIONS", ASB)
     monkeypatch.setenv("FLAGSTREAM_RULES_FILE", str(rules))
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
-    import tests.extensions.asb as module
-
-    yield module
-    catalogue.unregister(module.KIND)
-    unregister_rule(module.ASB)
-    sys.modules.pop(EXTENSION, None)
+    with asb_loaded() as module:
+        yield module
 
 
 def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -74,7 +68,7 @@ def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
 
 
 def test_an_extension_stream_raises_its_flag_through_every_service(
-    asb: object, tmp_path: Path
+    asb: ModuleType, tmp_path: Path
 ) -> None:
     county = make_county("tiny", seed=5)
     pupils = county.pupils[:3]
