@@ -21,7 +21,7 @@ from .kafka_security import KafkaSecurity
 if TYPE_CHECKING:
     import faust
 
-    from .settings import Settings
+    from .settings import KafkaSettings
 
 log = logging.getLogger("flagstream.kafka")
 # Every process that builds a client, tests and tools included, gets kafka-python's close-time
@@ -30,7 +30,7 @@ logs.install_kafka_filter()
 _installed: list[KafkaSecurity] = []  # at most one: this process's identity
 
 
-def use(settings: Settings | KafkaSecurity) -> KafkaSecurity:
+def use(settings: KafkaSettings | KafkaSecurity) -> KafkaSecurity:
     """Make these the security settings of every client this process builds from now on."""
     security = (
         settings if isinstance(settings, KafkaSecurity) else KafkaSecurity.from_settings(settings)
@@ -43,9 +43,9 @@ def use(settings: Settings | KafkaSecurity) -> KafkaSecurity:
 def current() -> KafkaSecurity:
     """This process's security settings: installed by use(), or read from the environment."""
     if not _installed:
-        from .settings import Settings
+        from .settings import KafkaSettings
 
-        _installed.append(KafkaSecurity.from_settings(Settings()))
+        _installed.append(KafkaSecurity.from_settings(KafkaSettings()))
     return _installed[0]
 
 

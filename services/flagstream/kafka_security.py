@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from .settings import KafkaSettings
 
 Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 Mechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -146,7 +146,7 @@ class KafkaSecurity:
         return {_ENV + k: v for k, v in values.items() if v}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> KafkaSecurity:
+    def from_settings(cls, settings: KafkaSettings) -> KafkaSecurity:
         """The settings' security, checked; SystemExit naming the setting when they make no
         sense together (never showing a password)."""
         s = settings

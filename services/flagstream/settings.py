@@ -1,4 +1,9 @@
-"""One typed, frozen settings object, read from FLAGSTREAM_* environment variables once."""
+"""Typed, frozen settings read from FLAGSTREAM_* environment variables once.
+
+Each service takes its own class - IngestSettings, FlaggerSettings, ProjectorSettings,
+DashboardSettings - over the Kafka settings they share (KafkaSettings: brokers, security,
+topics, schemas, rules); `Settings` is all of them, for the tools that run every service
+(the `flagstream` command, the demo, the bench). Every field is FLAGSTREAM_<NAME>."""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from .domain.rules import RuleConfig
 from .rules_file import DEFAULT_RULES_FILE, RulesFileError, load_rules
 
 
-class Settings(BaseSettings):
-    """Every knob of every service; defaults run on one machine."""
-
+class _Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLAGSTREAM_", frozen=True, extra="ignore")
+
+
+class KafkaSettings(_Settings):
+    """What every Kafka client and every service reading or writing topics shares."""
 
     kafka_bootstrap: str = Field(
         "", description="Kafka bootstrap servers, host:port[,host:port]; empty = not configured"
@@ -65,13 +72,62 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("flagstream", description="Prefix of every Flagstream topic")
     partitions: int = Field(6, ge=1, description="Partitions of every canonical topic")
     replication_factor: int = Field(1, ge=1, description="Replication factor for new topics")
+    kafka_rebalance_timeout_s: float = Field(
+        3.0, gt=0, description="Consumer-group rebalance timeout (the embedded broker waits it out)"
+    )
+    kafka_max_message_bytes: int = Field(
+        1_000_000,
+        ge=10_000,
+        description="Largest message a producer writes (Kafka's default message.max.bytes)",
+    )
+    on_undecodable: Literal["stop", "quarantine"] = Field(
+        "stop",
+        description="A consumer given a message it cannot decode: stop on it (alert), or copy "
+        "its bytes to the quarantine topic and go on",
+    )
+    on_reset: Literal["refuse", "rebuild"] = Field(
+        "refuse",
+        description="Flagger and projector finding their topics new or recreated: refuse to "
+        "start (say what to run), or rebuild their state from the log",
+    )
+    schemas_dir: Path = Field(DEFAULT_SCHEMAS_DIR, description="Directory of the .avsc files")
+    rules_file: Path = Field(
+        DEFAULT_RULES_FILE, description="Versioned flag rules (TOML); see deploy/rules.toml"
+    )
+
+    def rules(self) -> RuleConfig:
+        """The validated rules file; raises SystemExit with the problem if it is not."""
+        try:
+            return load_rules(self.rules_file)
+        except RulesFileError as exc:
+            raise SystemExit(f"{exc}\nCheck it with `flagstream rules check FILE`.") from None
+
+    def require_kafka(self) -> str:
+        """The bootstrap servers, or a clear error saying how to set them."""
+        if not self.kafka_bootstrap:
+            raise SystemExit(
+                "FLAGSTREAM_KAFKA_BOOTSTRAP is not set: point it at Kafka (host:port), "
+                "or run `flagstream broker` for an embedded one, or `flagstream demo`."
+            )
+        return self.kafka_bootstrap
+
+
+class _ReadModelDatabase(_Settings):
     database_url: str = Field(
         "sqlite:///var/flagstream.db", description="SQLAlchemy URL of the read model"
     )
+
+
+class _IdentityDatabase(_Settings):
     identity_database_url: str = Field(
         "sqlite:///var/identity.db",
         description="SQLAlchemy URL of the identity store (UPNs and names; restricted access)",
     )
+
+
+class IngestSettings(KafkaSettings, _IdentityDatabase):
+    """Ingest's HTTP API, its durable record and the raw-topic validator."""
+
     pseudonym_key: SecretStr | None = Field(
         None, description="Secret key for HMAC(UPN) -> child_key; required by ingest"
     )
@@ -94,25 +150,43 @@ class Settings(BaseSettings):
     schema_registry_url: str = Field(
         "", description="Confluent schema registry for Avro bodies in Confluent framing"
     )
-    kafka_rebalance_timeout_s: float = Field(
-        3.0, gt=0, description="Consumer-group rebalance timeout (the embedded broker waits it out)"
-    )
-    flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")
-    projector_metrics_port: int = Field(9102, description="Port of the projector's /metrics")
     validator_metrics_port: int = Field(
         9103, description="Port of the raw-topic validator's /metrics"
     )
+    record_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days ingest keeps published records of the durable record; 0 = for good",
+    )
+    outbox_lease_s: float = Field(
+        15.0,
+        gt=0,
+        description="How long one ingest replica holds the outbox drainer's lease",
+    )
+
+
+class FlaggerSettings(KafkaSettings):
+    """The Faust flagger."""
+
+    flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")
     flagger_store: str = Field(
         "rocksdb://",
         description="Faust table store: rocksdb:// keeps state on disk in the data directory, "
         "so a restart reads only the changelog's tail; memory:// reads all of it at each start",
     )
     flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
+
+
+class ProjectorSettings(KafkaSettings, _ReadModelDatabase):
+    """The projector."""
+
+    projector_metrics_port: int = Field(9102, description="Port of the projector's /metrics")
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
-    schemas_dir: Path = Field(DEFAULT_SCHEMAS_DIR, description="Directory of the .avsc files")
-    rules_file: Path = Field(
-        DEFAULT_RULES_FILE, description="Versioned flag rules (TOML); see deploy/rules.toml"
-    )
+
+
+class DashboardSettings(_ReadModelDatabase, _IdentityDatabase):
+    """The dashboard (it reaches Kafka only through ingest's HTTP API)."""
+
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard binds")
     dashboard_port: int = Field(8090, description="Port of the dashboard web app")
     dashboard_users_file: Path = Field(
@@ -149,44 +223,6 @@ class Settings(BaseSettings):
         "(flags as of the leaving date), then not at all",
     )
 
-    kafka_max_message_bytes: int = Field(
-        1_000_000,
-        ge=10_000,
-        description="Largest message a producer writes (Kafka's default message.max.bytes)",
-    )
-    on_undecodable: Literal["stop", "quarantine"] = Field(
-        "stop",
-        description="A consumer given a message it cannot decode: stop on it (alert), or copy "
-        "its bytes to the quarantine topic and go on",
-    )
-    on_reset: Literal["refuse", "rebuild"] = Field(
-        "refuse",
-        description="Flagger and projector finding their topics new or recreated: refuse to "
-        "start (say what to run), or rebuild their state from the log",
-    )
-    record_retention_days: int = Field(
-        0,
-        ge=0,
-        description="Days ingest keeps published records of the durable record; 0 = for good",
-    )
-    outbox_lease_s: float = Field(
-        15.0,
-        gt=0,
-        description="How long one ingest replica holds the outbox drainer's lease",
-    )
 
-    def rules(self) -> RuleConfig:
-        """The validated rules file; raises SystemExit with the problem if it is not."""
-        try:
-            return load_rules(self.rules_file)
-        except RulesFileError as exc:
-            raise SystemExit(f"{exc}\nCheck it with `flagstream rules check FILE`.") from None
-
-    def require_kafka(self) -> str:
-        """The bootstrap servers, or a clear error saying how to set them."""
-        if not self.kafka_bootstrap:
-            raise SystemExit(
-                "FLAGSTREAM_KAFKA_BOOTSTRAP is not set: point it at Kafka (host:port), "
-                "or run `flagstream broker` for an embedded one, or `flagstream demo`."
-            )
-        return self.kafka_bootstrap
+class Settings(IngestSettings, FlaggerSettings, ProjectorSettings, DashboardSettings):
+    """Every knob of every service; defaults run on one machine."""

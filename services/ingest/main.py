@@ -11,7 +11,7 @@ import uvicorn
 from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import outbox_metrics, service_metrics
-from flagstream.settings import Settings
+from flagstream.settings import IngestSettings
 from flagstream.topics import Topics, TopicSpec, specs_named
 
 from .avro_bodies import RegistryLookup
@@ -53,7 +53,7 @@ def registry_lookup(url: str) -> RegistryLookup:
     return lookup
 
 
-def pseudonymiser(settings: Settings) -> Pseudonymiser:
+def pseudonymiser(settings: IngestSettings) -> Pseudonymiser:
     """The UPN -> child_key function, or a clear exit when the key is missing or short."""
     if settings.pseudonym_key is None:
         raise SystemExit(
@@ -80,7 +80,7 @@ def written_topics(topics: Topics, partitions: int) -> list[TopicSpec]:
     return specs_named(topics, partitions, written)
 
 
-def drainer(settings: Settings, store: Store, name: str, metrics: Any) -> Drainer:
+def drainer(settings: IngestSettings, store: Store, name: str, metrics: Any) -> Drainer:
     """The outbox drainer of `store`, with its settings."""
     bootstrap = settings.require_kafka()
     topics = Topics(settings.topic_prefix)
@@ -96,7 +96,7 @@ def drainer(settings: Settings, store: Store, name: str, metrics: Any) -> Draine
     )
 
 
-def run(settings: Settings) -> None:
+def run(settings: IngestSettings) -> None:
     """Serve the ingest API until interrupted; a background thread drains the outbox."""
     kafka_clients.use(settings)
     key = pseudonymiser(settings)

@@ -15,7 +15,7 @@ from kafka import TopicPartition
 from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
-from flagstream.settings import Settings
+from flagstream.settings import IngestSettings
 from flagstream.topics import Topics, TopicsNotReady, check_topics, topic_specs
 
 from .db import identity_writer, make_engine, restricted_writer
@@ -130,7 +130,7 @@ class RawConsumer:
         self._consumer.close()
 
 
-def run(settings: Settings) -> None:
+def run(settings: IngestSettings) -> None:
     """Validate partners' raw topics until SIGTERM/SIGINT; /metrics on its own port."""
     kafka_clients.use(settings)
     key = pseudonymiser(settings)
