@@ -134,6 +134,22 @@ def raise_to(conn: Connection, table: Table, key: str, rows: dict[Any, dict[str,
         )
 
 
+def delete_keys(conn: Connection, table: Table, column: str, keys: Collection[str]) -> None:
+    """DELETE the rows whose `column` is one of `keys`, in one statement. PostgreSQL joins an
+    unnest of the keys (`= ANY(array)` was planned as a scan of the whole table, comparing
+    each row with every key: 22 ms a 500-child batch); SQLite takes them as one JSON array."""
+    if not keys:
+        return
+    if conn.dialect.name == "postgresql":
+        q = conn.dialect.identifier_preparer.quote
+        t, c = q(table.name), q(column)
+        ty = table.c[column].type.compile(dialect=conn.dialect)
+        sql = f"DELETE FROM {t} USING unnest(%b::{ty}[]) AS k(v) WHERE {t}.{c} = k.v"
+        conn.exec_driver_sql(sql, (list(keys),))
+        return
+    conn.execute(table.delete().where(one_of(conn, table.c[column], keys)))
+
+
 def one_of(conn: Connection, column: ColumnElement[Any], keys: Collection[str]) -> Any:
     """`column IN keys` as one bound value however many keys: an array on PostgreSQL, a
     JSON array on SQLite. SQLAlchemy renders a bound parameter per key of a plain IN, which

@@ -154,15 +154,11 @@ def refresh_summaries(conn: Connection, urns: set[str]) -> None:
             }
         )
     upsert(conn, school_summary, rows)
-    f = child_flags.c
-    per_flag = conn.execute(
-        select(f.urn, f.flag, func.count()).where(f.urn.in_(urns)).group_by(f.urn, f.flag)
-    ).all()
-    k = school_flag_counts.c
+    # Per-flag counts computed and stored by the database in one statement: nothing to fetch.
+    f, k = child_flags.c, school_flag_counts.c
     conn.execute(delete(school_flag_counts).where(k.urn.in_(urns)))
-    if per_flag:
-        flagged = [{"urn": u, "flag": fl, "flagged": int(n)} for u, fl, n in per_flag]
-        conn.execute(school_flag_counts.insert(), flagged)
+    per_flag = select(f.urn, f.flag, func.count()).where(f.urn.in_(urns)).group_by(f.urn, f.flag)
+    conn.execute(school_flag_counts.insert().from_select(["urn", "flag", "flagged"], per_flag))
 
 
 def _replace(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

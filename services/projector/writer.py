@@ -206,7 +206,7 @@ def project(
         upsert(conn, schools, list(b.schools.values()))
         derived.refresh_zones(conn)
     bulk.write(conn, children, child_rows, "replace")
-    _write_flags(conn, b)
+    _write_flags(conn, b, new_children)
     bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
     _write_restricted(conn, b)
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
@@ -240,11 +240,11 @@ def project(
     }
 
 
-def _write_flags(conn: Connection, b: _Batch) -> None:
-    """Each snapshot's child's open flags replaced: one delete, then the raised ones."""
+def _write_flags(conn: Connection, b: _Batch, new_children: set[str]) -> None:
+    """Each snapshot's child's open flags replaced: the rows of the children already there
+    deleted in one statement (a new child has none), then one row per flag raised."""
     if b.snapshots:
-        keys = list(b.snapshots)
-        conn.execute(delete(child_flags).where(bulk.one_of(conn, child_flags.c.child_key, keys)))
+        bulk.delete_keys(conn, child_flags, "child_key", b.snapshots.keys() - new_children)
         rows = [row for r in b.snapshots.values() for row in flag_rows(r)]
         bulk.write(conn, child_flags, rows, "nothing")
 
