@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import fastavro
-from fastavro.schema import UnknownType, fingerprint, to_parsing_canonical_form
+from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from . import catalogue, mark_batch, schema_files
+from . import codec_older as older
 from . import codec_shapes as shapes
 from .codec_plain import Plain, compact_marks
 from .domain import events as ev
@@ -92,6 +93,11 @@ class Codec:
         self._typing: dict[str, Convert | None] = {}
         for stem in sorted(self._files):
             self._load(stem)
+        # Older forms of a schema by header: (writer, its plain form), resolved to the current.
+        self._older: dict[bytes, tuple[Any, Any]] = {}
+        self._plain_readers: dict[str, Any] = {}
+        for path in older.older_files(dirs):
+            self._load_older(path)
         self._names = dict(events)
         read = {**{n: c for n, c in READ_ALSO.items() if c in events}, **shapes.by_name(events)}
         self._builders = {name: shapes.builder(cls) for name, cls in read.items()}
@@ -121,6 +127,30 @@ class Codec:
             self._typing[name] = converter(parsed, named)
         return typing.cast(dict[str, Any], parsed)
 
+    def _load_older(self, path: Path) -> None:
+        raw = older.read_json(path)
+        name = self._file_of(older.full_name(raw))
+        if name not in self._parsed:
+            raise FileNotFoundError(f"{path}: no schema of {older.full_name(raw)} to read it as")
+        whole = schema_files.self_contained(raw, self._definition)
+        writer = fastavro.parse_schema(whole, named_schemas={})
+        header = _header(writer)
+        if self._by_header.setdefault(header, name) != name:
+            raise ValueError(f"{path} has the fingerprint of {self._by_header[header]}")
+        plain = fastavro.parse_schema(json.loads(to_parsing_canonical_form(writer)))
+        self._older[header] = (writer, plain)
+
+    def _plain_reader(self, name: str) -> Any:
+        """The reader schema of a plain read resolving an older writer: logical types dropped,
+        defaults kept (the canonical form drops them)."""
+        reader = self._plain_readers.get(name)
+        if reader is None:
+            whole = schema_files.self_contained(
+                json.loads(self._files[name].read_text()), self._definition
+            )
+            reader = self._plain_readers[name] = fastavro.parse_schema(older.without_logical(whole))
+        return reader
+
     def _definition(self, full_name: str) -> tuple[dict[str, Any], str] | None:
         """The definition of a named type in whichever file defines it."""
         path = self._files.get(self._file_of(full_name))
@@ -130,18 +160,7 @@ class Codec:
 
     def _with_names(self, raw: dict[str, Any]) -> Any:
         """The schema parsed as before, other files' types known by name only."""
-        named: dict[str, Any] = {}
-        while True:
-            try:
-                return fastavro.parse_schema(raw, named_schemas=named)
-            except UnknownType as missing:
-                found = self._definition(missing.name)
-                if found is None:
-                    raise
-                whole = schema_files.self_contained(
-                    {**found[0], "namespace": found[1]}, self._definition
-                )
-                fastavro.parse_schema(whole, named_schemas=named)
+        return older.with_names(raw, self._definition)
 
     def _file_of(self, type_name: str) -> str:
         """The schema file (stem) defining a named type."""
@@ -185,18 +204,24 @@ class Codec:
     def _read(self, data: bytes, plain: bool) -> tuple[str, dict[str, Any]]:
         if len(data) < HEADER_LEN or data[:2] != MAGIC:
             raise CodecError("not_single_object", "missing the 0xC3 0x01 single-object header")
-        name = self._by_header.get(bytes(data[:HEADER_LEN]))
+        header = bytes(data[:HEADER_LEN])
+        name = self._by_header.get(header)
         if name is None:
             raise CodecError("unknown_fingerprint", f"schema fingerprint {data[2:10].hex()}")
         buf = io.BytesIO(data)
         buf.seek(HEADER_LEN)
         typed = None if plain else self._typing.get(name, _BY_FASTAVRO)
         by_fastavro = typed is _BY_FASTAVRO
+        writer = self._older.get(header)
         try:
-            schema = self._parsed[name] if by_fastavro else self._plain_schema(name)
-            record = fastavro.schemaless_reader(buf, schema, None)
-            if typed is not None and not by_fastavro:
-                record = typed(record)
+            if writer is not None:  # resolved: fastavro converts the typed read's values
+                reader = self._plain_reader(name) if plain else self._parsed[name]
+                record = fastavro.schemaless_reader(buf, writer[plain], reader)
+            else:
+                schema = self._parsed[name] if by_fastavro else self._plain_schema(name)
+                record = fastavro.schemaless_reader(buf, schema, None)
+                if typed is not None and not by_fastavro:
+                    record = typed(record)
         except (EOFError, StopIteration, IndexError, ValueError) as exc:
             raise CodecError("truncated", f"{name} body ends early ({exc!r})") from exc
         if buf.tell() != len(data):
