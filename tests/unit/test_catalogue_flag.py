@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Date, select, text
+from sqlalchemy import Date, inspect, select, text
 
 from dashboard.context import Context
 from flagstream.domain.events import ActiveFlag, ChildFlagsSnapshot
@@ -19,6 +19,7 @@ from flagstream.domain.rules.base import FlagSettings, Outcome, Rule
 from flagstream.domain.state import ChildState
 from projector.writer import Consumed, project
 from readmodel import queries
+from readmodel.db import create_schema, make_engine
 from readmodel.tables import child_flags, school_flag_counts
 from tests.browser import seed
 from tests.unit.test_dashboard import client_for, seeded_context
@@ -89,3 +90,24 @@ def test_a_catalogue_flag_is_rows_views_and_screen_columns(ctx: Context) -> None
     filtered = staff.get(f"/schools/{URN}/table?flag=asb").text
     assert "Ben Barrow" in filtered and "Amelia" not in filtered
     assert "2 incidents in 90 days" in staff.get(f"/children/{BEN}").text
+
+
+def test_the_views_follow_the_catalogue_at_start_with_no_migration(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'read.db'}")
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("child_flag_columns")}
+
+    create_schema(engine)  # as the projector at start
+    assert "attend_since" in columns() and "asb" not in columns()
+    register_rule(ASB)
+    try:
+        create_schema(engine)  # started again with the flag in its catalogue
+        assert {"asb", "asb_reason", "asb_tier", "asb_since"} <= columns()
+        school = {c["name"] for c in inspect(engine).get_columns("school_flag_columns")}
+        assert "asb_flagged" in school
+    finally:
+        unregister_rule(ASB)
+    create_schema(engine)
+    assert "asb" not in columns()
+    engine.dispose()
