@@ -87,6 +87,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW IF EXISTS bi_flag_counts")  # made again by read_model.sql
+    op.execute("DROP VIEW IF EXISTS bi_school_summary")
     for name in flag_views.expected_columns(()):
         op.execute(f"DROP VIEW IF EXISTS {name}")
     with op.batch_alter_table("children") as batch:
