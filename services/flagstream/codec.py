@@ -2,7 +2,9 @@
 
 Wire format (Avro spec, "single-object encoding"): 0xC3 0x01, the schema's 8-byte
 CRC-64-AVRO fingerprint (little-endian), then the Avro binary body. Any Avro library
-can read our topics with the .avsc files alone, without a schema registry.
+can read our topics with the .avsc files alone, without a schema registry. The fingerprint
+is that of the self-contained schema's Parsing Canonical Form; messages written with an
+older schema (schemas/older/) are read by resolving it to the current one (codec_older.py).
 """
 
 from __future__ import annotations
