@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from flagstream import identity
 from flagstream.schema import create_tables
-from flagstream.settings import Settings
+from flagstream.settings import DashboardSettings
 from readmodel.db import create_schema, make_engine
 
 from .app import create_app
@@ -25,7 +25,7 @@ from .users import UsersFile, UsersFileError
 log = logging.getLogger("flagstream.dashboard")
 
 
-def build(settings: Settings) -> FastAPI:
+def build(settings: DashboardSettings) -> FastAPI:
     """The app wired to the configured databases, users file and ingest."""
     if settings.dashboard_secret is None or len(settings.dashboard_secret.get_secret_value()) < 32:
         raise SystemExit(
@@ -82,7 +82,7 @@ def _ended(count: int) -> None:
         log.warning("users file changed: %d session(s) of removed or changed users ended", count)
 
 
-def run(settings: Settings) -> None:
+def run(settings: DashboardSettings) -> None:
     """Serve the dashboard until interrupted."""
     app = build(settings)
     url = f"http://{settings.dashboard_host}:{settings.dashboard_port}"

@@ -103,7 +103,7 @@ def publish(bootstrap: str, topic: str, schools: Sequence[SchoolRecorded], codec
 def main(argv: Sequence[str] | None = None) -> int:
     """Import a CSV file; prints received/accepted/rejected and each reason."""
     from flagstream.codec import Codec
-    from flagstream.settings import Settings
+    from flagstream.settings import KafkaSettings
     from flagstream.topics import Topics
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args[0])
     with path.open(newline="", encoding="utf-8-sig") as f:
         schools, rejected = parse(f, datetime.now(UTC))
-    settings = Settings()
+    settings = KafkaSettings()
     publish(
         settings.require_kafka(),
         Topics(settings.topic_prefix).schools,

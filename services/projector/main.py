@@ -9,7 +9,7 @@ from types import FrameType
 from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import serve, service_metrics
-from flagstream.settings import Settings
+from flagstream.settings import ProjectorSettings
 from flagstream.topics import Topics
 from readmodel.db import create_schema, make_engine
 
@@ -20,7 +20,7 @@ log = logging.getLogger("flagstream.projector")
 EXIT_LOG_RESET = 3
 
 
-def run(settings: Settings) -> None:
+def run(settings: ProjectorSettings) -> None:
     """Project until SIGTERM/SIGINT; /metrics on the projector metrics port."""
     kafka_clients.use(settings)
     engine = make_engine(settings.database_url)
