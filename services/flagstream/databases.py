@@ -19,7 +19,7 @@ from typing import Literal
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import ProgrammingError
 
 Name = Literal["read_model", "ingest", "identity", "audit"]
@@ -36,6 +36,10 @@ class Database:
     version_table: str
     owner: Owner  # the NOLOGIN role owning every object in it
     metadata: Callable[[], MetaData]
+    # Run after the migrations, in their transaction and as their role (PostgreSQL): what
+    # follows configuration rather than a revision, e.g. the read model's flag column views,
+    # which follow the flag catalogue.
+    after_upgrade: Callable[[Connection], None] | None = None
 
     @property
     def deploy_sql(self) -> str:
@@ -70,6 +74,8 @@ def upgrade(db: Database, engine: Engine, as_role: str | None = None) -> None:
                 conn.execute(text(f"SET LOCAL ROLE {role}"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            if db.after_upgrade is not None:
+                db.after_upgrade(conn)
     except ProgrammingError as exc:
         if getattr(exc.orig, "sqlstate", None) != "42501":  # insufficient_privilege
             raise

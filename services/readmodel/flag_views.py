@@ -108,6 +108,14 @@ def _current(conn: Connection) -> dict[str, list[str]]:
     return {n: [c["name"] for c in found.get_columns(n)] for n in expected_columns(()) if n in have}
 
 
+def refresh(conn: Connection) -> None:
+    """Make the views again in the caller's transaction if the catalogue's flags differ from
+    their columns (after the migrations, as the owner: `flagstream migrate --admin-url`)."""
+    wanted = tuple(open_flags())
+    if _current(conn) != expected_columns(wanted):
+        create(conn, wanted)
+
+
 def ensure(engine: Engine, flags: Sequence[str] | None = None) -> bool:
     """Make the views again if the catalogue's flags differ from their columns; False (and a
     warning) where this role may not (a PostgreSQL role that does not own them)."""

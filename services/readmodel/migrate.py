@@ -24,6 +24,7 @@ DATABASE = Database(
     "alembic_version",
     "owner",
     _metadata,
+    flag_views.refresh,
 )
 
 

@@ -26,6 +26,7 @@ from flagstream.engine import make_engine
 from flagstream_tools.databases import BY_NAME, DATABASES
 from flagstream_tools.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
 from readmodel import tables
+from tests.extensions import asb_loaded
 
 from ..conftest import PG_ADMIN_URL
 
@@ -422,3 +423,33 @@ def test_every_service_starts_under_its_own_role(cluster: Cluster) -> None:
     create_tables(identity.metadata, cluster.as_role("dashboard", "identity"))
     create_audit_schema(cluster.as_role("dashboard", "audit"))
     check_append_only(cluster.as_role("dashboard", "audit"))
+
+
+def test_migrating_as_the_owners_makes_the_flag_views_follow_the_catalogue(
+    cluster: Cluster,
+) -> None:
+    """A flag an extension adds needs no migration, but its view columns are made by
+    `flagstream migrate --admin-url` (the owner), since the projector's role may not."""
+
+    def columns() -> set[str]:
+        found = rows(
+            cluster.as_role("admin", "read_model"),
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'child_flag_columns'",
+        )
+        return {c for (c,) in found}
+
+    assert "asb" not in columns()
+    with asb_loaded():
+        migrate_as_owners(cluster.plan, lambda _line: None)
+        assert {"asb", "asb_reason"} <= columns()
+        owner = rows(
+            cluster.as_role("admin", "read_model"),
+            "SELECT viewowner FROM pg_views WHERE viewname = 'child_flag_columns'",
+        )
+        assert owner == [(cluster.plan.role("owner"),)]
+        # The dashboard reads it, row-level security applying through it.
+        assert rows(cluster.as_role("dashboard", "read_model"),
+                    "SELECT count(*) FROM child_flag_columns") == [(0,)]  # fmt: skip
+    migrate_as_owners(cluster.plan, lambda _line: None)
+    assert "asb" not in columns()
