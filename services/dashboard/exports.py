@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from . import audit, leavers, people, queries
 from .authz import Principal
-from .context import Context, forbid
+from .context import Context, flag_label, forbid
 from .pages import Ctx, Who, _school_or_403
 from .security import neutralise
 
@@ -24,7 +24,7 @@ def csv_columns() -> tuple[str, ...]:
         "Year Group",
         "Gender",
         "Indicators",
-        *(f.title() for f in queries.flag_columns()),
+        *(flag_label(f) for f in queries.flag_columns()),
         "Reasons",
         "Response",
         "Status",
@@ -45,7 +45,7 @@ def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]
         row["label"] = shown[row["child_key"]].label
         row["upn"] = shown[row["child_key"]].upn
         row["reasons"] = "; ".join(
-            f"{f.title()}: {row[f'{f}_reason']}" for f in queries.flag_columns() if row[f]
+            f"{flag_label(f)}: {row[f'{f}_reason']}" for f in queries.flag_columns() if row[f]
         )
     return rows
 

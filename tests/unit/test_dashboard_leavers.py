@@ -78,7 +78,7 @@ def test_a_recent_leaver_is_listed_with_only_the_flags_raised_before_leaving(
     assert "Amelia Ashdown (left 25 Sep 2026)" in page
     rows = huddle(ctx)
     amelia = rows["Amelia Ashdown (left 25 Sep 2026)"]
-    assert (amelia["Indicators"], amelia["Attend"], amelia["Fsm"]) == ("1", "No", "Yes")
+    assert (amelia["Indicators"], amelia["Attend"], amelia["FSM"]) == ("1", "No", "Yes")
     assert "attendance" not in amelia["Reasons"]
     assert "Ben Barrow" in rows  # left once and came back: on roll, no label
 
