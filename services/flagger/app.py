@@ -18,7 +18,7 @@ from flagstream import kafka_clients
 from flagstream.codec import Codec, CodecError
 from flagstream.kafka_security import KafkaSecurity
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics
-from flagstream.settings import Settings
+from flagstream.settings import FlaggerSettings
 from flagstream.topics import FLAGGER_APP_ID, FLAGGER_TABLE, Topics
 
 from . import guard
@@ -148,7 +148,7 @@ async def exit_if_log_reset(
 
 
 def create_app(
-    settings: Settings, codec: Codec, metrics: ServiceMetrics, *, health: ConsumerMetrics
+    settings: FlaggerSettings, codec: Codec, metrics: ServiceMetrics, *, health: ConsumerMetrics
 ) -> faust.App:
     """Build the Faust app; call once per process."""
     topics = Topics(settings.topic_prefix)

@@ -29,7 +29,7 @@ from kafka.structs import OffsetAndMetadata
 from flagstream import kafka_clients
 from flagstream.lag import end_offsets, group_offsets
 from flagstream.metrics import ConsumerMetrics
-from flagstream.settings import Settings
+from flagstream.settings import FlaggerSettings
 from flagstream.topics import (
     FLAGGER_APP_ID,
     Topics,
@@ -157,7 +157,7 @@ def _empty(data_dir: Path) -> None:
                 child.unlink()
 
 
-def prepare(settings: Settings, health: ConsumerMetrics) -> None:
+def prepare(settings: FlaggerSettings, health: ConsumerMetrics) -> None:
     """Check the topics and that the state belongs to them; rebuild or refuse if not."""
     topics, bootstrap = Topics(settings.topic_prefix), settings.require_kafka()
     try:
@@ -195,7 +195,7 @@ def prepare(settings: Settings, health: ConsumerMetrics) -> None:
 class LogWatch:
     """While running: notices the topics being recreated under the flagger."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: FlaggerSettings) -> None:
         self._settings = settings
         self._topics = identity_topics(Topics(settings.topic_prefix))
 

@@ -1,8 +1,8 @@
 """The flagger's workarounds for aiokafka (Faust's Kafka client), fenced in one place.
 
 Each patch is process-wide, applied once by `apply()` from flagger.main.run before Faust
-builds its clients, and says why it exists and how to tell when it can go. Nothing here
-runs at import time.
+builds its clients, only on the brokers that need it, and says why it exists and how to
+tell when it can go. Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -19,13 +19,19 @@ FETCH_WAIT_MS = 100
 _APPLIED = "_flagstream_quirk"
 
 
-def apply(bootstrap: list[str], fetch_wait_ms: int = FETCH_WAIT_MS) -> None:
-    """Every workaround below, for this process."""
+def apply(bootstrap: list[str], embedded: bool, fetch_wait_ms: int = FETCH_WAIT_MS) -> list[str]:
+    """The workarounds this process needs; returns their names. `embedded`: the cluster is
+    the embedded broker (flagstream.topics.on_embedded_broker), whose own quirks need more."""
     never_auto_create_topics()
     cap_fetch_wait(fetch_wait_ms)
-    # The embedded broker lists a partition's end as the start of its last record batch,
-    # which stopped Faust's changelog recovery short (log_end.py says how to tell it can go).
-    read_to_fetched_end(bootstrap)
+    applied = ["never_auto_create_topics", "cap_fetch_wait"]
+    if embedded:
+        # The embedded broker lists a partition's end as the start of its last record
+        # batch, which stopped Faust's changelog recovery short (log_end.py says how to tell
+        # it can go). Kafka lists the true end: there Faust's own recovery is left alone.
+        read_to_fetched_end(bootstrap)
+        applied.append("read_to_fetched_end")
+    return applied
 
 
 def _patched(function: Callable[..., Any]) -> Callable[..., Any]:

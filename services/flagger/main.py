@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import logging
 
 import faust
 
 from flagstream import kafka_clients
 from flagstream.codec import Codec
 from flagstream.metrics import consumer_metrics, serve, service_metrics
-from flagstream.settings import Settings
+from flagstream.settings import FlaggerSettings
+from flagstream.topics import on_embedded_broker
 
 from . import guard, kafka_quirks
 from .app import create_app
@@ -19,13 +21,17 @@ from .app import create_app
 # re-scanning survivors: ~6-7% of the handler's time (gc.callbacks, small preset), ~1% at
 # 10,000. Memory is unaffected: the flagger's garbage is freed by reference counting.
 GC_THRESHOLD = (10_000, 10, 10)
+log = logging.getLogger("flagstream.flagger")
 
 
-def run(settings: Settings, loglevel: str = "warn") -> None:
+def run(settings: FlaggerSettings, loglevel: str = "warn") -> None:
     """Run the Faust worker until interrupted; /metrics on the flagger metrics port."""
     gc.set_threshold(*GC_THRESHOLD)
     kafka_clients.use(settings)
-    kafka_quirks.apply(settings.require_kafka().split(","))
+    bootstrap = settings.require_kafka()
+    embedded = on_embedded_broker(bootstrap)
+    applied = kafka_quirks.apply(bootstrap.split(","), embedded)
+    log.info("Kafka workarounds (%s broker): %s", "embedded" if embedded else "Kafka", applied)
     metrics = service_metrics("flagger")
     health = consumer_metrics(metrics.registry)  # once per process: one registry
     serve(metrics, settings.flagger_metrics_port)

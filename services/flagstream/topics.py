@@ -157,6 +157,27 @@ def partition_for(child_key: str, partitions: int) -> int:
     return int(murmur2(child_key.encode()) & 0x7FFFFFFF) % partitions
 
 
+# The cluster id the embedded broker (Tansu) is started with, and Tansu's own default: how a
+# client knows it is on the embedded broker, whose quirks some workarounds are for (the
+# flagger's end offsets, flagger/kafka_quirks.py). Apache Kafka's ids are random base64.
+EMBEDDED_CLUSTER_ID = "flagstream-embedded"
+EMBEDDED_CLUSTER_IDS = frozenset({EMBEDDED_CLUSTER_ID, "tansu_cluster"})
+
+
+def cluster_id(bootstrap: str) -> str:
+    """The cluster's id, as the broker reports it (DescribeCluster)."""
+    admin = _admin(bootstrap)
+    try:
+        return str(admin.describe_cluster()["cluster_id"])
+    finally:
+        admin.close()
+
+
+def on_embedded_broker(bootstrap: str) -> bool:
+    """True when the cluster is the embedded broker (by its cluster id)."""
+    return cluster_id(bootstrap) in EMBEDDED_CLUSTER_IDS
+
+
 def _admin(bootstrap: str) -> KafkaAdminClient:
     return kafka_clients.admin(bootstrap_servers=bootstrap, client_id="flagstream-admin")
 

