@@ -1,6 +1,6 @@
 """The Faust app: a thin agent that decodes, calls the handler, and hands the output and
-the input to Pending, which sends the one and acks the other after a flush. Input it cannot
-use is stopped on or quarantined (Poison), never skipped."""
+the input to the checkpoint (checkpoint.py), which sends the one and acks the other after a
+flush. Input it cannot use is stopped on or quarantined (Poison), never skipped."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from flagstream.metrics import ConsumerMetrics, ServiceMetrics
 from flagstream.settings import FlaggerSettings
 from flagstream.topics import FLAGGER_APP_ID, FLAGGER_TABLE, Topics
 
-from . import guard
+from . import guard, kafka_quirks
 from .batches import BatchProducer
+from .checkpoint import LIVE, Checkpoint, OutputTopics
 from .handler import MessageHandler, Output, Rejected
-from .pending import LIVE, OutputTopics, Pending
 from .store import FaustTable
 
 __all__ = ["APP_ID", "TABLE", "FaustTable", "Poison", "create_app", "exit_if_log_reset"]
@@ -188,12 +188,11 @@ def create_app(
     )
 
     def producer() -> Any:
-        # Faust's aiokafka producer (no public accessor; faust-streaming is pinned < 0.16).
-        return app.producer._ensure_producer()  # type: ignore[attr-defined]
+        return kafka_quirks.faust_producer(app)
 
     durable = FaustTable(table, BatchProducer(producer))
     handle = MessageHandler(codec, durable, settings.rules(), partitions)
-    pending = Pending(
+    pending = Checkpoint(
         handle,
         codec,
         metrics,

@@ -22,7 +22,7 @@ from flagstream.domain.events import (
     FlagChanged,
     RulesDeployed,
 )
-from flagstream.domain.flagging import SnapshotDraft, StepResult, reevaluate, step
+from flagstream.domain.flagging import StepResult, reevaluate, step
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.rules_file import RulesFileError, parse_rules
 
@@ -48,16 +48,16 @@ class Rejected(ValueError):
 @dataclass(slots=True)
 class Output:
     """What one message produced: flag changes, and a snapshot draft per child evaluated
-    (built only when sent; see SnapshotDraft)."""
+    (built only when sent: StepResult.snapshot)."""
 
     changes: list[FlagChanged] = field(default_factory=list)
-    drafts: list[SnapshotDraft] = field(default_factory=list)
+    drafts: list[StepResult] = field(default_factory=list)  # evaluated children
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def snapshots(self) -> list[ChildFlagsSnapshot]:
         """Every child's snapshot, built now."""
-        return [d.build() for d in self.drafts]
+        return [s for d in self.drafts if (s := d.snapshot) is not None]
 
 
 def snapshot_batch(snapshots: list[ChildFlagsSnapshot]) -> ChildFlagsSnapshots:
@@ -143,8 +143,8 @@ class MessageHandler:
             result = step(state, events, rules, "flagger", now, self._flag_rules)
             self._states.save(key, partition, result.state)
             out.changes.extend(result.changes)
-            if result.draft is not None:
-                out.drafts.append(result.draft)
+            if result.evaluated:
+                out.drafts.append(result)
         return out
 
     def _tick(self, tick: DayEnded, partition: int) -> Output:
@@ -199,6 +199,6 @@ def _unpack(message: Any) -> list[Event]:
 
 def _keep_if_changed(out: Output, result: StepResult, before: tuple[ActiveFlag, ...]) -> None:
     """Sweeps emit only children whose flags, reasons or tiers actually changed."""
-    if result.draft is not None and result.state.flags != before:
+    if result.evaluated and result.state.flags != before:
         out.changes.extend(result.changes)
-        out.drafts.append(result.draft)
+        out.drafts.append(result)

@@ -1,6 +1,6 @@
 """Child state held as objects in memory, written to the durable table only on flush.
 
-Per DESIGN.md's throughput section, a changelog write per child per message caps the
+A changelog write per child per message (docs/architecture.md, "Throughput") caps the
 flagger near a few thousand marks a second. So the working state is a plain dict of
 ChildState objects; `flush()` encodes the children changed since the last flush and
 writes each once. The Faust agent acks its input only after a flush, so the committed
@@ -21,6 +21,7 @@ from faust.types import TP
 from flagstream.domain.state import ChildState
 from flagstream.topics import partition_for
 
+from . import kafka_quirks
 from .batches import BatchProducer
 from .state_codec import StateCodec
 
@@ -95,12 +96,12 @@ class FaustTable:
         held = self._held.get(key)
         if held is not None:
             return held
-        value = self._table.data.get(key)
+        value = kafka_quirks.local_store(self._table).get(key)
         return bytes(value) if value is not None else None
 
     def stored_keys(self) -> Iterable[bytes]:
         """Every key in the local store (the partitions this worker holds) or held."""
-        keys = list(self._table.data.keys())
+        keys = list(kafka_quirks.local_store(self._table).keys())
         if not self._held:
             return keys
         stored = set(keys)

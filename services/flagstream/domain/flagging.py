@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
 from .ids import derived_id
@@ -17,22 +16,28 @@ from .state import ChildState, apply_all, with_flags
 _IDS = uuid.UUID("6b1f5c2e-6a41-4e55-9f8e-2f1d3c4b5a69")
 
 
-class SnapshotDraft(NamedTuple):
-    """What a child's snapshot is made from; build() makes it. The flagger sends only each
-    child's latest snapshot per output window, so it builds only that one: building every
-    snapshot (its derived id above all) was ~13% of the flagger on a Dorset replay."""
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """The new state, its flag changes, and what its snapshot is made from: `snapshot()`
+    builds it when read (the flagger reads only each child's latest per output window)."""
 
     state: ChildState
-    cause_id: uuid.UUID
-    occurred_at: datetime
-    source: str
-    recorded_at: datetime
-    rule_version: str
+    changes: list[FlagChanged]
+    evaluated: bool = False  # False: nothing dated yet, no snapshot
+    cause_id: uuid.UUID | None = None
+    occurred_at: datetime | None = None
+    source: str = ""
+    recorded_at: datetime | None = None
+    rule_version: str = ""
 
-    def build(self) -> ChildFlagsSnapshot:
-        """The snapshot (the same every time: the state is immutable)."""
+    @property
+    def snapshot(self) -> ChildFlagsSnapshot | None:
+        """The child's snapshot after this step (the same every time: the state is
+        immutable); None if it has not been evaluated."""
+        if not self.evaluated:
+            return None
         state, as_of = self.state, self.state.as_of
-        assert as_of is not None  # drafts are only made for evaluated states
+        assert as_of is not None and self.occurred_at is not None and self.recorded_at is not None
         register = state.register
         possible, absent = register.totals(None, as_of) if register else (0, 0)
         key = f"{state.child_key}|snapshot|{self.cause_id}|{self.rule_version}"
@@ -53,20 +58,6 @@ class SnapshotDraft(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """The new state and what to emit for it."""
-
-    state: ChildState
-    changes: list[FlagChanged]
-    draft: SnapshotDraft | None
-
-    @property
-    def snapshot(self) -> ChildFlagsSnapshot | None:
-        """The child's snapshot after this step, if it has been evaluated."""
-        return self.draft.build() if self.draft is not None else None
-
-
 def step(
     state: ChildState,
     events: Sequence[Event],
@@ -77,7 +68,7 @@ def step(
 ) -> StepResult:
     """Apply events to one child's state; emit flag changes and the child's snapshot."""
     if not events:
-        return StepResult(state, [], None)
+        return StepResult(state, [])
     return reevaluate(apply_all(state, events), events[-1], config, source, recorded_at, rules)
 
 
@@ -91,7 +82,7 @@ def reevaluate(
 ) -> StepResult:
     """Evaluate every enabled rule as of the child's as-of date; diff against held flags."""
     if state.as_of is None:
-        return StepResult(state, [], None)  # Nothing dated yet: nothing to evaluate.
+        return StepResult(state, [])  # Nothing dated yet: nothing to evaluate.
     as_of = state.as_of
     outcomes = evaluate(state, as_of, config, rules)
     raised = {flag: o for flag, o in outcomes.items() if o.raised}
@@ -122,10 +113,10 @@ def reevaluate(
     flags = tuple(_active(f, o, before.get(f), as_of) for f, o in sorted(raised.items()))
     if flags != state.flags:
         state = with_flags(state, flags)
-    draft = SnapshotDraft(
-        state, cause.event_id, cause.occurred_at, source, recorded_at, config.version
-    )
-    return StepResult(state, changes, draft)
+    return StepResult(
+        state, changes, True, cause.event_id, cause.occurred_at, source, recorded_at,
+        config.version,
+    )  # fmt: skip
 
 
 def _active(flag: str, outcome: Outcome, held: ActiveFlag | None, as_of: date) -> ActiveFlag:

@@ -8,8 +8,8 @@ import pstats
 import time
 from pathlib import Path
 
+from flagger.checkpoint import FLUSH_EVERY
 from flagger.handler import MessageHandler
-from flagger.pending import FLUSH_EVERY
 from flagstream.codec import Codec
 from flagstream.domain.rules import RuleConfig
 from flagstream_tools.bench.workload import Workload

@@ -1,4 +1,15 @@
-"""Input held until its effects are durable, and the output it produced.
+"""The flagger's checkpoint: input held until its effects are durable, and the output it
+produced. One flush commits in four numbered steps (Checkpoint.flush):
+
+  1. flush output - the flag changes and each child's latest snapshot, sent and waited for;
+  2. write state - every child changed since the last checkpoint, encoded once, into the
+     table (its changelog records queued);
+  3. flush the producer - wait until the broker has the changelog records, then apply
+     them to the local store (store.py, FaustTable.send);
+  4. ack input - only now may Faust commit the input's offsets.
+
+A crash between any two steps replays the unacked input onto the state as last written;
+derived event ids make the replayed output the same, so sinks drop the repeats.
 
 Two windows set the flagger's pace: output goes out every `send_s`, state is flushed (and
 input acked) every `flush_s`. Live, they bound the latency a flag adds and the input a
@@ -18,7 +29,7 @@ from typing import Any, Final
 
 from flagstream.codec import Codec
 from flagstream.domain.events import FlagChanged
-from flagstream.domain.flagging import SnapshotDraft
+from flagstream.domain.flagging import StepResult
 from flagstream.metrics import ServiceMetrics
 
 from .batches import BatchProducer
@@ -65,7 +76,7 @@ class OutputTopics:
     snapshots: str
 
 
-class Pending:
+class Checkpoint:
     """On flush the changed children are written to the table, the output is sent - one
     snapshot batch per partition, each child's latest snapshot only - and only then is the
     input acked, so Faust never commits an offset whose effects could still be lost."""
@@ -83,7 +94,7 @@ class Pending:
         self._topics, self._output, self._changelog = topics, output, changelog
         self.events: list[Any] = []
         self._changes: list[tuple[int, FlagChanged]] = []
-        self._snapshots: dict[int, dict[str, SnapshotDraft]] = {}
+        self._snapshots: dict[int, dict[str, StepResult]] = {}
         self.flushed_at = self.sent_at = self.added_at = time.monotonic()
         self.input_age_s = 0.0  # of the latest input with a timestamp
 
@@ -129,7 +140,7 @@ class Pending:
             self._output.queue(self._topics.changes, partition, key, self._codec.encode(change))
         sent = 0
         for partition, latest in sorted(snapshots.items()):
-            batch = [draft.build() for draft in latest.values()]  # each child's latest only
+            batch = [s for r in latest.values() if (s := r.snapshot) is not None]  # latest only
             for i in range(0, len(batch), SNAPSHOTS_PER_MESSAGE):
                 value = self._codec.encode(snapshot_batch(batch[i : i + SNAPSHOTS_PER_MESSAGE]))
                 self._output.queue(self._topics.snapshots, partition, None, value)
@@ -141,16 +152,15 @@ class Pending:
         self._metrics.latency.labels("send").observe(time.perf_counter() - started)
 
     async def flush(self) -> None:
-        """Output out, state to the table, wait until the broker has both, then ack the
-        input: only now may Faust commit its offsets."""
+        """Commit a checkpoint: the four steps of the module text, in order."""
         events, self.events = self.events, []
-        await self.send()
+        await self.send()  # 1. flush output
         started = time.perf_counter()
-        written = self._handle.flush()
-        # An offset committed before its state is on the broker would lose that state if
-        # the partition moved to another worker now: wait for the changelog.
+        written = self._handle.flush()  # 2. write state
+        # 3. flush the producer: an offset committed before its state is on the broker would
+        # lose that state if the partition moved to another worker now.
         await self._changelog()
-        for event in events:
+        for event in events:  # 4. ack input
             event.ack()
         self.flushed_at = time.monotonic()
         self._metrics.events_out.labels("state_flushed").inc(written)

@@ -1,4 +1,4 @@
-"""Pending and BatchProducer in memory: windows, where output goes, and acks only after the
+"""The checkpoint and BatchProducer in memory: windows, where output goes, and acks only after the
 state is on the broker. A fake aiokafka producer stands in; the integration tests run the
 real one against the embedded broker."""
 
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from flagger import pending as pending_module
+from flagger import checkpoint as pending_module
 from flagger.batches import BatchProducer
+from flagger.checkpoint import LIVE, MAX_WINDOW_S, Checkpoint, OutputTopics, Windows, windows_for
 from flagger.handler import MessageHandler, Output
-from flagger.pending import LIVE, MAX_WINDOW_S, OutputTopics, Pending, Windows, windows_for
 from flagstream.codec import Codec
 from flagstream.domain.events import AttendanceMarksRecorded
 from flagstream.domain.rules import default_config
@@ -72,7 +72,7 @@ class FakeEvent:
         self.log.append("ack")
 
 
-def make(producer: FakeProducer, log: list[str]) -> tuple[Pending, MessageHandler]:
+def make(producer: FakeProducer, log: list[str]) -> tuple[Checkpoint, MessageHandler]:
     handle = MessageHandler(CODEC, {}, default_config(), 4)
 
     async def changelog() -> int:
@@ -80,7 +80,7 @@ def make(producer: FakeProducer, log: list[str]) -> tuple[Pending, MessageHandle
         return 0
 
     metrics = service_metrics("flagger-test")
-    return Pending(
+    return Checkpoint(
         handle, CODEC, metrics, TOPICS, BatchProducer(lambda: producer), changelog
     ), handle
 
