@@ -120,7 +120,15 @@ class MessageHandler:
         message = self._codec.decode(value)
         if isinstance(message, ChildEventsRecorded):
             inner = self._codec.unpack(message)
-            return self._events([e for m in inner for e in _unpack(m)], partition)
+            return self.apply([e for m in inner for e in _unpack(m)], partition)
+        return self.apply(message, partition)
+
+    def apply(self, message: Any, partition: int) -> Output:
+        """The application step, without bytes: a decoded message (or a list of per-child
+        events) of one partition -> the state it leaves in the store and what to emit.
+        Raises Rejected for a message that is not flagger input."""
+        if isinstance(message, list):
+            return self._events(message, partition)
         if isinstance(message, DayEnded):
             return self._tick(message, partition)
         if isinstance(message, RulesDeployed):
