@@ -173,10 +173,6 @@ class Codec:
         """Names of every loaded schema."""
         return sorted(self._parsed)
 
-    def fingerprint_header(self, name: str) -> bytes:
-        """The 10-byte single-object header for a schema."""
-        return self._headers[name]
-
     def encode_record(self, name: str, record: dict[str, Any]) -> bytes:
         """Single-object encode a plain record with the named schema."""
         buf = io.BytesIO()
