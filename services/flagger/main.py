@@ -6,6 +6,7 @@ import gc
 import logging
 
 import faust
+from kafka.errors import KafkaError
 
 from flagstream import kafka_clients
 from flagstream.codec import Codec
@@ -29,7 +30,13 @@ def run(settings: FlaggerSettings, loglevel: str = "warn") -> None:
     gc.set_threshold(*GC_THRESHOLD)
     kafka_clients.use(settings)
     bootstrap = settings.require_kafka()
-    embedded = on_embedded_broker(bootstrap)
+    try:
+        embedded = on_embedded_broker(bootstrap)
+    except KafkaError as exc:
+        raise SystemExit(
+            f"cannot reach Kafka at {bootstrap} ({exc}): start the broker, or point "
+            "FLAGSTREAM_KAFKA_BOOTSTRAP at it, then start the flagger again"
+        ) from None
     applied = kafka_quirks.apply(bootstrap.split(","), embedded)
     log.info("Kafka workarounds (%s broker): %s", "embedded" if embedded else "Kafka", applied)
     metrics = service_metrics("flagger")

@@ -97,13 +97,14 @@ def install_kafka_filter() -> None:
 
 
 def configure(fmt: LogFormat = "text", level: int | str = logging.INFO) -> None:
-    """The root handler on stderr in `fmt`, chatty libraries at WARNING, kafka's noise lowered."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    """The root handler on stderr in `fmt`, chatty libraries at WARNING, kafka's noise lowered.
+    A process whose logging is already configured (a host embedding it, a test runner) keeps
+    its handlers, as logging.basicConfig would; only the levels and the filter are set."""
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+        root.addHandler(handler)
     root.setLevel(level)
     for noisy in QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -104,3 +104,20 @@ def test_log_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("FLAGSTREAM_LOG_FORMAT", "xml")
     with pytest.raises(ValueError, match="format"):
         logs.LogSettings()
+
+
+def test_configure_keeps_a_host_s_handlers_and_adds_one_only_when_there_is_none() -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        kept = logging.NullHandler()
+        root.handlers[:] = [kept]
+        logs.configure("json")
+        assert root.handlers == [kept]
+        root.handlers[:] = []
+        logs.configure("json")
+        assert len(root.handlers) == 1
+        assert isinstance(root.handlers[0].formatter, logs.JsonFormatter)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
