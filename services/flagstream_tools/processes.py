@@ -114,12 +114,15 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> int | None:
-    """SIGTERM a child process, then SIGKILL after timeout; returns its exit code."""
+def terminate(
+    proc: subprocess.Popen[bytes] | None, timeout: float = 15.0, first: int = signal.SIGTERM
+) -> int | None:
+    """Signal a child process to stop (SIGTERM unless told), then SIGKILL after timeout;
+    returns its exit code."""
     if proc is None:
         return None
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(first)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
