@@ -131,6 +131,11 @@ class EmbeddedBroker:
         return self._proc is not None and self._proc.poll() is None
 
     @property
+    def returncode(self) -> int | None:
+        """Its exit code once it has exited (None while it runs or was never started)."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
     def pid(self) -> int | None:
         """The broker's process id while started."""
         return None if self._proc is None else self._proc.pid

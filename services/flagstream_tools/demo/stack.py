@@ -123,7 +123,15 @@ class Stack(Supervision):
 
     def start(self, timeout: float = 60.0, supervise: bool = True) -> Stack:
         """Start the broker, create topics, start the services and wait until they answer;
-        then (unless told not to) supervise them in the background."""
+        then (unless told not to) supervise them in the background. If any of it fails,
+        whatever was started is stopped again before the error is raised."""
+        try:
+            return self._start(timeout, supervise)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float, supervise: bool) -> Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.broker.start()
         self.create_topics()

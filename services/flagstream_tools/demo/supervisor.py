@@ -6,6 +6,7 @@ record). Mixed into Stack (stack.py), whose broker, services and topics it watch
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -33,10 +34,13 @@ class Supervision:
         raise NotImplementedError
 
     def supervise(self) -> None:
-        """Restart what has died: the broker (a new, empty one on the same port, with the
-        topics), then each exited service, each with back-off (1 s doubling to 30 s)."""
+        """Restart what has crashed: the broker (a new, empty one on the same port, with the
+        topics), then each crashed service, each with back-off (1 s doubling to 30 s). What
+        stopped on purpose - exit 0, SIGINT or SIGTERM, as Ctrl-C sends to every process of
+        the terminal's group - is left stopped: the stack is being shut down."""
         with self._lock:
-            if not self.broker.alive() and self._due("broker"):
+            code = self.broker.returncode
+            if code is not None and not _stopped_on_purpose(code) and self._due("broker"):
                 log.warning("the broker has stopped: starting a new, empty one on its port")
                 try:
                     self.broker.start()
@@ -45,12 +49,10 @@ class Supervision:
                 except Exception as exc:  # e.g. the port not yet free
                     log.warning("the broker did not start again: %s", exc)
             for name, proc in list(self.services.items()):
-                if not proc.alive() and self._due(name):
+                code = proc.returncode
+                if code is not None and not _stopped_on_purpose(code) and self._due(name):
                     log.warning(
-                        "%s exited with %s; restarting it (see %s)",
-                        name,
-                        proc.returncode,
-                        proc.log_path,
+                        "%s exited with %s; restarting it (see %s)", name, code, proc.log_path
                     )
                     proc.start()
                     self._restarted(name)
@@ -85,3 +87,8 @@ class Supervision:
 
         self._supervising = threading.Thread(target=loop, name="supervisor", daemon=True)
         self._supervising.start()
+
+
+def _stopped_on_purpose(code: int) -> bool:
+    """Exit 0, or ended by SIGINT or SIGTERM: asked to stop, not crashed."""
+    return code in (0, -signal.SIGINT, -signal.SIGTERM)
