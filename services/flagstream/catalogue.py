@@ -100,11 +100,6 @@ def labelled(label: str) -> EventKind | None:
     return _LABELS.get(label)
 
 
-def by_schema() -> dict[str, EventKind]:
-    """Avro schema name -> its kind."""
-    return {k.schema: k for k in _KINDS.values()}
-
-
 def schemas() -> dict[type[Any], str]:
     """Event class -> Avro schema name, for the codec."""
     return {k.event_type: k.schema for k in _KINDS.values()}

@@ -9,9 +9,6 @@ page; `flagstream reconcile` (the batch oracle from the topics) agrees child by 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -37,6 +34,7 @@ from projector.writer import stored_offsets
 from readmodel.db import make_engine
 from readmodel.tables import child_sources, children, flag_changes
 from tests.extensions import ASB, asb_loaded
+from tests.integration.test_reconcile_cli import _flagstream
 from tests.unit.test_dashboard import RecordingSender, csrf_of
 
 PASSWORD = "a long enough test password"
@@ -54,17 +52,6 @@ def asb(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]
     monkeypatch.setenv("FLAGSTREAM_RULES_FILE", str(rules))
     with asb_loaded() as module:
         yield module
-
-
-def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flagstream_tools.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_an_extension_stream_raises_its_flag_through_every_service(
