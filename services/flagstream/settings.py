@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .codec import DEFAULT_SCHEMAS_DIR
 from .domain.rules import RuleConfig
 from .rules_file import DEFAULT_RULES_FILE, RulesFileError, load_rules
+from .term_calendar import TermCalendar, load_term_calendar
 
 
 class _Settings(BaseSettings):
@@ -125,6 +126,18 @@ class _IdentityDatabase(_Settings):
     )
 
 
+class _TermCalendarFile(_Settings):
+    term_calendar: Path | None = Field(
+        None,
+        description="TOML file of the council's term and half-term dates over England's "
+        "defaults (flagstream/term_calendar.py); none: the defaults",
+    )
+
+    def calendar(self) -> TermCalendar:
+        """The term calendar, read once per call; a bad file stops the service with why."""
+        return load_term_calendar(self.term_calendar)
+
+
 class IngestSettings(KafkaSettings, _IdentityDatabase):
     """Ingest's HTTP API, its durable record and the raw-topic validator."""
 
@@ -184,7 +197,7 @@ class ProjectorSettings(KafkaSettings, _ReadModelDatabase):
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
 
 
-class DashboardSettings(_ReadModelDatabase, _IdentityDatabase):
+class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile):
     """The dashboard (it reaches Kafka only through ingest's HTTP API)."""
 
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard binds")
