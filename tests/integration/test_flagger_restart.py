@@ -5,6 +5,9 @@ to compute equal the batch oracle's. On the real embedded broker."""
 
 from __future__ import annotations
 
+import time
+import warnings
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -49,9 +52,49 @@ def _matches_changelog(stack: Stack, data_dir: Path) -> dict[int, int]:
     return ends
 
 
+class Stalled(Exception):
+    """The flagger left input unconsumed for STALL_S with nothing moving."""
+
+
+STALL_S = 40.0
+ATTEMPTS = 3
+
+
+def _stall_watch() -> Callable[[int, int], None]:
+    """An on_poll for wait_caught_up that raises Stalled when the records not through the
+    flagger stay the same (and above zero) for STALL_S: the known Faust-on-Tansu restart
+    stall (docs/operations.md#flagstreamflaggerstalled), told apart from slowness."""
+    seen: dict[str, float] = {"value": -1.0, "since": time.monotonic()}
+
+    def watch(flagger: int, _projector: int) -> None:
+        now = time.monotonic()
+        if flagger != seen["value"]:
+            seen.update(value=flagger, since=now)
+        elif flagger > 0 and now - seen["since"] > STALL_S:
+            raise Stalled(f"{flagger} record(s) not through the flagger for {STALL_S:g}s")
+
+    return watch
+
+
 def test_a_killed_rocksdb_flagger_restarts_from_its_files_and_the_changelog_tail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Up to ATTEMPTS runs, each on a new stack: a run that hits the known restart stall
+    is reported as a warning and run again; any other failure fails at once."""
+    monkeypatch.setenv("FLAGSTREAM_FLAGGER_STORE", "rocksdb://")  # whatever the default
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            _restart_run(tmp_path / f"run{attempt}")
+            return
+        except Stalled as exc:
+            warnings.warn(
+                f"attempt {attempt}: {exc} (docs/operations.md#flagstreamflaggerstalled)",
+                stacklevel=1,
+            )
+    pytest.fail(f"the flagger stalled after a restart in all {ATTEMPTS} runs")
+
+
+def _restart_run(tmp_path: Path) -> None:
     county = make_county("tiny", seed=11)
     log = list(canonical_events(county, timeline(county, date(2025, 9, 8), 12, seed=11)))
     first, second, third = _thirds(log)
@@ -59,7 +102,7 @@ def test_a_killed_rocksdb_flagger_restarts_from_its_files_and_the_changelog_tail
     expected = from_oracle(
         recompute_children(log, as_of, parse_rules(DEFAULT_RULES_FILE.read_text()))
     )
-    monkeypatch.setenv("FLAGSTREAM_FLAGGER_STORE", "rocksdb://")  # whatever the default
+    tmp_path.mkdir()
     data_dir = tmp_path / "flagger"  # the Stack's flagger data folder
     stack = Stack(tmp_path, partitions=PARTITIONS).start(supervise=False)  # we restart it
     try:
@@ -71,8 +114,8 @@ def test_a_killed_rocksdb_flagger_restarts_from_its_files_and_the_changelog_tail
 
         port, bootstrap = stack.flagger_metrics_port, stack.broker.bootstrap
         publish(bootstrap, stack.topics, PARTITIONS, first)
-        stack.wait_caught_up(projected, timeout=120)
-        kill(stack.services["flagger"])
+        stack.wait_caught_up(projected, timeout=120, on_poll=_stall_watch())
+        kill(stack.services["flagger"], bootstrap)
         after_first = _matches_changelog(stack, data_dir)
 
         # Meanwhile another flagger (memory store, its own folder) writes more changelog.
@@ -83,14 +126,14 @@ def test_a_killed_rocksdb_flagger_restarts_from_its_files_and_the_changelog_tail
             FLAGSTREAM_FLAGGER_DATA_DIR=str(tmp_path / "flagger-memory"),
         )
         publish(bootstrap, stack.topics, PARTITIONS, second)
-        stack.wait_caught_up(projected, timeout=120)
+        stack.wait_caught_up(projected, timeout=120, on_poll=_stall_watch())
         read_by_memory = metric(port, READ)
-        kill(stack.services["flagger"])
+        kill(stack.services["flagger"], bootstrap)
         after_second, _ = read_log(bootstrap, stack.topics.flagger_changelog)
 
         start_flagger(stack, "flagger-rocksdb-again")
         publish(bootstrap, stack.topics, PARTITIONS, third)
-        stack.wait_caught_up(projected, timeout=120)
+        stack.wait_caught_up(projected, timeout=120, on_poll=_stall_watch())
         read_on_restart = wait_until(lambda: metric(port, READ), 30, "restart read the changelog")
         with engine.connect() as conn:
             diffs = differences(expected, from_read_model(conn, children, FLAGS, restricted_flags))

@@ -259,12 +259,14 @@ class Stack(Supervision):
         read model says it is complete. While the broker or a service is down (and being
         restarted by the supervisor) it keeps waiting."""
         deadline = time.monotonic() + timeout
-        clean = 0
+        clean, flagger, projector = 0, -1, -1
         while clean < 2:
             self._check_alive()
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"pipeline not caught up in {timeout:g}s; see logs in {self.workdir / 'logs'}"
+                    f"pipeline not caught up in {timeout:g}s (last seen: {flagger} record(s) "
+                    f"not through the flagger, {projector} not stored by the projector, read "
+                    f"model complete: {self.complete()}); see logs in {self.workdir / 'logs'}"
                 )
             try:
                 flagger, projector = self.backlog(projected)
