@@ -2,57 +2,49 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# The users file's model and loader live in the kernel (the notifier reads it too); the
+# same names are re-exported here so `dashboard.users.User` and the rest keep working.
+from flagstream.users_file import (
+    MAX_USERNAME,
+    ROLES,
+    SCOPED,
+    Role,
+    User,
+    UsersFile,
+    UsersFileError,
+    load_users,
+    write_users,
+)
+
 from .passwords import check_password
 
-Role = Literal["school", "dsl", "zone", "manager", "admin"]
-ROLES: tuple[Role, ...] = get_args(Role)
-SCOPED: dict[Role, str] = {"school": "urn", "dsl": "urn", "zone": "zone"}
-MAX_USERNAME = 64  # Also the sign-in form's limit: a longer name is never looked up.
-log = logging.getLogger("flagstream.dashboard")
+__all__ = [
+    "MAX_USERNAME",
+    "ROLES",
+    "SCOPED",
+    "DemoUser",
+    "Role",
+    "User",
+    "UsersFile",
+    "UsersFileError",
+    "add_user",
+    "hash_password",
+    "load_users",
+    "verify_password",
+    "write_demo_users",
+    "write_users",
+]
 
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-class UsersFileError(ValueError):
-    """The users file is missing, unreadable or has a bad entry."""
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    """One login: role plus scope (a school URN for school/dsl, a zone name for zone)."""
-
-    username: str
-    role: Role
-    scope: str | None
-    password_hash: str
-
-    def __post_init__(self) -> None:
-        if not 0 < len(self.username) <= MAX_USERNAME:
-            raise UsersFileError(
-                f"{self.username[:20]!r}: a user name has 1-{MAX_USERNAME} characters"
-            )
-        if self.role not in ROLES:
-            raise UsersFileError(f"{self.username}: unknown role {self.role!r}; use {ROLES}")
-        if (self.role in SCOPED) != bool(self.scope):
-            need = SCOPED.get(self.role)
-            raise UsersFileError(
-                f"{self.username}: role {self.role} "
-                + (f"needs a scope ({need})" if need else "takes no scope")
-            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +55,7 @@ class DemoUser:
     username: str
     password: str
     scope: str | None
+    email: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -78,104 +71,26 @@ def verify_password(user: User | None, password: str) -> bool:
         return False
 
 
-def load_users(path: Path) -> dict[str, User]:
-    """username -> User from a users file; raises UsersFileError saying what to fix."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UsersFileError(
-            f"no users file at {path}: create one with `flagstream dashboard add-user`"
-        ) from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsersFileError(f"cannot read users file {path}: {exc}") from None
-    users: dict[str, User] = {}
-    for entry in data.get("users", []):
-        try:
-            user = User(
-                entry["username"], entry["role"], entry.get("scope"), entry["password_hash"]
-            )
-        except KeyError as exc:
-            raise UsersFileError(f"{path}: a user entry has no {exc.args[0]}") from None
-        users[user.username] = user
-    return users
-
-
-def write_users(path: Path, users: Iterable[User]) -> None:
-    """Write the users file (owner-only permissions), replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = {
-        "users": [
-            {
-                "username": u.username,
-                "role": u.role,
-                "scope": u.scope,
-                "password_hash": u.password_hash,
-            }
-            for u in users
-        ]
-    }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(body, f, indent=2)
-    tmp.replace(path)
-
-
-def add_user(path: Path, username: str, role: Role, scope: str | None, password: str) -> User:
+def add_user(
+    path: Path,
+    username: str,
+    role: Role,
+    scope: str | None,
+    password: str,
+    email: str | None = None,
+) -> User:
     """Add or replace one user in the users file (creating the file if needed); raises
     passwords.WeakPasswordError if the password breaks the rule (see check_password)."""
     check_password(username, password)
     users: Mapping[str, User] = load_users(path) if path.exists() else {}
-    user = User(username, role, scope, hash_password(password))
+    user = User(username, role, scope, hash_password(password), email)
     write_users(path, [*(u for u in users.values() if u.username != username), user])
     return user
 
 
-class UsersFile(Mapping[str, User]):
-    """The users file, read again whenever it changes on disk, so a login added, removed or
-    changed takes effect without a restart. A file that cannot be read counts as empty:
-    nobody is signed in until it is fixed (the error is logged)."""
-
-    def __init__(self, path: Path, on_change: Callable[[Mapping[str, User]], None] | None = None):
-        self.path = path
-        self.on_change = on_change
-        self._lock = threading.Lock()
-        self._stamp = self._stat()
-        self._users = load_users(path)  # A bad file at start stops the dashboard instead.
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)  # write_users replaces: a new inode
-
-    def _current(self) -> Mapping[str, User]:
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self._users
-        with self._lock:
-            if stamp != self._stamp:
-                try:
-                    users = load_users(self.path)
-                except (ValueError, TypeError, AttributeError) as exc:  # any bad content
-                    log.error("users file unusable, nobody can sign in until fixed: %s", exc)
-                    users = {}
-                self._users, self._stamp = users, stamp
-                if self.on_change is not None:
-                    self.on_change(users)
-            return self._users
-
-    def __getitem__(self, username: str) -> User:
-        return self._current()[username]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._current())
-
-    def __len__(self) -> int:
-        return len(self._current())
-
-
 def write_demo_users(path: Path, users: Iterable[DemoUser]) -> None:
     """Hash demo logins into a users file."""
-    write_users(path, [User(u.username, u.role, u.scope, hash_password(u.password)) for u in users])
+    write_users(
+        path,
+        [User(u.username, u.role, u.scope, hash_password(u.password), u.email) for u in users],
+    )

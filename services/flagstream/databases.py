@@ -22,7 +22,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import ProgrammingError
 
-Name = Literal["read_model", "ingest", "identity", "audit"]
+Name = Literal["read_model", "ingest", "identity", "audit", "alerts"]
 Owner = Literal["owner", "audit_owner"]
 
 

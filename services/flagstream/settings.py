@@ -1,9 +1,9 @@
 """Typed, frozen settings read from FLAGSTREAM_* environment variables once.
 
 Each service takes its own class - IngestSettings, FlaggerSettings, ProjectorSettings,
-DashboardSettings - over the Kafka settings they share (KafkaSettings: brokers, security,
-topics, schemas, rules); `Settings` is all of them, for the tools that run every service
-(the `flagstream` command, the demo, the bench). Every field is FLAGSTREAM_<NAME>."""
+DashboardSettings, NotifierSettings - over the Kafka settings they share (KafkaSettings:
+brokers, security, topics, schemas, rules); `Settings` is all of them, for the tools that run
+every service (the `flagstream` command, the demo, the bench). Every field is FLAGSTREAM_<NAME>."""
 
 from __future__ import annotations
 
@@ -126,6 +126,13 @@ class _IdentityDatabase(_Settings):
     )
 
 
+class _AlertsDatabase(_Settings):
+    alerts_database_url: str = Field(
+        "sqlite:///var/alerts.db",
+        description="SQLAlchemy URL of the alerts store (notifier ledger, inbox, preferences)",
+    )
+
+
 class _TermCalendarFile(_Settings):
     term_calendar: Path | None = Field(
         None,
@@ -197,7 +204,7 @@ class ProjectorSettings(KafkaSettings, _ReadModelDatabase):
     projector_batch_size: int = Field(5000, ge=1, description="Most records per projector txn")
 
 
-class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile):
+class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile, _AlertsDatabase):
     """The dashboard (it reaches Kafka only through ingest's HTTP API)."""
 
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard binds")
@@ -237,5 +244,66 @@ class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile
     )
 
 
-class Settings(IngestSettings, FlaggerSettings, ProjectorSettings, DashboardSettings):
+class NotifierSettings(KafkaSettings, _ReadModelDatabase, _TermCalendarFile, _AlertsDatabase):
+    """The notifier: flag changes and the read model in, email (SMTP) and inbox rows out."""
+
+    notifier_metrics_port: int = Field(9104, description="Port of the notifier's /metrics")
+    notifier_users_file: Path = Field(
+        Path("var/dashboard-users.json"),
+        description="The users file (the dashboard's) naming who is told, and their email",
+    )
+    notifier_dashboard_url: str = Field(
+        "http://127.0.0.1:8090", description="Dashboard base URL the emails link to"
+    )
+    smtp_host: str = Field("", description="SMTP server; empty = inbox only, no email")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="STARTTLS after connecting, implicit TLS (port 465), or none (loopback only)",
+    )
+    smtp_username: str = Field("", description="SMTP user name; empty = no authentication")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never logged)")
+    smtp_password_file: Path | None = Field(
+        None, description="A file holding the SMTP password instead (e.g. a mounted secret)"
+    )
+    smtp_from: str = Field("flagstream@localhost", description="The emails' From address")
+    smtp_timeout_s: float = Field(20.0, gt=0, description="SMTP connect and command timeout")
+    notifier_max_attempts: int = Field(
+        8, ge=1, description="SMTP attempts per email before it is left failed (alert)"
+    )
+    notifier_retry_s: float = Field(30.0, gt=0, description="Wait after a failed SMTP send")
+    notifier_timezone: str = Field(
+        "Europe/London", description="Local time of the digests and the register cut-off"
+    )
+    notifier_digest_at: str = Field(
+        "16:00",
+        pattern=r"^\d{2}:\d{2}$",
+        description="Local time of the daily school digest "
+        "(the weekly zone digest: Mondays, for the week before)",
+    )
+    notifier_registers_cutoff: str = Field(
+        "10:00",
+        pattern=r"^\d{2}:\d{2}$",
+        description="Local time by which each school's "
+        "register should have arrived on a school day",
+    )
+    notifier_operations_email: str = Field(
+        "", description="Where late-register notices go; empty = none sent"
+    )
+
+    @field_validator("smtp_password", "smtp_password_file", mode="before")
+    @classmethod
+    def _empty_smtp_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def smtp_secret(self) -> str | None:
+        """The SMTP password, from the file if one is named; None = no authentication."""
+        if self.smtp_password_file is not None:
+            return self.smtp_password_file.read_text().strip()
+        return None if self.smtp_password is None else self.smtp_password.get_secret_value()
+
+
+class Settings(
+    IngestSettings, FlaggerSettings, ProjectorSettings, DashboardSettings, NotifierSettings
+):
     """Every knob of every service; defaults run on one machine."""

@@ -18,7 +18,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "services"
 KERNEL = "flagstream"
 READ_MODEL = "readmodel"
 TOOLS = "flagstream_tools"
-SERVICE_PACKAGES = ("ingest", "flagger", "projector", "dashboard")
+SERVICE_PACKAGES = ("ingest", "flagger", "projector", "dashboard", "notifier")
 ALLOWED: dict[str, set[str]] = {
     KERNEL: {KERNEL},
     READ_MODEL: {KERNEL, READ_MODEL},
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "flagger": {KERNEL, "flagger"},
     "projector": {KERNEL, READ_MODEL, "projector"},
     "dashboard": {KERNEL, READ_MODEL, "dashboard"},
+    "notifier": {KERNEL, READ_MODEL, "notifier"},
 }
 OURS = {KERNEL, READ_MODEL, TOOLS, *SERVICE_PACKAGES}
 
