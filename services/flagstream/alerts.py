@@ -124,8 +124,9 @@ class Prefs:
 
 
 def _insert_new(conn: Connection, table: Table, row: dict[str, object]) -> bool:
-    result = conn.execute(_insert(conn, table).on_conflict_do_nothing(), row)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 for a single INSERT ... ON CONFLICT.
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.message_id)
+    return conn.execute(stmt, row).first() is not None
 
 
 def record(conn: Connection, messages: Iterable[Message], now: datetime) -> list[Message]:

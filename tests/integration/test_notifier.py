@@ -69,8 +69,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
 def notify(stack: Stack, upn: str, urn: str) -> float:
     """Send one notification to ingest; the time of its 202."""
     record = {
-        "upn": upn, "urn": urn, "incident_on": (START + timedelta(days=1)).isoformat(), "child_present": True,
-        "police_reference": REFERENCE, "circumstances": CIRCUMSTANCES,
+        "upn": upn, "urn": urn, "incident_on": (START + timedelta(days=1)).isoformat(),
+        "child_present": True, "police_reference": REFERENCE, "circumstances": CIRCUMSTANCES,
     }  # fmt: skip
     with httpx.Client(base_url=stack.ingest_url, timeout=30) as client:
         reply = client.post("/v1/domestic-abuse-notifications", json={"records": [record]})
@@ -134,4 +134,3 @@ def _has_no_child_detail(text: str, pupil: object, pipeline: Pipeline) -> None:
 
     for name in pupil_name(upn, pupil.sex):  # type: ignore[attr-defined]
         assert name not in text, "a pupil's name"
-

@@ -23,12 +23,23 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(320), nullable=False, comment="User name, or an address"),
         sa.Column("channel", sa.String(8), nullable=False, comment="email or inbox"),
         sa.Column("kind", sa.String(24), nullable=False),
-        sa.Column("address", sa.String(320), nullable=True, comment="Where the email goes"),
+        sa.Column(
+            "address", sa.String(320), nullable=True, comment="Where the email goes (email rows)"
+        ),
         sa.Column("subject", sa.Text(), nullable=False, comment="No child detail, ever"),
-        sa.Column("body", sa.Text(), nullable=False, comment="No child detail, ever"),
-        sa.Column("status", sa.String(8), nullable=False, comment="pending, sent or failed"),
+        sa.Column(
+            "body", sa.Text(), nullable=False, comment="No child detail, ever: counts and a link"
+        ),
+        sa.Column(
+            "status", sa.String(8), nullable=False, comment="pending, sent or failed (for good)"
+        ),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.String(120), nullable=True),
+        sa.Column(
+            "last_error",
+            sa.String(120),
+            nullable=True,
+            comment="The SMTP error class, never a message body",
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("message_id", "recipient", "channel"),
@@ -40,7 +51,9 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(64), nullable=False, comment="Dashboard user name"),
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("link", sa.Text(), nullable=False),
+        sa.Column(
+            "link", sa.Text(), nullable=False, comment="Dashboard path the message points to"
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("message_id", "recipient"),
@@ -59,8 +72,13 @@ def upgrade() -> None:
     op.create_table(
         "alert_visits",
         sa.Column("username", sa.String(64), nullable=False),
-        sa.Column("page", sa.String(200), nullable=False),
-        sa.Column("previous_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("page", sa.String(200), nullable=False, comment="A list page's path"),
+        sa.Column(
+            "previous_at",
+            sa.DateTime(timezone=True),
+            nullable=True,
+            comment="The visit before the last",
+        ),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("username", "page"),
         comment="Each user's visits to each list, for the 'new since your last visit' marker",
