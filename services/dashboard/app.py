@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import exports, pages
+from . import exports, inbox, pages
 from .authz import Principal
 from .context import HERE, Context, NotSignedIn
 from .security import csrf_ok
@@ -145,4 +145,5 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
 
     app.include_router(pages.router)
     app.include_router(exports.router)
+    app.include_router(inbox.router)
     return app

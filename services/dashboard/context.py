@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from flagstream.domain.rules import DEFAULT_RULES
 
-from . import audit, staleness
+from . import audit, marker, staleness
 from .authz import Principal
 from .outcomes import OutcomeSender
 from .scope import set_scope
@@ -55,6 +55,7 @@ class Context:
     live_interval_ms: int = 3000
     sessions: SessionStore | None = None  # None: the default policy, in the audit database
     leaver_school_days: int = 20
+    alerts_db: Engine | None = None  # the notifier's inbox, preferences, visits; None: off
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )
@@ -121,9 +122,11 @@ class Context:
         self, request: Request, template: str, who: Principal | None, status: int = 200, **data: Any
     ) -> Any:
         stale = None
+        new: dict[str, Any] = {}
         if who is not None:
             with self.read() as conn:
                 stale = staleness.banner(conn, self.clock())
+            new = marker.marks(self, request, who)  # "new since your last visit"
         return self.templates.TemplateResponse(
             request,
             template,
@@ -132,6 +135,8 @@ class Context:
                 "stale": stale,
                 "csrf": csrf_token(request.session),
                 "live_ms": self.live_interval_ms,
+                "alerts_on": self.alerts_db is not None,
+                **new,
                 **data,
             },
             status_code=status,

@@ -9,6 +9,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from flagstream import identity
+from flagstream.alerts_database import prepare as prepare_alerts
+from flagstream.engine import make_engine as kernel_engine
 from flagstream.schema import create_tables
 from flagstream.settings import DashboardSettings
 from readmodel.db import create_schema, make_engine
@@ -49,6 +51,8 @@ def build(settings: DashboardSettings) -> FastAPI:
     audit_db = make_engine(settings.dashboard_audit_database_url)
     create_audit_schema(audit_db)
     check_append_only(audit_db)  # refuses to start if the log could be rewritten
+    alerts_db = kernel_engine(settings.alerts_database_url)  # durable: the sent ledger
+    prepare_alerts(alerts_db)  # inbox, preferences, visits (the notifier writes the inbox)
     sessions = SessionStore(
         audit_db,
         lifetime=timedelta(hours=settings.dashboard_session_hours),
@@ -67,6 +71,7 @@ def build(settings: DashboardSettings) -> FastAPI:
         limiter=LoginLimiter(settings.dashboard_login_max_failures),
         sessions=sessions,
         leaver_school_days=settings.dashboard_leaver_school_days,
+        alerts_db=alerts_db,
     )
     return create_app(
         ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies

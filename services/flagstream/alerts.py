@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import (
@@ -285,12 +285,19 @@ def mark_read(conn: Connection, username: str, message_id: str, now: datetime) -
     return bool(result.rowcount)
 
 
-def visit(conn: Connection, username: str, page: str, now: datetime) -> datetime | None:
-    """Record a visit to a list page; returns the visit before this one (None: the first)."""
+def visit(
+    conn: Connection, username: str, page: str, now: datetime, sitting: timedelta = timedelta(0)
+) -> datetime | None:
+    """Record a visit to a list page; returns the visit before this one (None: the first).
+    A visit within `sitting` of the last is the same sitting: the previous visit stays."""
     row = conn.execute(
-        select(visits.c.last_at).where(and_(visits.c.username == username, visits.c.page == page))
+        select(visits.c.previous_at, visits.c.last_at).where(
+            and_(visits.c.username == username, visits.c.page == page)
+        )
     ).first()
     previous = _aware(row.last_at) if row is not None else None
+    if row is not None and previous is not None and now - previous < sitting:
+        previous = _aware(row.previous_at)
     upsert(
         conn,
         visits,

@@ -43,6 +43,11 @@ INVENTORY: dict[tuple[str, str], Route] = {
     ("GET", "/children/{child_key}/outcomes"): Route("child", True, "live_outcomes"),
     ("POST", "/children/{child_key}/outcomes"): Route("child", False, "record_outcome"),
     ("GET", "/audit"): Route("none", False, "view_audit"),
+    # The user's own messages: links to children, never their rows (the child page checks).
+    ("GET", "/inbox"): Route("none", False, "view_inbox"),
+    ("POST", "/inbox/{message_id}/read"): Route("none", False, None),
+    ("GET", "/preferences"): Route("none", False, None),
+    ("POST", "/preferences"): Route("none", False, None),
     ("GET", "/login"): Route("none", False, None),
     ("POST", "/login"): Route("none", False, "sign_in"),
     ("POST", "/logout"): Route("none", False, "sign_out"),
