@@ -92,6 +92,7 @@ def test_a_notification_reaches_the_dsl_once_even_after_a_replay(pipeline: Pipel
             accepted = notify(pipeline.stack, pupil.upn, school.urn)
             arrived, mail = box.wait_for(lambda m: link in m.get_content(), timeout=20)
         assert arrived - accepted < 10, f"{arrived - accepted:.1f}s from the 202 to the mailbox"
+        print(f"mailbox reached {arrived - accepted:.2f}s after the 202")
         assert mail["To"] == dsl
         assert mail["Subject"] == "A new safeguarding notification needs your attention"
         _has_no_child_detail(mail.get_content() + str(mail["Subject"]), pupil, pipeline)

@@ -1,4 +1,4 @@
-"""`flagstream broker|topics|ingest|validator|flagger|projector|dashboard|schools`: run the
+"""`flagstream broker|topics|ingest|validator|flagger|projector|notifier|dashboard|schools`: run the
 services and their infrastructure."""
 
 from __future__ import annotations
@@ -108,7 +108,14 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
             return 2
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
         try:
-            add_user(settings.dashboard_users_file, args.username, args.role, args.scope, password)
+            add_user(
+                settings.dashboard_users_file,
+                args.username,
+                args.role,
+                args.scope,
+                password,
+                args.email,
+            )
         except WeakPasswordError as exc:
             print(
                 f"not added: {exc} (12+ characters, not the user name, not a common one)",
@@ -124,6 +131,14 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     stop_on_sigterm()
     run(settings)
+    return 0
+
+
+def _cmd_notifier(args: argparse.Namespace) -> int:
+    from flagstream.settings import Settings
+    from notifier.main import run
+
+    run(Settings(), from_beginning=args.replay)
     return 0
 
 
@@ -163,6 +178,19 @@ def add_commands(add: Add) -> None:
     projector = add("projector", _cmd_projector, "Run the projector into FLAGSTREAM_DATABASE_URL.")
     projector.add_argument("--rebuild", action="store_true", help=rebuild_help)
 
+    notifier = add(
+        "notifier",
+        _cmd_notifier,
+        "Run the notifier: flag changes -> the dashboard inbox and email (FLAGSTREAM_SMTP_*), "
+        "daily and weekly digests, late registers.",
+    )
+    notifier.add_argument(
+        "--replay",
+        action="store_true",
+        help="read the flag-change topic from its start instead of the stored position (the "
+        "ledger still sends nothing twice)",
+    )
+
     schools = add(
         "schools", _cmd_schools, "Import real schools from a GIAS-style CSV to the schools topic."
     )
@@ -193,6 +221,7 @@ def add_commands(add: Add) -> None:
         help="add-user: school staff, designated safeguarding lead, zone staff, manager, admin",
     )
     dash.add_argument("--scope", help="add-user: school URN (school, dsl) or zone name (zone)")
+    dash.add_argument("--email", help="add-user: where the notifier emails this user")
     dash.add_argument(
         "--password-stdin", action="store_true", help="add-user: read the password from stdin"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from flagstream_tools.broker import free_port, wait_for_port
+from flagstream_tools.demo.mail_catcher import MailCatcher
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import County
 from flagstream_tools.processes import ServiceProcess
@@ -22,6 +24,7 @@ class Dashboard:
     process: ServiceProcess
     url: str
     logins: Sequence[tuple[str, str, str, str | None]]  # role, user name, password, scope
+    mail: str = ""  # where the notifier's emails go, for the console
 
     def describe(self) -> str:
         """The URL and a login per role, for the console."""
@@ -30,6 +33,8 @@ class Dashboard:
             f"    {role:<10} {user:<22} {password:<18} {scope or 'all'}"
             for role, user, password, scope in self.logins
         ]
+        if self.mail:
+            lines.append(f"  notifier     emails to {self.mail}; inboxes on the dashboard")
         return "\n".join(lines)
 
 
@@ -61,7 +66,16 @@ def start_dashboard(
         process.stop()
         raise RuntimeError(f"{exc}\n{process.tail()}") from exc
     logins = [(u.role, u.username, u.password, u.scope) for u in users]
-    return Dashboard(process, f"http://127.0.0.1:{port}", logins)
+    url = f"http://127.0.0.1:{port}"
+    # The notifier: to FLAGSTREAM_SMTP_HOST if set, else to a mail catcher writing mail/.
+    if os.environ.get("FLAGSTREAM_SMTP_HOST"):
+        stack.start_notifier(users_file, url)
+        mail = f"the SMTP server {os.environ['FLAGSTREAM_SMTP_HOST']} (FLAGSTREAM_SMTP_*)"
+    else:
+        catcher = MailCatcher(workdir / "mail").start()
+        stack.start_notifier(users_file, url, catcher.env())
+        mail = f"the demo's mail catcher: read them in {workdir / 'mail'}/*.eml"
+    return Dashboard(process, url, logins, mail)
 
 
 def stream(

@@ -56,6 +56,7 @@ class Stack(Supervision):
         self.flagger_metrics_port = free_port()
         self.projector_metrics_port = free_port()
         self.validator_metrics_port = free_port()
+        self.notifier_metrics_port = free_port()
         self.services: dict[str, ServiceProcess] = {}
         self.pseudonym_key = self._kept_secret("pseudonym-key")  # stable with its record
         self.api_key = ""  # created with the ingest database in start()
@@ -114,6 +115,9 @@ class Stack(Supervision):
             "FLAGSTREAM_FLAGGER_METRICS_PORT": str(self.flagger_metrics_port),
             "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(self.projector_metrics_port),
             "FLAGSTREAM_VALIDATOR_METRICS_PORT": str(self.validator_metrics_port),
+            "FLAGSTREAM_NOTIFIER_METRICS_PORT": str(self.notifier_metrics_port),
+            # The notifier writes it, the dashboard reads the inbox from it.
+            "FLAGSTREAM_ALERTS_DATABASE_URL": f"sqlite:///{self.workdir / 'alerts.db'}",
             "FLAGSTREAM_FLAGGER_DATA_DIR": str(self.workdir / "flagger"),
             # The demo's one key plays every partner, faster than any: no per-key rate limit.
             "FLAGSTREAM_INGEST_RATE_PER_MINUTE": "0",
@@ -203,6 +207,26 @@ class Stack(Supervision):
         log = self.workdir / "logs" / f"{name}.log"
         self.services[name] = ServiceProcess([name], self.env(), log).start()
         return self.services[name]
+
+    def start_notifier(
+        self, users_file: Path, dashboard_url: str, smtp: dict[str, str] | None = None
+    ) -> ServiceProcess:
+        """Start the notifier (not among the services start() runs: it needs the users file
+        and the dashboard's URL). SMTP: `smtp` (e.g. the demo's mail catcher), else the
+        FLAGSTREAM_SMTP_* of this process's environment, which every service inherits."""
+        env = {
+            **self.env(),
+            **(smtp or {}),
+            "FLAGSTREAM_NOTIFIER_USERS_FILE": str(users_file),
+            "FLAGSTREAM_NOTIFIER_DASHBOARD_URL": dashboard_url,
+        }
+        log = self.workdir / "logs" / "notifier.log"
+        self.services["notifier"] = ServiceProcess(["notifier"], env, log).start()
+        try:
+            wait_for_port("127.0.0.1", self.notifier_metrics_port, 60, "notifier")
+        except TimeoutError as exc:
+            raise RuntimeError(f"{exc}\n{self.services['notifier'].tail()}") from exc
+        return self.services["notifier"]
 
     def add_flagger(self, n: int) -> int:
         """Start flagger worker n (2, 3, ...) in the same consumer group: Faust shares the
