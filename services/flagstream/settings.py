@@ -275,12 +275,6 @@ class NotifierSettings(KafkaSettings, _ReadModelDatabase, _TermCalendarFile, _Al
     notifier_timezone: str = Field(
         "Europe/London", description="Local time of the digests and the register cut-off"
     )
-    notifier_digest_at: str = Field(
-        "16:00",
-        pattern=r"^\d{2}:\d{2}$",
-        description="Local time of the daily school digest "
-        "(the weekly zone digest: Mondays, for the week before)",
-    )
     notifier_registers_cutoff: str = Field(
         "10:00",
         pattern=r"^\d{2}:\d{2}$",
