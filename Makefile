@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo bench test lint unit integration clean chromium promtool
+.PHONY: demo bench test lint unit integration clean chromium promtool oidc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,15 @@ promtool:
 	@test -x /usr/bin/promtool || (apt-get update -qq && apt-get install -y -qq prometheus) \
 	  || echo "promtool not installed: the alert rule tests will be skipped"
 
+## The OpenID provider (npm oidc-provider, tests/oidc) the council sign-in tests run; without
+## node/npm or the registry those tests are skipped with a message.
+oidc:
+	@test -d tests/oidc/node_modules/oidc-provider || (cd tests/oidc && npm ci --no-audit --no-fund -s) \
+	  || echo "oidc-provider not installed: the council sign-in tests will be skipped"
+
 ## make test: lint, type-check, then every test (unit, then integration on the real broker
 ## and on this machine's PostgreSQL).
-test: $(STAMP) chromium promtool
+test: $(STAMP) chromium promtool oidc
 	$(BIN)/ruff check services tests
 	$(BIN)/ruff format --check services tests
 	$(BIN)/mypy
