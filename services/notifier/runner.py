@@ -33,7 +33,8 @@ from flagstream.users_file import User
 from readmodel.tables import children
 
 from . import rules, schedule
-from .mailer import Mailer, SendFailed
+from .delivery import Delivery
+from .mailer import Mailer
 
 log = logging.getLogger("flagstream.notifier")
 
@@ -90,14 +91,10 @@ class Notifier:
         self._users, self._mailer, self._metrics = users, mailer, metrics
         self._url, self._plan = dashboard_url, plan or schedule.Schedule()
         self._calendar = calendar or england()
-        self._from_beginning, self._max_attempts, self._retry_s = (
-            from_beginning,
-            max_attempts,
-            retry_s,
-        )
+        self._from_beginning = from_beginning
         self._jobs_every_s, self._clock = jobs_every_s, clock
         self._next_jobs = 0.0
-        self._resume_sending = 0.0  # monotonic time before which a failed SMTP is left alone
+        self._delivery = Delivery(alerts_db, mailer, metrics.messages, clock, max_attempts, retry_s)
         self._stop = threading.Event()
         self._consumer = kafka_clients.consumer(
             bootstrap_servers=bootstrap,
@@ -206,34 +203,8 @@ class Notifier:
         self._count(due, fresh)
 
     def deliver(self) -> int:
-        """Send pending email from the ledger; returns how many were accepted."""
-        if self._mailer is None or time.monotonic() < self._resume_sending:
-            return 0
-        with self._alerts.connect() as conn:
-            todo = alerts.pending(conn)
-        sent = 0
-        for mail in todo:
-            try:
-                self._mailer.send(mail)
-            except SendFailed as exc:
-                give_up = mail.attempts + 1 >= self._max_attempts
-                with self._alerts.begin() as conn:
-                    alerts.mark_failed(conn, mail, exc.reason, give_up)
-                self._metrics.messages.labels(mail.kind, "gave_up" if give_up else "failed").inc()
-                log.warning(
-                    "%s email not sent (%s), attempt %d%s",
-                    mail.kind,
-                    exc.reason,
-                    mail.attempts + 1,
-                    ": giving up" if give_up else f": again in {self._retry_s:.0f}s",
-                )
-                self._resume_sending = time.monotonic() + self._retry_s
-                break
-            with self._alerts.begin() as conn:
-                alerts.mark_sent(conn, mail, self._clock())
-            self._metrics.messages.labels(mail.kind, "sent").inc()
-            sent += 1
-        return sent
+        """Send pending email from the ledger (delivery.py)."""
+        return self._delivery.deliver()
 
     def _lag(self) -> None:
         behind = 0
