@@ -108,3 +108,18 @@ def test_a_flag_raised_after_the_last_visit_is_marked_new(ctx: Context, clock: C
     assert "since your last visit" in staff.get("/schools/100001").text  # same sitting: kept
     assert "since your last visit" in staff.get("/schools/100001/table").text  # live refresh
     assert "since your last visit" in boss.get("/").text  # the county marks the zone
+
+
+def test_the_huddle_list_marks_new_children_too(ctx: Context, clock: Clock) -> None:
+    staff = client_for(ctx, "staff")
+    assert "since your last visit" not in staff.get("/schools/100001/huddle").text
+    raised_at = clock.now + timedelta(minutes=1)
+    with ctx.read_model.begin() as conn:
+        conn.execute(
+            insert(flag_changes),
+            {"event_id": "e" * 36, "child_key": A1, "urn": "100001", "flag": "ATTAIN",
+             "change": "RAISED", "reason": "r", "rule_version": "v", "as_of": raised_at.date(),
+             "recorded_at": raised_at, "kafka_partition": 0, "kafka_offset": 98},
+        )  # fmt: skip
+    clock.now += timedelta(minutes=15)
+    assert staff.get("/schools/100001/huddle").text.count("since your last visit") == 1
