@@ -118,3 +118,22 @@ def test_smtp_auth_without_the_password_in_a_log(
         controller.stop()
     assert seen == [("notifier", PASSWORD)]
     assert PASSWORD not in caplog.text and PASSWORD not in repr(mailer)
+
+
+def test_the_demos_mail_catcher_writes_each_mail_to_its_folder(tmp_path: Path) -> None:
+    import smtplib
+
+    from flagstream_tools.demo.mail_catcher import MailCatcher
+
+    catcher = MailCatcher(tmp_path / "mail").start()
+    try:
+        port = int(catcher.env()["FLAGSTREAM_SMTP_PORT"])
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as smtp:
+            smtp.sendmail(
+                "f@c.invalid", ["dsl-100001@schools.example.invalid"], b"Subject: s\r\n\r\nhi\r\n"
+            )
+    finally:
+        catcher.stop()
+    [mail] = (tmp_path / "mail").iterdir()
+    assert mail.name == "0001-dsl-100001@schools.example.invalid.eml"
+    assert b"Subject: s" in mail.read_bytes()
