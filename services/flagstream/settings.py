@@ -272,6 +272,11 @@ class NotifierSettings(KafkaSettings, _ReadModelDatabase, _TermCalendarFile, _Al
         8, ge=1, description="SMTP attempts per email before it is left failed (alert)"
     )
     notifier_retry_s: float = Field(30.0, gt=0, description="Wait after a failed SMTP send")
+    notifier_start: Literal["beginning", "end"] = Field(
+        "beginning",
+        description="Where a notifier with no stored position (a new alerts database) starts "
+        "reading flag changes: the topic's beginning, or its end (old notifications unsent)",
+    )
     notifier_timezone: str = Field(
         "Europe/London", description="Local time of the digests and the register cut-off"
     )

@@ -72,6 +72,7 @@ def build(settings: NotifierSettings, from_beginning: bool = False) -> Notifier:
         plan=plan,
         calendar=settings.calendar(),
         from_beginning=from_beginning,
+        start_at_end=settings.notifier_start == "end",
         max_attempts=settings.notifier_max_attempts,
         retry_s=settings.notifier_retry_s,
     )

@@ -27,6 +27,7 @@ from flagstream import alerts, kafka_clients
 from flagstream.codec import Codec, CodecError
 from flagstream.domain.events import FlagChanged
 from flagstream.domain.rules import SENSITIVE
+from flagstream.lag import fetched_ends
 from flagstream.metrics import ConsumerMetrics, consumer_metrics
 from flagstream.term_calendar import TermCalendar, england
 from flagstream.users_file import User
@@ -82,6 +83,7 @@ class Notifier:
         plan: schedule.Schedule | None = None,
         calendar: TermCalendar | None = None,
         from_beginning: bool = False,
+        start_at_end: bool = False,
         max_attempts: int = 8,
         retry_s: float = 30.0,
         jobs_every_s: float = 30.0,
@@ -91,7 +93,7 @@ class Notifier:
         self._users, self._mailer, self._metrics = users, mailer, metrics
         self._url, self._plan = dashboard_url, plan or schedule.Schedule()
         self._calendar = calendar or england()
-        self._from_beginning = from_beginning
+        self._from_beginning, self._start_at_end = from_beginning, start_at_end
         self._jobs_every_s, self._clock = jobs_every_s, clock
         self._next_jobs = 0.0
         self._delivery = Delivery(alerts_db, mailer, metrics.messages, clock, max_attempts, retry_s)
@@ -118,8 +120,12 @@ class Notifier:
         self._consumer.assign(self._parts)
         with self._alerts.connect() as conn:
             stored = {} if self._from_beginning else alerts.stored_offsets(conn)
+        ends: dict[TopicPartition, int] = {}
+        if self._start_at_end and not self._from_beginning:
+            # The true ends (the embedded broker lists its last batch's base offset).
+            ends = fetched_ends(self._consumer, self._parts)
         for tp in self._parts:
-            at = stored.get((tp.topic, tp.partition))
+            at = stored.get((tp.topic, tp.partition), ends.get(tp))
             if at is None:
                 self._consumer.seek_to_beginning(tp)
             else:

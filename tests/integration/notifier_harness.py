@@ -79,6 +79,7 @@ def running_notifier(
     smtp_port: int,
     dashboard_url: str = "http://dashboard.example.invalid",
     from_beginning: bool = False,
+    start_at_end: bool = False,
 ) -> Iterator[Notifier]:
     """The notifier consuming the stack's flag-change topic, in a thread until the block ends."""
     alerts_db = make_engine(alerts_url)
@@ -94,6 +95,7 @@ def running_notifier(
         notifier_metrics(service_metrics("notifier").registry),
         dashboard_url,
         from_beginning=from_beginning,
+        start_at_end=start_at_end,
         retry_s=0.5,
     )
     errors: list[BaseException] = []

@@ -135,3 +135,24 @@ def _has_no_child_detail(text: str, pupil: object, pipeline: Pipeline) -> None:
 
     for name in pupil_name(upn, pupil.sex):  # type: ignore[attr-defined]
         assert name not in text, "a pupil's name"
+
+
+def test_a_new_alerts_database_may_start_at_the_topics_end(pipeline: Pipeline) -> None:
+    """FLAGSTREAM_NOTIFIER_START=end: an empty ledger on an old topic mails nothing old, and
+    what arrives from then on as usual."""
+    school = pipeline.county.schools[0]
+    pupils = [
+        p for p in pipeline.county.pupils if p.urn == school.urn and p.upn not in pipeline.notified
+    ]
+    keyed = Pseudonymiser(pipeline.stack.pseudonym_key.encode())
+    alerts_url = f"sqlite:///{pipeline.workdir / 'alerts-from-end.db'}"
+    with smtp_server() as (box, port):
+        with running_notifier(
+            pipeline.stack, pipeline.users_file, alerts_url, port, start_at_end=True
+        ) as notifier:
+            _wait_read_to_end(notifier)
+            notify(pipeline.stack, pupils[1].upn, school.urn)
+            fresh = f"/children/{keyed(pupils[1].upn)}"
+            box.wait_for(lambda m: fresh in m.get_content(), timeout=20)
+            time.sleep(0.5)
+        assert len(box.received) == 1, "only the notification sent after it started"
