@@ -36,6 +36,7 @@ EXPORTED = frozenset(
         "flagstream_events_in_total",
         "flagstream_service_info",
         "flagstream_processing_seconds_bucket",
+        "flagstream_notifier_messages_total",
     }
 )
 
