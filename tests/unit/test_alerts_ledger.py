@@ -5,6 +5,7 @@ a failed send stays pending until its attempts run out, and the inbox is the use
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -93,3 +94,18 @@ def test_the_migration_builds_the_metadata(postgres_url: str) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": DATABASE.version_table})
         assert list(compare_metadata(context, DATABASE.metadata())) == []
+
+
+def test_flagstream_migrate_brings_the_alerts_database_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import inspect
+
+    from flagstream_tools.cli import main
+
+    for name in ("DATABASE", "INGEST_DATABASE", "IDENTITY_DATABASE", "DASHBOARD_AUDIT_DATABASE"):
+        monkeypatch.setenv(f"FLAGSTREAM_{name}_URL", f"sqlite:///{tmp_path / name.lower()}.db")
+    monkeypatch.setenv("FLAGSTREAM_ALERTS_DATABASE_URL", f"sqlite:///{tmp_path / 'alerts.db'}")
+    assert main(["migrate"]) == 0
+    tables = set(inspect(make_engine(f"sqlite:///{tmp_path / 'alerts.db'}")).get_table_names())
+    assert {"alert_ledger", "alert_inbox", "alert_preferences", "alert_visits"} <= tables

@@ -26,18 +26,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from flagstream.databases import upgrade
     from flagstream.engine import make_engine
     from flagstream.settings import Settings
-    from flagstream_tools.databases import DATABASES
+    from flagstream_tools.databases import DATABASES, MIGRATED
     from flagstream_tools.pg_roles import RolesError, migrate_as_owners
 
+    settings = Settings()
     if args.admin_url:
         try:
             migrate_as_owners(_plan(args))
         except RolesError as exc:
             print(f"not migrated: {exc}", file=sys.stderr)
             return 2
-        return 0
-    settings = Settings()
-    for db in DATABASES:
+    # With --admin-url the databases of `db roles` were migrated as their owners above; the
+    # rest (the alerts database) are migrated as the user their URL names.
+    rest = [d for d in MIGRATED if d not in DATABASES] if args.admin_url else list(MIGRATED)
+    for db in rest:
         engine = make_engine(str(getattr(settings, db.setting)))
         try:
             upgrade(db, engine)
