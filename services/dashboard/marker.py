@@ -19,7 +19,7 @@ from fastapi import Request
 from sqlalchemy import and_, select
 
 from flagstream import alerts
-from readmodel.tables import flag_changes, schools
+from readmodel.tables import children, flag_changes, schools
 
 if TYPE_CHECKING:
     from .authz import Principal
@@ -56,8 +56,9 @@ def marks(ctx: Context, request: Request, who: Principal) -> dict[str, Any]:
             since = alerts.previous_visit(conn, who.username, key)
     if since is None:
         return empty
+    urn = key.split("/")[2] if key.startswith("/schools/") else None
     with ctx.read_as(who) as conn:
-        raised = raised_since(conn, since)
+        raised = raised_since(conn, since, urn)
     return {
         "new_children": {k for k, _u, _z in raised},
         "new_schools": {u for _k, u, _z in raised},
@@ -66,12 +67,18 @@ def marks(ctx: Context, request: Request, who: Principal) -> dict[str, Any]:
     }
 
 
-def raised_since(conn: Any, since: datetime) -> Collection[tuple[str, str, str]]:
-    """(child_key, urn, zone) of every flag raised after `since` (never a sensitive flag)."""
-    f, s = flag_changes, schools
-    rows = conn.execute(
-        select(f.c.child_key, f.c.urn, s.c.zone)
-        .join(s, s.c.urn == f.c.urn)
+def raised_since(
+    conn: Any, since: datetime, urn: str | None = None
+) -> Collection[tuple[str, str, str]]:
+    """(child_key, urn, zone) of every flag raised after `since` (never a sensitive flag),
+    at one school's children (through the indexes on children.urn and flag_changes.child_key:
+    the live table asks on every refresh) or, with no school, anywhere."""
+    f, c, s = flag_changes, children, schools
+    query = (
+        select(f.c.child_key, c.c.urn, s.c.zone)
+        .select_from(c.join(f, f.c.child_key == c.c.child_key).join(s, s.c.urn == c.c.urn))
         .where(and_(f.c.change == "RAISED", f.c.recorded_at > since))
     )
-    return {(k, u, z) for k, u, z in rows}
+    if urn is not None:
+        query = query.where(c.c.urn == urn)
+    return {(k, u, z) for k, u, z in conn.execute(query)}
