@@ -276,6 +276,7 @@ def test_the_dashboard_command_wires_sessions_and_a_live_users_file(tmp_path: Pa
         database_url=f"sqlite:///{tmp_path / 'read.db'}",
         identity_database_url=f"sqlite:///{tmp_path / 'identity.db'}",
         dashboard_audit_database_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        alerts_database_url=f"sqlite:///{tmp_path / 'alerts.db'}",
         dashboard_users_file=users,
         dashboard_secret="k" * 40,
         dashboard_idle_minutes=5,
