@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import exports, inbox, pages
+from . import exports, inbox, live_routes, oidc, pages
 from .authz import Principal
 from .context import HERE, Context, NotSignedIn
+from .live_hub import LiveHub
 from .security import csrf_ok
 from .users import MAX_USERNAME, verify_password
 
@@ -35,6 +36,7 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
     """Build the app around its collaborators; nothing connects at import time."""
     app = FastAPI(title="Flagstream dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
+    app.state.live = LiveHub(ctx, ctx.live_poll_ms / 1000)  # one watcher for every open page
 
     @app.middleware("http")
     async def headers(
@@ -64,7 +66,10 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
 
     @app.exception_handler(NotSignedIn)
     async def to_login(request: Request, _exc: NotSignedIn) -> Response:
-        if request.method == "GET" and not request.url.path.endswith((".csv", "/table")):
+        path = request.url.path
+        if request.method == "GET" and not (
+            path.endswith((".csv", "/table")) or path.startswith("/live/")
+        ):
             return RedirectResponse("/login", status_code=303)
         return Response("Sign in first.", status_code=401)
 
@@ -144,6 +149,9 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
         return {"status": "ok"}
 
     app.include_router(pages.router)
+    app.include_router(live_routes.router)
     app.include_router(exports.router)
+    if ctx.oidc is not None:  # council sign-in configured
+        app.include_router(oidc.router)
     app.include_router(inbox.router)
     return app

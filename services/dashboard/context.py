@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -22,6 +22,9 @@ from .scope import set_scope
 from .security import LoginLimiter, csrf_token
 from .sessions import SessionStore
 from .users import User
+
+if TYPE_CHECKING:
+    from .oidc import OidcSignIn
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,9 +56,14 @@ class Context:
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     clock: Callable[[], datetime] = _utc_now
     live_interval_ms: int = 3000
+    live_poll_ms: int = 100  # how often the live hub reads the read model's version
+    live_stream_seconds: float = 300.0  # a stream then ends; the browser reconnects and catches up
+    live_recheck_seconds: float = 10.0  # an open stream checks its session this often
+    live_retry_ms: int = 2000  # the browser's wait before reconnecting a stream
     sessions: SessionStore | None = None  # None: the default policy, in the audit database
     leaver_school_days: int = 20
     alerts_db: Engine | None = None  # the notifier's inbox, preferences, visits; None: off
+    oidc: OidcSignIn | None = None  # council sign-in (OpenID Connect); None: users file only
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )
@@ -136,6 +144,7 @@ class Context:
                 "csrf": csrf_token(request.session),
                 "live_ms": self.live_interval_ms,
                 "alerts_on": self.alerts_db is not None,
+                "oidc_label": self.oidc.label if self.oidc is not None else None,
                 **new,
                 **data,
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -10,9 +11,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from readmodel import changes
+
 from . import charts, leavers, people, queries
 from .authz import Principal
 from .context import Context, forbid
+from .live_etag import matches, table_etag
 from .outcomes import RESPONSES, STATUSES, OutcomeForm, SendError
 from .security import csrf_ok
 
@@ -67,6 +71,7 @@ def county(request: Request, ctx: Ctx, who: Who) -> Response:
 def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
     forbid(who.can_see_zone(zone))
     with ctx.read_as(who) as conn:
+        live_seq = changes.version(conn).seq  # before the counts: a change between is resent
         schools = queries.school_counts(conn, zone)
         if not schools:
             raise HTTPException(404, f"No zone called {zone!r}.")
@@ -86,6 +91,7 @@ def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
         trends=charts.trends(series),
         today=today,
         late=late,
+        live_seq=live_seq,
     )
 
 
@@ -105,6 +111,7 @@ def _table_data(
     desc: bool,
     flag: str | None,
     year: int | None,
+    keys: Collection[str] | None = None,
 ) -> dict[str, Any]:
     sealed = who.sees_sensitive_at(urn)
     sensitive = queries.SENSITIVE_COLUMNS if sealed else ()
@@ -113,7 +120,7 @@ def _table_data(
         flag = None
     listed = flag if flag in flags else None
     with ctx.read_as(who) as conn:
-        rows = queries.school_children(conn, urn, sort, desc, listed, year)
+        rows = queries.school_children(conn, urn, sort, desc, listed, year, keys=keys)
         rows = leavers.list_as_shown(
             conn, rows, urn, ctx.leaver_school_days, listed, False, sort, desc
         )
@@ -162,12 +169,14 @@ def school(
     year: Annotated[int | None, Query()] = None,
 ) -> Response:
     found = _school_or_403(ctx, who, urn)
+    with ctx.read() as conn:
+        live_seq = changes.version(conn).seq  # before the rows: a change between is resent
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
     with ctx.read_as(who) as conn:
         fresh = queries.freshness_of(conn, urn)
     ctx.record(who, request, "view_school_list", urn=urn, rows=len(table["rows"]))
     return ctx.render(  # type: ignore[no-any-return]
-        request, "school.html", who, school=found, fresh=fresh, **table
+        request, "school.html", who, school=found, fresh=fresh, live_seq=live_seq, **table
     )
 
 
@@ -182,11 +191,17 @@ def school_table(
     flag: str = "",
     year: Annotated[int | None, Query()] = None,
 ) -> Response:
-    """The child table alone, polled by live.js so new marks show without a reload."""
+    """The child table alone, for pages without live streams (and plain polling clients):
+    answered 304 while the read model has not changed since the tag the client holds."""
     _school_or_403(ctx, who, urn)
+    tag = table_etag(ctx, who, request)
+    if matches(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
     table = _table_data(ctx, who, urn, sort, dir != "asc", flag, year)
     ctx.record(who, request, "live_school_list", urn=urn, rows=len(table["rows"]))
-    return ctx.render(request, "_children_table.html", who, fragment=True, **table)  # type: ignore[no-any-return]
+    page = ctx.render(request, "_children_table.html", who, fragment=True, **table)
+    page.headers["ETag"] = tag
+    return page  # type: ignore[no-any-return]
 
 
 def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -157,8 +158,10 @@ def school_children(
     flag: str | None = None,
     year: int | None = None,
     flagged_only: bool = False,
+    keys: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The school screen's child rows, sorted and filtered on the server."""
+    """The school screen's child rows, sorted and filtered on the server; with `keys`, only
+    those children's (the rows a live page is sent when they change)."""
     flags = flag_columns()
     column = children.c[sort] if sort in SORTABLE else _raised(sort) if sort in flags else None
     if column is None:
@@ -170,6 +173,8 @@ def school_children(
         stmt = stmt.where(children.c.nc_year == year)
     if flagged_only:
         stmt = stmt.where(children.c.indicators > 0)
+    if keys is not None:
+        stmt = stmt.where(children.c.child_key.in_(sorted(keys)))
     order = column.desc() if descending else column.asc()
     stmt = stmt.order_by(order, children.c.child_key)
     return with_flags(conn, [dict(r._mapping) for r in conn.execute(stmt)])

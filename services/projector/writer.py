@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, select
 from flagstream.codec_plain import Plain, plain_of
 from flagstream.domain import events as ev
 from flagstream.upsert import insert_new, upsert
+from readmodel import changes
 from readmodel.tables import (
     child_flags,
     children,
@@ -194,6 +195,7 @@ def project(
     child_rows = [child_row(r) for r in b.snapshots.values()]
     urns = {r["urn"] for r in child_rows}
     new_children: set[str] = set()
+    existing: dict[str, str] = {}
     if child_rows:
         keys = [r["child_key"] for r in child_rows]
         query = select(children.c.child_key, children.c.urn)
@@ -222,6 +224,9 @@ def project(
     daily.refresh(conn, dirty)
     daily.extend(conn, counted - dirty.keys(), new_days)
     schools_known.stage(set(dirty))
+    # A new school day can move a leaver off every school's list: each school changed.
+    changed = urns | set(dirty) | (counted if new_days else set())
+    changes.mark(conn, _touched(conn, b, child_rows, existing), changed, _now())
     next_offsets: dict[tuple[str, int], int] = {}
     for record in batch:
         tp = (record.topic, record.partition)
@@ -238,6 +243,25 @@ def project(
         "outcomes": len(b.outcomes),
         "source_events": len(b.facts),
     }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _touched(
+    conn: Connection, b: _Batch, child_rows: list[Record], before: dict[str, str]
+) -> set[tuple[str, str]]:
+    """(child, school) rows on a school's list this batch changed: a moved child's old school
+    too, an outcome or spell under the child's current school (for the dashboard's live
+    pages, readmodel/changes.py)."""
+    touched = {(r["child_key"], r["urn"]) for r in child_rows} | set(before.items())
+    others = {o["child_key"] for o in b.outcomes.values()} | {k for k, _u, _d in b.rolls}
+    if others:
+        c = children.c
+        query = select(c.child_key, c.urn).where(bulk.one_of(conn, c.child_key, others))
+        touched |= {(key, urn) for key, urn in conn.execute(query)}
+    return touched
 
 
 def _write_flags(conn: Connection, b: _Batch, new_children: set[str]) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
 
 from flagstream import catalogue
 
+from . import change_tables  # noqa: F401  (its tables join the metadata here)
 from .flag_tables import (
     child_flags,
     flag_changes,
@@ -26,6 +27,7 @@ from .flag_tables import (
     restricted_flags,
     school_flag_counts,
 )
+from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "flag_changes",
     "flag_history",
     "freshness",
+    "huddle_reviews",
+    "huddles",
     "metadata",
     "outcomes",
     "projector_offsets",

@@ -37,6 +37,9 @@ INVENTORY: dict[tuple[str, str], Route] = {
     ("GET", "/zones/{zone}"): Route("zone", False, None),  # counts per school only
     ("GET", "/schools/{urn}"): Route("urn", True, "view_school_list"),
     ("GET", "/schools/{urn}/table"): Route("urn", True, "live_school_list"),
+    # The stream's opening is audited; each push of rows writes live_school_rows per page.
+    ("GET", "/live/schools/{urn}"): Route("urn", True, "live_school_stream"),
+    ("GET", "/live/zones/{zone}"): Route("zone", False, None),  # counts per school only
     ("GET", "/schools/{urn}/huddle"): Route("urn", True, "huddle"),
     ("GET", "/schools/{urn}/huddle.csv"): Route("urn", True, "export_csv"),
     ("GET", "/children/{child_key}"): Route("child", True, "view_child"),
@@ -86,7 +89,10 @@ def walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
-    built = seeded_context(tmp_path_factory.mktemp("inventory"), clock=lambda: seed.NOW)
+    # Streams end at once here (the test client reads a response to its end).
+    built = seeded_context(
+        tmp_path_factory.mktemp("inventory"), clock=lambda: seed.NOW, live_stream_seconds=0.0
+    )
     yield built
     for engine in (built.read_model, built.identity_db, built.audit_db):
         if engine is not None:
