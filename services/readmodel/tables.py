@@ -28,6 +28,7 @@ from .flag_tables import (
     school_flag_counts,
 )
 from .huddle_tables import huddle_reviews, huddles
+from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "flag_changes",
     "flag_history",
     "freshness",
+    "huddle_reviews",
+    "huddles",
     "huddle_reviews",
     "huddles",
     "metadata",
