@@ -12,6 +12,8 @@ from . import audit
 
 
 def _metadata() -> MetaData:
+    from . import casework_tables  # noqa: F401  (adds the case work tables to the metadata)
+
     return audit.metadata
 
 
