@@ -75,6 +75,17 @@ dashboard_sessions = Table(
     comment="Dashboard sign-ins; a row whose revoked_at is set no longer signs anyone in",
 )
 
+# A session started through the council's identity provider (dashboard/oidc.py): its user is
+# in no users file, so the role and scope its groups granted at sign-in are kept here.
+oidc_sessions = Table(
+    "oidc_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True, comment="dashboard_sessions.id_hash"),
+    Column("role", String(16), nullable=False, comment="Granted by the group mapping at sign-in"),
+    Column("scope", String(64), comment="School URN or zone, NULL for county-wide roles"),
+    comment="Sessions signed in with OpenID Connect: role and scope from the group mapping",
+)
+
 
 _GUARDS = {
     "sqlite": [

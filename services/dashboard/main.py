@@ -19,6 +19,7 @@ from .app import create_app
 from .audit import create_audit_schema
 from .audit_guard import check_append_only
 from .context import Context
+from .oidc import configured as oidc_sign_in
 from .outcomes import IngestOutcomeSender
 from .security import LoginLimiter
 from .sessions import SessionStore
@@ -71,6 +72,7 @@ def build(settings: DashboardSettings) -> FastAPI:
         limiter=LoginLimiter(settings.dashboard_login_max_failures),
         sessions=sessions,
         leaver_school_days=settings.dashboard_leaver_school_days,
+        oidc=oidc_sign_in(settings, settings.dashboard_secret.get_secret_value()),
         alerts_db=alerts_db,
     )
     return create_app(

@@ -3,6 +3,9 @@
 A session ends at its absolute lifetime, after an idle spell (requests the live table makes by
 itself do not count as activity), at sign-out (so a copied cookie stops working everywhere),
 or when its user is removed from the users file or their role, scope or password changes.
+A session signed in through the council's identity provider (oidc.py) has no users-file
+entry: the role and scope its groups granted are kept beside it (`oidc_sessions`) and hold
+until it ends, by the same sign-out, idle and absolute limits.
 Only a SHA-256 of the id is stored, so the table's rows cannot be replayed as cookies.
 """
 
@@ -18,6 +21,7 @@ from typing import Literal
 from sqlalchemy import Engine, delete, insert, select, update
 
 from .audit import dashboard_sessions as sessions
+from .audit import oidc_sessions
 from .users import User
 
 EndedBy = Literal["sign_out", "replaced", "expired", "idle", "user_removed", "user_changed"]
@@ -47,11 +51,18 @@ class SessionStore:
     lifetime: timedelta = timedelta(hours=8)
     idle: timedelta = timedelta(minutes=30)
 
-    def start(self, user: User, now: datetime) -> str:
-        """A new session for this user; returns the id for the cookie (never stored)."""
+    def start(self, user: User, now: datetime, federated: bool = False) -> str:
+        """A new session for this user; returns the id for the cookie (never stored).
+        `federated`: signed in through the identity provider, so its role and scope are
+        kept with the session instead of being looked up in the users file."""
         token = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.created_at < _utc(now) - KEEP_FOR))
+            conn.execute(
+                delete(oidc_sessions).where(
+                    oidc_sessions.c.id_hash.not_in(select(sessions.c.id_hash))
+                )
+            )
             conn.execute(
                 insert(sessions).values(
                     id_hash=_hash(token),
@@ -61,6 +72,12 @@ class SessionStore:
                     last_active_at=_utc(now),
                 )
             )
+            if federated:
+                conn.execute(
+                    insert(oidc_sessions).values(
+                        id_hash=_hash(token), role=user.role, scope=user.scope
+                    )
+                )
         return token
 
     def resume(
@@ -70,10 +87,18 @@ class SessionStore:
         request as the user's own, which restarts the idle clock."""
         now = _utc(now)
         with self.engine.connect() as conn:
-            row = conn.execute(select(sessions).where(sessions.c.id_hash == _hash(token))).first()
+            row = conn.execute(
+                select(sessions, oidc_sessions.c.role, oidc_sessions.c.scope)
+                .outerjoin(oidc_sessions, oidc_sessions.c.id_hash == sessions.c.id_hash)
+                .where(sessions.c.id_hash == _hash(token))
+            ).first()
         if row is None or row.revoked_at is not None:
             return None
-        user = users.get(row.username)
+        user = (
+            User(row.username, row.role, row.scope, "")
+            if row.role is not None
+            else users.get(row.username)
+        )
         why: EndedBy | None = None
         if user is None:
             why = "user_removed"
@@ -111,7 +136,8 @@ class SessionStore:
         with self.engine.begin() as conn:
             open_ = conn.execute(
                 select(sessions.c.id_hash, sessions.c.username, sessions.c.user_digest).where(
-                    sessions.c.revoked_at.is_(None)
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.id_hash.not_in(select(oidc_sessions.c.id_hash)),  # no users file
                 )
             ).all()
             for id_hash, username, digest in open_:

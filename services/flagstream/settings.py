@@ -242,6 +242,33 @@ class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile
         description="School days a child who left stays on the old school's lists "
         "(flags as of the leaving date), then not at all",
     )
+    # Council sign-in (OpenID Connect, e.g. Entra ID) beside the users file: docs/security.md.
+    dashboard_oidc_issuer: str = Field(
+        "", description="OpenID provider's issuer URL (Entra ID: .../<tenant>/v2.0); empty = off"
+    )
+    dashboard_oidc_client_id: str = Field("", description="The app's client id at the provider")
+    dashboard_oidc_client_secret: SecretStr | None = Field(
+        None, description="The app's client secret (never logged)"
+    )
+    dashboard_oidc_client_secret_file: Path | None = Field(
+        None, description="A file holding the client secret instead (e.g. a mounted secret)"
+    )
+    dashboard_oidc_redirect_url: str = Field(
+        "", description="Redirect URI registered at the provider: https://<dashboard>/auth/callback"
+    )
+    dashboard_oidc_scopes: str = Field("openid profile email", description="Scopes requested")
+    dashboard_oidc_mapping_file: Path = Field(
+        Path("var/oidc-mapping.toml"),
+        description="TOML mapping groups / app roles to a role and scope (read at each sign-in)",
+    )
+    dashboard_oidc_groups_claim: str = Field("groups", description="ID token claim of group ids")
+    dashboard_oidc_roles_claim: str = Field("roles", description="ID token claim of app roles")
+    dashboard_oidc_username_claim: str = Field(
+        "preferred_username", description="ID token claim used as the user name in audit rows"
+    )
+    dashboard_oidc_label: str = Field(
+        "council", description='Shown on the button: "Sign in with <label> account"'
+    )
 
 
 class NotifierSettings(KafkaSettings, _ReadModelDatabase, _TermCalendarFile, _AlertsDatabase):
