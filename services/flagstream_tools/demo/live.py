@@ -7,9 +7,10 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from dashboard.users import DemoUser
 from flagstream_tools.broker import free_port, wait_for_port
 from flagstream_tools.demo.mail_catcher import MailCatcher
 from flagstream_tools.demo.stack import Stack
@@ -68,14 +69,36 @@ def start_dashboard(
     logins = [(u.role, u.username, u.password, u.scope) for u in users]
     url = f"http://127.0.0.1:{port}"
     # The notifier: to FLAGSTREAM_SMTP_HOST if set, else to a mail catcher writing mail/.
+    _opt_in(stack, users)
     if os.environ.get("FLAGSTREAM_SMTP_HOST"):
         stack.start_notifier(users_file, url)
         mail = f"the SMTP server {os.environ['FLAGSTREAM_SMTP_HOST']} (FLAGSTREAM_SMTP_*)"
     else:
         catcher = MailCatcher(workdir / "mail").start()
-        stack.start_notifier(users_file, url, catcher.env())
+        ops = {"FLAGSTREAM_NOTIFIER_OPERATIONS_EMAIL": "operations@council.example.invalid"}
+        stack.start_notifier(users_file, url, {**catcher.env(), **ops})
         mail = f"the demo's mail catcher: read them in {workdir / 'mail'}/*.eml"
     return Dashboard(process, url, logins, mail)
+
+
+def _opt_in(stack: Stack, users: Sequence[DemoUser]) -> None:
+    """The demo's logins choose every email their role may (a council's staff choose on
+    /preferences), so the mail folder shows digests as the simulated days pass."""
+    from flagstream import alerts
+    from flagstream.alerts_database import prepare
+    from flagstream.engine import make_engine
+
+    engine = make_engine(stack.env()["FLAGSTREAM_ALERTS_DATABASE_URL"])
+    try:
+        prepare(engine)
+        with engine.begin() as conn:
+            for u in users:
+                chosen = alerts.Prefs(
+                    daily_school=u.role in ("school", "dsl"), weekly_zone=u.role == "zone"
+                )
+                alerts.set_prefs(conn, u.username, chosen, datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def stream(
