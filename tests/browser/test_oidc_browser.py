@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from tests.oidc import harness
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 TIMEOUT_MS = 30_000
 LOGIN = "dsl.oidc@testshire.example"
+UNMAPPED = "new.starter@testshire.example"
 GROUP = "5b0c1d2e-0000-4000-8000-00000000d51a"
 
 
@@ -52,7 +52,10 @@ def council(
         'contact = "the Testshire Flagstream desk"\n'
         f'[[map]]\ngroup = "{GROUP}"\nrole = "dsl"\nscope = "{urn}"\n'
     )
-    accounts = {LOGIN: {"groups": [GROUP], "name": "Sam Example", "email": "sam@x.example"}}
+    accounts = {
+        LOGIN: {"groups": [GROUP], "name": "Sam Example", "email": "sam@x.example"},
+        UNMAPPED: {"groups": ["not-a-flagstream-group"]},
+    }
     clients = [harness.client("flagstream", f"{url}/auth/callback")]
     with harness.provider(work, clients, accounts) as provider:
         config = OidcConfig(provider.issuer, "flagstream", harness.SECRET, f"{url}/auth/callback")
@@ -73,20 +76,27 @@ def council(
             thread.join(10)
 
 
-def test_a_dsl_signs_in_with_the_council_account_and_out(
-    browser: Any, council: CouncilDashboard, tmp_path: Path
-) -> None:
+def at_provider(browser: Any, council: CouncilDashboard, login: str, screenshot: str = "") -> Any:
+    """Open the login page, click the council button and sign in at the provider."""
     page = browser.new_context(
         base_url=council.url, viewport={"width": 1200, "height": 800}
     ).new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto("/login")
-    shot(page, "login-council", full_page=False)
+    if screenshot:
+        shot(page, screenshot, full_page=False)
     page.get_by_role("link", name="Sign in with Testshire account").click()
     # The provider's own sign-in form (oidc-provider's development interaction).
-    page.locator("input[name=login]").fill(LOGIN)
+    page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any password")
     page.get_by_role("button", name="Sign-in").click()
+    return page
+
+
+def test_a_dsl_signs_in_with_the_council_account_and_out(
+    browser: Any, council: CouncilDashboard
+) -> None:
+    page = at_provider(browser, council, LOGIN, "login-council")
     page.wait_for_url(f"**/schools/{council.urn}")
     account = page.get_by_role("navigation", name="Account")
     assert f"{LOGIN} (dsl: {council.urn})" in account.inner_text()
@@ -106,3 +116,14 @@ def test_a_dsl_signs_in_with_the_council_account_and_out(
     page.wait_for_url("**/login")
     page.goto(f"/schools/{council.urn}")
     assert page.url.endswith("/login")  # the session is over
+
+
+def test_an_account_in_no_mapped_group_is_told_whom_to_ask(
+    browser: Any, council: CouncilDashboard
+) -> None:
+    page = at_provider(browser, council, UNMAPPED)
+    page.get_by_role("heading", name="Not signed in").wait_for()
+    assert "the Testshire Flagstream desk" in page.get_by_role("alert").inner_text()
+    shot(page, "oidc-refused", full_page=False)
+    page.goto("/")
+    assert page.url.endswith("/login")
