@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from flagstream.metrics import consumer_metrics, outbox_metrics, service_metrics
 from flagstream.settings import Settings
 from flagstream_tools.cli import build_parser
+from notifier.runner import notifier_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "deploy/Dockerfile"
@@ -61,7 +62,7 @@ def _exposed_series() -> set[str]:
     """Every series name the services' prometheus_client registries expose."""
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
     registries = [service_metrics("test").registry]
-    for metric_set in (outbox_metrics, consumer_metrics):  # each in its own service's registry
+    for metric_set in (outbox_metrics, consumer_metrics, notifier_metrics):  # each its own
         registries.append(CollectorRegistry())
         metric_set(registries[-1])
     families = [family for registry in registries for family in registry.collect()]
