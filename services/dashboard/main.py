@@ -72,8 +72,11 @@ def build(settings: DashboardSettings) -> FastAPI:
         limiter=LoginLimiter(settings.dashboard_login_max_failures),
         sessions=sessions,
         leaver_school_days=settings.dashboard_leaver_school_days,
+        live_poll_ms=settings.dashboard_live_poll_ms,
+        live_stream_seconds=settings.dashboard_live_stream_seconds,
         oidc=oidc_sign_in(settings, settings.dashboard_secret.get_secret_value()),
         alerts_db=alerts_db,
+        term_calendar=settings.calendar(),
     )
     return create_app(
         ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies

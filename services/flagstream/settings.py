@@ -242,6 +242,12 @@ class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile
         description="School days a child who left stays on the old school's lists "
         "(flags as of the leaving date), then not at all",
     )
+    dashboard_live_poll_ms: int = Field(
+        100, ge=10, le=5000, description="How often the dashboard reads the read model's version"
+    )
+    dashboard_live_stream_seconds: float = Field(
+        300.0, gt=0, description="A live page's stream then ends; the browser reconnects"
+    )
     # Council sign-in (OpenID Connect, e.g. Entra ID) beside the users file: docs/security.md.
     dashboard_oidc_issuer: str = Field(
         "", description="OpenID provider's issuer URL (Entra ID: .../<tenant>/v2.0); empty = off"
