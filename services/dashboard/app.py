@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import exports, inbox, live_routes, oidc, pages
+from . import casework_pages, evidence, exports, inbox, live_routes, oidc, pages
 from .authz import Principal
 from .context import HERE, Context, NotSignedIn
 from .live_hub import LiveHub
@@ -154,4 +154,6 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
     if ctx.oidc is not None:  # council sign-in configured
         app.include_router(oidc.router)
     app.include_router(inbox.router)
+    app.include_router(casework_pages.router)
+    app.include_router(evidence.router)
     return app
