@@ -52,6 +52,15 @@ class Principal:
         for the DSL of the child's current school only: `urn` must be that school."""
         return self.role == "dsl" and self.scope == urn
 
+    def can_see_casework(self, urn: str, zone: str) -> bool:
+        """Case work (dashboard/casework.py) is for the DSL of the child's current school
+        (`urn`) and the zone users of that school's `zone`: nobody else, not even managers."""
+        return (self.role == "dsl" and self.scope == urn) or self.sees_zone_casework(zone)
+
+    def sees_zone_casework(self, zone: str) -> bool:
+        """The zone's overdue case work reviews: its own zone users only."""
+        return self.role == "zone" and self.scope == zone
+
     def can_record_outcome(self) -> bool:
         return self.role in ("school", "dsl", "zone", "manager")
 

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from readmodel import changes
 
-from . import charts, leavers, people, queries
+from . import casework_view, charts, leavers, people, queries
 from .authz import Principal
 from .context import Context, forbid
 from .live_etag import matches, table_etag
@@ -259,6 +259,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         event_id=str(uuid.uuid4()),
         today=ctx.clock().date(),
         sent=sent == "1",
+        casework=casework_view.section(ctx, request, who, row, found),
     )
 
 
