@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
 
 from flagstream.domain.rules import DEFAULT_RULES
+from flagstream.term_calendar import TermCalendar, england
 
 from . import audit, marker, staleness
 from .authz import Principal
@@ -64,6 +65,7 @@ class Context:
     leaver_school_days: int = 20
     alerts_db: Engine | None = None  # the notifier's inbox, preferences, visits; None: off
     oidc: OidcSignIn | None = None  # council sign-in (OpenID Connect); None: users file only
+    term_calendar: TermCalendar = field(default_factory=england)  # half terms for huddles
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from . import audit, leavers, people, queries
+from . import audit, huddle_groups, leavers, people, queries
 from .authz import Principal
 from .context import Context, flag_label, forbid
 from .pages import Ctx, Who, _school_or_403
@@ -20,6 +20,8 @@ router = APIRouter()
 def csv_columns() -> tuple[str, ...]:
     """The huddle CSV's header: a column per open flag of the catalogue."""
     return (
+        "Group",
+        "Flags in group",
         "Child",
         "Year Group",
         "Gender",
@@ -50,24 +52,75 @@ def _huddle_rows(ctx: Context, who: Principal, urn: str) -> list[dict[str, Any]]
     return rows
 
 
+def _huddle_list(
+    ctx: Context, who: Principal, urn: str
+) -> tuple[huddle_groups.Window, list[tuple[str, list[dict[str, Any]]]]]:
+    """The list's window (since the last huddle or the half term's start) and its groups,
+    each a list of child rows carrying `group_flags` (the flags that put them there)."""
+    rows = _huddle_rows(ctx, who, urn)
+    flags = queries.flag_columns()
+    with ctx.read_as(who) as conn:
+        win = huddle_groups.window(
+            ctx.term_calendar, ctx.clock().date(), huddle_groups.last_huddle(conn, urn)
+        )
+        intervals = huddle_groups.school_intervals(conn, urn, win.after)
+        now = {r["child_key"]: [f for f in flags if r[f]] for r in rows}
+        groups = huddle_groups.group(now, intervals, win.after)
+        by_key = {r["child_key"]: r for r in rows}
+        missing = {k for g in groups for k in g.flags} - set(by_key)
+        extra = queries.school_children(conn, urn, keys=missing) if missing else []
+    shown = people.labels(ctx, who, [r["child_key"] for r in extra])
+    for row in extra:
+        row["label"] = shown[row["child_key"]].label
+        row["upn"] = shown[row["child_key"]].upn
+        row["reasons"] = ""
+        by_key[row["child_key"]] = row
+    out = []
+    for g in groups:
+        # The list's order (most indicators first); a key with no row here is not the
+        # viewer's to see (row-level security) and is left out, not counted.
+        members = [k for k in by_key if k in g.flags]
+        shown_rows = [
+            {**by_key[k], "group_flags": [flag_label(f) for f in g.flags[k]]} for k in members
+        ]
+        out.append((g.name, shown_rows))
+    return win, out
+
+
+def _children_in(groups: list[tuple[str, list[dict[str, Any]]]]) -> int:
+    """Children shown (audited), each once however many groups list them."""
+    return len({r["child_key"] for _, rows in groups for r in rows})
+
+
 @router.get("/schools/{urn}/huddle")
 def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     found = _school_or_403(ctx, who, urn)
-    rows = _huddle_rows(ctx, who, urn)
-    ctx.record(who, request, "huddle", urn=urn, rows=len(rows))
+    win, groups = _huddle_list(ctx, who, urn)
+    rows = groups[0][1]
+    ctx.record(who, request, "huddle", urn=urn, rows=_children_in(groups))
     return ctx.render(  # type: ignore[no-any-return]
-        request, "huddle.html", who, school=found, rows=rows, flags=queries.flag_columns()
+        request,
+        "huddle.html",
+        who,
+        school=found,
+        rows=rows,
+        groups=groups,
+        window=win,
+        flags=queries.flag_columns(),
     )
 
 
-def huddle_csv(rows: list[dict[str, Any]]) -> str:
-    """The huddle list as CSV, every cell neutralised against formula injection."""
+def huddle_csv(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    """The huddle list as CSV, a row per child and group (the group is the first column),
+    every cell neutralised against formula injection."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_columns())
     flags = queries.flag_columns()
-    for r in rows:
+    for name, r in ((name, r) for name, rows in groups for r in rows):
         values = [
+            name,
+            "; ".join(r["group_flags"]),
             r["label"],
             r["nc_year"],
             r["sex"],
@@ -86,10 +139,10 @@ def huddle_csv(rows: list[dict[str, Any]]) -> str:
 @router.get("/schools/{urn}/huddle.csv")
 def huddle_export(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     _school_or_403(ctx, who, urn)
-    rows = _huddle_rows(ctx, who, urn)
-    ctx.record(who, request, "export_csv", urn=urn, rows=len(rows))
+    _, groups = _huddle_list(ctx, who, urn)
+    ctx.record(who, request, "export_csv", urn=urn, rows=_children_in(groups))
     return Response(
-        huddle_csv(rows),
+        huddle_csv(groups),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="huddle-{urn}.csv"'},
     )

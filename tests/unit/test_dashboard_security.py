@@ -69,8 +69,8 @@ def test_huddle_csv_neutralises_a_formula_in_a_pupil_name(ctx: Context) -> None:
     reply = client.get("/schools/100001/huddle.csv")
     assert reply.headers["content-disposition"] == 'attachment; filename="huddle-100001.csv"'
     rows = list(csv.reader(io.StringIO(reply.text)))
-    assert rows[0][:4] == ["Child", "Year Group", "Gender", "Indicators"]
-    names = [r[0] for r in rows[1:]]
+    assert rows[0][:6] == ["Group", "Flags in group", "Child", "Year Group", "Gender", "Indicators"]
+    names = [r[2] for r in rows[1:]]
     assert "'=cmd|' /C calc'!A0" in names
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
