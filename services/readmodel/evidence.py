@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select
@@ -36,6 +35,11 @@ PROGRESS_STATUSES = ("Good progress", "Resolved")
 def _sensitive() -> list[str]:
     """The flags no aggregate may count (SAFEGUARD): the DSL of the school only."""
     return sorted(SENSITIVE)
+
+
+def _rows(conn: Connection, query: Select[Any]) -> list[Any]:
+    """The query's rows, typed loosely so they unpack (SQLite and PostgreSQL alike)."""
+    return list(conn.execute(query))
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -86,7 +90,7 @@ def rereferrals(
     it was raised at), and those among them whose raise was a re-referral. Grouped by zone
     for the county, by school within a zone or for one school."""
     by_school = zone is not None or urn is not None
-    q = (
+    q: Select[Any] = (
         select(
             flag_history.c.child_key,
             flag_history.c.raised_on,
@@ -103,7 +107,7 @@ def rereferrals(
     flagged: dict[tuple[str, str], set[str]] = defaultdict(set)
     again: dict[tuple[str, str], set[str]] = defaultdict(set)
     names: dict[str, str] = {}
-    for child, raised, previous, s_urn, s_name, s_zone in conn.execute(q):
+    for child, raised, previous, s_urn, s_name, s_zone in _rows(conn, q):
         term = _term_of(terms, raised)
         if term is None:
             continue
@@ -123,7 +127,9 @@ def rereferrals(
 
 
 def _term_of(terms: list[Term], day: date) -> Term | None:
-    return next((t for t in terms if day in t), None)
+    """The term containing `day`, or in a holiday the one just ended."""
+    started = [t for t in terms if t.starts <= day]
+    return max(started, key=lambda t: t.starts) if started else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +163,7 @@ def response_flow(
 ) -> list[Flow]:
     """Children with a flag raised between `starts` and `ends` (inclusive), per school the
     flag was raised at; a child's first raise in the period starts their clock."""
-    q = (
+    q: Select[Any] = (
         select(flag_history.c.child_key, flag_history.c.raised_on, schools.c.urn, schools.c.name)
         .join(schools, schools.c.urn == flag_history.c.urn)
         .where(
@@ -169,7 +175,7 @@ def response_flow(
     q = _scoped(q, zone, urn, flag_history.c.urn)
     first: dict[str, tuple[date, str]] = {}
     names: dict[str, str] = {}
-    for child, raised, s_urn, s_name in conn.execute(q):
+    for child, raised, s_urn, s_name in _rows(conn, q):
         names[s_urn] = s_name
         if child not in first or raised < first[child][0]:
             first[child] = (raised, s_urn)
@@ -178,7 +184,7 @@ def response_flow(
         oq = select(
             outcomes.c.child_key, outcomes.c.recorded_on, outcomes.c.recorded_at, outcomes.c.status
         ).where(outcomes.c.child_key.in_(list(first)), outcomes.c.recorded_on >= starts)
-        for child, on, at, status in conn.execute(oq):
+        for child, on, at, status in _rows(conn, oq):
             recorded[child].append((on, at, status))
     per: dict[str, list[tuple[bool, bool, int | None]]] = defaultdict(list)
     for child, (raised, s_urn) in first.items():
@@ -251,7 +257,7 @@ def _term_counts(
         )
     )
     flagged: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for s_urn, flag, child in conn.execute(_scoped(fq, zone, urn, flag_history.c.urn)):
+    for s_urn, flag, child in _rows(conn, _scoped(fq, zone, urn, flag_history.c.urn)):
         flagged[(s_urn, flag)].add(child)
     rq = (
         select(rolls.c.urn, rolls.c.child_key, schools.c.name, schools.c.zone)
@@ -260,7 +266,7 @@ def _term_counts(
     )
     roll: dict[str, set[str]] = defaultdict(set)
     names: dict[str, tuple[str, str]] = {}
-    for s_urn, child, s_name, s_zone in conn.execute(_scoped(rq, zone, urn, rolls.c.urn)):
+    for s_urn, child, s_name, s_zone in _rows(conn, _scoped(rq, zone, urn, rolls.c.urn)):
         roll[s_urn].add(child)
         names[s_urn] = (s_name, s_zone)
     return (
@@ -339,7 +345,7 @@ def group_rates(
         schools, schools.c.urn == children.c.urn
     )
     pupils: dict[str, int | None] = {
-        c: y for c, y in conn.execute(_scoped(cq, zone, urn, children.c.urn))
+        c: y for c, y in _rows(conn, _scoped(cq, zone, urn, children.c.urn))
     }
     fq = (
         select(child_flags.c.child_key, child_flags.c.flag)
@@ -347,7 +353,7 @@ def group_rates(
         .where(child_flags.c.flag.not_in(_sensitive()))
     )
     has: dict[str, set[str]] = defaultdict(set)
-    for child, flag in conn.execute(_scoped(fq, zone, urn, child_flags.c.urn)):
+    for child, flag in _rows(conn, _scoped(fq, zone, urn, child_flags.c.urn)):
         if child in pupils:
             has[child].add(flag)
     groups: dict[str, list[str]] = {"All pupils": list(pupils)}
