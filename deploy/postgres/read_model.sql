@@ -75,7 +75,8 @@ DECLARE
     'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
     'AND %2$s = current_setting(''flagstream.viewer_urn'', true)';
   listed constant text[] := ARRAY['children', 'child_flags', 'flag_changes', 'flag_history',
-    'outcomes', 'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes'];
+    'outcomes', 'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes',
+    'huddles', 'huddle_reviews'];
   r record;
   rule text;
 BEGIN
@@ -87,6 +88,10 @@ BEGIN
       ('flag_changes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('flag_history', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('outcomes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
+      -- A school's huddles (no child_key) for those who see the school; what a huddle agreed
+      -- for a child like the child's outcomes.
+      ('huddles', 'flagstream_viewer_sees(urn)'),
+      ('huddle_reviews', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('rolls', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
       ('child_sources', child_in_scope),
       ('restricted_flags', dsl),

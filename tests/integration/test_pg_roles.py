@@ -453,3 +453,33 @@ def test_migrating_as_the_owners_makes_the_flag_views_follow_the_catalogue(
                     "SELECT count(*) FROM child_flag_columns") == [(0,)]  # fmt: skip
     migrate_as_owners(cluster.plan, lambda _line: None)
     assert "asb" not in columns()
+
+
+def test_huddles_and_their_reviews_are_scoped_like_outcomes(cluster: Cluster) -> None:
+    projector = cluster.as_role("projector", "read_model")
+    with projector.begin() as conn:
+        conn.execute(
+            insert(tables.huddles),
+            {"event_id": "h-100001", "urn": "100001", "half_term": "Autumn 1 2026/27",
+             "held_on": date(2026, 9, 25), "attendees": "DSL, SENCo", "recorded_by": "d",
+             "reviewed": 1, "recorded_at": AT},
+        )  # fmt: skip
+        conn.execute(
+            insert(tables.huddle_reviews),
+            {"huddle_event_id": "h-100001", "child_key": "a1", "urn": "100001",
+             "held_on": date(2026, 9, 25), "response": "1:1", "status": "Some progress"},
+        )  # fmt: skip
+    dashboard = cluster.as_role("dashboard", "read_model")
+    try:
+        for table, key in (("huddles", "event_id"), ("huddle_reviews", "child_key")):
+            sql = f"SELECT {key} FROM {table}"
+            assert rows(dashboard, sql) == [], table  # no scope set: nothing
+            for who in (Principal("s", "school", "100002"), Principal("z", "zone", "South")):
+                assert rows(dashboard, sql, who) == [], (table, who)
+            for who in (Principal("s", "school", "100001"), Principal("z", "zone", "North"),
+                        Principal("m", "manager", None)):  # fmt: skip
+                assert len(rows(dashboard, sql, who)) == 1, (table, who)
+    finally:
+        with projector.begin() as conn:
+            conn.execute(text("DELETE FROM huddle_reviews"))
+            conn.execute(text("DELETE FROM huddles"))
