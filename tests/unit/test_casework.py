@@ -71,7 +71,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
 def post(client: TestClient, path: str, **form: str) -> int:
     token = csrf_of(client.get("/login").text)
     reply = client.post(path, data={"csrf_token": token, **form}, follow_redirects=False)
-    return reply.status_code
+    return int(reply.status_code)
 
 
 @pytest.fixture(scope="module")
