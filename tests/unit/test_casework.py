@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -137,3 +138,24 @@ def test_everyone_else_gets_what_a_missing_child_gets(
         assert (real.status_code, real.text) == (403, absent.text)
     for path in ("/zones/North Zone/reviews", "/schools/100001/reviews"):
         assert client.get(path).text == client.get("/schools/999999").text
+
+
+def test_a_review_held_and_an_action_done_clear_the_overdue_list(ctx: Context) -> None:
+    """On B1 (the other North Zone school): overdue, then a review held moves it off."""
+    north = client_for(ctx, "north")
+    past = (seed.NOW.date() - timedelta(days=3)).isoformat()
+    assert post(north, f"/children/{B1}/casework/lead", lead_name="Jo", next_review_on=past) == 303
+    form = {"text": "Call home", "owner": "Ali Khan", "due_on": past}
+    assert post(north, f"/children/{B1}/casework/actions", **form) == 303
+    assert "Ali Khan" in north.get("/zones/North Zone/reviews").text
+    nxt = (seed.NOW.date() + timedelta(days=30)).isoformat()
+    held = seed.NOW.date().isoformat()
+    assert post(north, f"/children/{B1}/casework/reviews", held_on=held, next_review_on=nxt) == 303
+    page = north.get(f"/children/{B1}").text
+    action = re.search(rf'/children/{B1}/casework/actions/(\d+)"', page)
+    assert action is not None and f"Reviews held: {held}" in page
+    assert post(north, f"/children/{B1}/casework/actions/{action.group(1)}", done="1") == 303
+    assert "Mark not done" in north.get(f"/children/{B1}").text
+    assert f"/children/{B1}" not in north.get("/zones/North Zone/reviews").text
+    future = (seed.NOW.date() + timedelta(days=1)).isoformat()
+    assert post(north, f"/children/{B1}/casework/reviews", held_on=future) == 422
