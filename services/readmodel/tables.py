@@ -28,7 +28,6 @@ from .flag_tables import (
     school_flag_counts,
 )
 from .huddle_tables import huddle_reviews, huddles
-from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
 __all__ = [
@@ -39,8 +38,6 @@ __all__ = [
     "flag_changes",
     "flag_history",
     "freshness",
-    "huddle_reviews",
-    "huddles",
     "huddle_reviews",
     "huddles",
     "metadata",

@@ -22,13 +22,27 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "huddles",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column(
+            "event_id",
+            sa.String(length=36),
+            nullable=False,
+            comment="The HuddleRecorded event",
+        ),
         sa.Column("urn", sa.String(length=6), nullable=False),
-        sa.Column("half_term", sa.String(length=32), nullable=False),
-        sa.Column("held_on", sa.Date(), nullable=False),
-        sa.Column("attendees", sa.Text(), nullable=False),
-        sa.Column("recorded_by", sa.Text(), nullable=False),
-        sa.Column("reviewed", sa.Integer(), nullable=False),
+        sa.Column(
+            "half_term",
+            sa.String(length=32),
+            nullable=False,
+            comment="e.g. 'Autumn 1 2025/26'",
+        ),
+        sa.Column("held_on", sa.Date(), nullable=False, comment="The day the huddle met"),
+        sa.Column(
+            "attendees", sa.Text(), nullable=False, comment="Attendees' roles, comma-separated"
+        ),
+        sa.Column(
+            "recorded_by", sa.Text(), nullable=False, comment="Professional's role or staff id"
+        ),
+        sa.Column("reviewed", sa.Integer(), nullable=False, comment="Children reviewed"),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id"),
         comment="Huddles recorded per school and half term (one row per HuddleRecorded event)",
@@ -37,10 +51,12 @@ def upgrade() -> None:
     op.create_table(
         "huddle_reviews",
         sa.Column("huddle_event_id", sa.String(length=36), nullable=False),
-        sa.Column("child_key", sa.String(length=64), nullable=False),
-        sa.Column("urn", sa.String(length=6), nullable=False),
+        sa.Column(
+            "child_key", sa.String(length=64), nullable=False, comment="Pseudonymous child id"
+        ),
+        sa.Column("urn", sa.String(length=6), nullable=False, comment="The huddle's school"),
         sa.Column("held_on", sa.Date(), nullable=False),
-        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("response", sa.Text(), nullable=False, comment="Response agreed at the huddle"),
         sa.Column("status", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("huddle_event_id", "child_key"),
         comment="Each child a huddle reviewed, with the response agreed",
