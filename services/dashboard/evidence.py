@@ -145,7 +145,7 @@ def _charts(area: Area, data: dict[str, Any], pa: Any) -> list[charts.BarChart]:
                 area.group_word,
             )
         )
-    pa_rows = [t for t in data["trends"] if t.flag == PA_FLAG]
+    pa_rows = [t for t in data["trends"] if t.flag.upper() == PA_FLAG]
     if pa_rows and data["term"] is not None:
         series: dict[str, list[float | None]] = {}
         for label, field in (

@@ -340,7 +340,7 @@ def group_rates(
 ) -> list[GroupRate]:
     """Children with a current row, by group; FSM and SEN groups are the children with that
     flag raised now (the read model holds eligibility as those flags)."""
-    shown = [f for f in flags if f not in SENSITIVE]
+    shown = [f for f in flags if f.upper() not in SENSITIVE]  # as given: ATTEND or attend
     cq = select(children.c.child_key, children.c.nc_year).join(
         schools, schools.c.urn == children.c.urn
     )
@@ -363,7 +363,7 @@ def group_rates(
         label = "Reception" if year == 0 else f"Year {year}"
         groups[label] = [c for c, y in pupils.items() if y == year]
     return [
-        GroupRate(g, len(kids), {f: sum(1 for c in kids if f in has[c]) for f in shown})
+        GroupRate(g, len(kids), {f: sum(1 for c in kids if f.upper() in has[c]) for f in shown})
         for g, kids in groups.items()
     ]
 

@@ -49,7 +49,7 @@ class ReferenceData:
 
     def for_flag(self, flag: str, term: str = "") -> Figure | None:
         """The figure for `flag` in `term` if the file has one, else the whole-year one."""
-        matches = [f for f in self.figures if f.flag == flag]
+        matches = [f for f in self.figures if f.flag == flag.upper()]
         exact = [f for f in matches if term and f.term == term]
         whole = [f for f in matches if not f.term]
         found = exact or whole

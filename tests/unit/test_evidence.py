@@ -180,6 +180,8 @@ def check_figures(conn: Connection) -> None:
     assert groups["FSM eligible"].rate("ATTEND") == 100.0
     assert groups["SEN support"].rate("ATTEND") == 0.0
     assert groups["Year 5"].flagged["ATTEND"] == 2
+    lower = evidence.group_rates(conn, ["attend", "safeguard"], zone="North")
+    assert lower[0].flagged == {"attend": 2}
 
 
 def test_queries_on_a_hand_built_read_model(conn: Connection) -> None:
@@ -198,6 +200,7 @@ def test_the_packaged_reference_file_loads_with_its_sources() -> None:
     assert pa is not None and pa.percent == 19.1 and "Pupil absence" in pa.source
     whole = ref.for_flag("ATTEND", "Spring")
     assert whole is not None and whole.percent == 18.7
+    assert ref.for_flag("fsm") == ref.for_flag("FSM") and ref.for_flag("ATTAIN") is None
     whole_year = {f.flag: f.percent for f in ref.figures if not f.term}
     assert whole_year == {"ATTEND": 18.7, "FSM": 31.7, "SEN": 29.0}
     assert all(f.url.startswith("https://") and f.published for f in ref.figures)
