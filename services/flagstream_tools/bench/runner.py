@@ -15,6 +15,7 @@ from flagstream.codec import Codec
 from flagstream.settings import Settings
 from flagstream.topics import Topics, create_topics
 from flagstream_tools import generator as gen
+from flagstream_tools.bench import dashboard as dashboard_stage
 from flagstream_tools.bench import e2e, raw, stages
 from flagstream_tools.bench.handler_only import handler_rate
 from flagstream_tools.bench.presets import SIZES, TERM_START, BenchPreset
@@ -243,6 +244,11 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         broker.stop()
         if pg_name:
             drop_database(options.postgres_admin_url, pg_name)
+
+    # On the SQLite read model the stages above left, with the pipeline stopped: the clients,
+    # the dashboard and the driver have the two cores to themselves.
+    _say("[7b/8] dashboard: signed-in users with a live school or zone page open")
+    f |= dashboard_stage.measure(env, workdir, logs, options.preset, size.timeout_s)
 
     _say("[8/8] rebuild: fresh flagger and projector on a fresh broker holding the same topics")
     f |= rebuild(work, workdir / "rebuild", key, size.timeout_s)
