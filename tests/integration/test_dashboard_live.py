@@ -177,9 +177,13 @@ def test_a_commit_reaches_each_class_with_only_what_it_may_see(server: Server) -
 
     time.sleep(0.5)
     assert [e for e, _ in pages["other"].drained() if e in ("rows", "schools")] == []
-    rows = [r for r in audit_rows(server.ctx.audit_db)[before:] if r["action"] == "live_school_rows"]
+    rows = [
+        r for r in audit_rows(server.ctx.audit_db)[before:] if r["action"] == "live_school_rows"
+    ]
     assert sorted(r["username"] for r in rows) == ["dsl", "north", "staff"]
-    assert {(r["urn"], r["rows"], r["page"]) for r in rows} == {("100001", 1, "/live/schools/100001")}
+    assert {(r["urn"], r["rows"], r["page"]) for r in rows} == {
+        ("100001", 1, "/live/schools/100001")
+    }
 
 
 def test_a_change_nobody_can_see_is_not_sent_and_a_move_removes_the_row(server: Server) -> None:
@@ -234,9 +238,12 @@ def test_the_table_fragment_answers_304_until_the_read_model_changes(server: Ser
     assert len(audit_rows(server.ctx.audit_db)) == before  # nothing shown, nothing to audit
     other_query = client.get("/schools/100001/table?year=5", headers={"If-None-Match": tag})
     assert other_query.status_code == 200
-    assert signed_in(server, "dsl").get(
-        "/schools/100001/table", headers={"If-None-Match": tag}
-    ).status_code == 200  # another viewer's tag is never theirs
+    assert (
+        signed_in(server, "dsl")
+        .get("/schools/100001/table", headers={"If-None-Match": tag})
+        .status_code
+        == 200
+    )  # another viewer's tag is never theirs
     commit(server.ctx, snapshot(A1, "100001", 5, []))
     changed = client.get("/schools/100001/table", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
