@@ -134,7 +134,8 @@ def bar_chart(
             f'<line class="reference" x1="{_LEFT}" y1="{ry:.1f}" x2="{_LEFT + plot_w}" '
             f'y2="{ry:.1f}" stroke="#d4351c" stroke-width="2" stroke-dasharray="6 4"/>'
             f'<text class="reference-label" x="{_LEFT + plot_w - 2}" y="{ry - 4:.1f}" '
-            f'font-size="11" text-anchor="end" fill="#d4351c">'
+            f'font-size="11" text-anchor="end" fill="#d4351c" '
+            'stroke="#ffffff" stroke-width="3" paint-order="stroke">'
             f"{_esc(ref.label)} ({ref.value:g})</text>"
         )
     # Legend (only when more than one series).

@@ -26,7 +26,15 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select
 from flagstream.domain.rules import SENSITIVE
 from flagstream.term_calendar import Term, TermCalendar
 
-from .tables import child_flags, children, flag_history, outcomes, rolls, schools
+from .tables import (
+    child_flags,
+    children,
+    flag_history,
+    outcomes,
+    rolls,
+    school_days,
+    schools,
+)
 
 REFERRAL_WINDOW_DAYS = 365  # "within 12 months": the projector's re-referral window too
 PROGRESS_STATUSES = ("Good progress", "Resolved")
@@ -284,7 +292,8 @@ def term_trends(
     urn: str | None = None,
 ) -> tuple[Term | None, list[TermTrend]]:
     """Per school and flag, the term containing `today` (or the last one before it) against
-    the previous term and the same term last year."""
+    the previous term and the same term last year; a comparison term with no school day in
+    the read model (`school_days`) is None, shown as no data rather than as zero."""
     terms = [t for t in calendar.terms() if t.starts <= today]
     if not terms:
         return None, []
@@ -293,6 +302,8 @@ def term_trends(
     last_year = next(
         (t for t in terms if t.label == this.label and t.school_year == _year_before(this)), None
     )
+    # A comparison term the read model holds no school day of is "no data", not zero.
+    previous, last_year = (t if t and _has_days(conn, t) else None for t in (previous, last_year))
     figures = {t.name: _term_counts(conn, t, zone, urn) for t in (this, previous, last_year) if t}
     flagged, roll, names = figures[this.name]
     keys = set(flagged) | {(u, f) for t in figures.values() for (u, f) in t[0] if u in roll}
@@ -314,6 +325,16 @@ def term_trends(
         for u, fl in sorted(keys, key=lambda k: (names.get(k[0], (k[0], ""))[0], k[1]))
     ]
     return this, rows
+
+
+def _has_days(conn: Connection, term: Term) -> bool:
+    """Whether any register or day-end tick of the term reached the read model."""
+    found = conn.scalar(
+        select(school_days.c.day)
+        .where(school_days.c.day >= term.starts, school_days.c.day <= term.ends)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _year_before(term: Term) -> str:

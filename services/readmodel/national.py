@@ -3,9 +3,9 @@ lines, read from a dated, hand-entered TOML file that names each figure's source
 
 Why a file: the figures change once a year and must be traceable to a publication; a
 screen that compares a school's rate with "England" has to say which release it used.
-The default file ships in the package (reference/national.toml); a council may point
-`path` elsewhere. A missing or malformed file is a clear error naming the file and the
-entry, never a chart silently without its line.
+The file ships in the package (reference/national.toml); `load_reference(path)` reads
+another, but no setting points the dashboard at one yet. A missing or malformed file is a
+clear error naming the file and the entry, never a chart silently without its line.
 """
 
 from __future__ import annotations

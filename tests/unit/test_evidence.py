@@ -19,7 +19,15 @@ from flagstream.term_calendar import england
 from readmodel import evidence
 from readmodel.db import create_schema, make_engine
 from readmodel.national import ReferenceDataError, load_reference
-from readmodel.tables import child_flags, children, flag_history, outcomes, rolls, schools
+from readmodel.tables import (
+    child_flags,
+    children,
+    flag_history,
+    outcomes,
+    rolls,
+    school_days,
+    schools,
+)
 
 AT = datetime(2025, 11, 15, tzinfo=UTC)
 CLEARED = date(2024, 11, 1)
@@ -102,6 +110,8 @@ def build(engine: Engine, create: bool = True) -> None:
                 for n in (1, 2, 3, 4, 5, 6)
             ],
         )  # fmt: skip
+        # Register days of both autumns; none of Summer 2024/25 reached the read model.
+        conn.execute(insert(school_days), [{"day": date(2024, 10, 1)}, {"day": date(2025, 11, 14)}])
         conn.execute(
             insert(children),
             [
@@ -165,9 +175,9 @@ def check_figures(conn: Connection) -> None:
         for t in trends
     }  # fmt: skip
     assert figures == {
-        ("100001", "ATTEND"): (2, 5, 40.0, 0.0, (2, 40.0)),
-        ("100001", "FAMILY"): (1, 5, 20.0, 0.0, (1, 20.0)),
-        ("200001", "ATTEND"): (1, 1, 100.0, 0.0, (0, 0.0)),
+        ("100001", "ATTEND"): (2, 5, 40.0, None, (2, 40.0)),  # Summer 2024/25: no data
+        ("100001", "FAMILY"): (1, 5, 20.0, None, (1, 20.0)),
+        ("200001", "ATTEND"): (1, 1, 100.0, None, (0, 0.0)),
     }
     zones = {(t.urn, t.flag): t.this.flagged for t in evidence.by_zone(trends)}
     assert zones == {("North", "ATTEND"): 2, ("North", "FAMILY"): 1, ("South", "ATTEND"): 1}
