@@ -224,16 +224,15 @@ def measure(
             workdir, logs, url, "poll", pollers, engine, max(2, n_changes // 4), rng, timeout, dash
         )
         polls = got["samples"]
-        took = [(end - start) * 1000 for _p, start, end, _s in polls]
+        took = [(end - start) * 1000 for _w, _p, start, end, _s in polls]
         arrivals = []
         for urn, at in made:
             for u in pollers:
                 if u["table"] != f"/schools/{urn}/table":
                     continue
-                ends = [end for p, start, end, _s in polls if p == u["table"] and start >= at]
-                # one sample per poller of that school: its first poll started after the commit
-                mine = [end for p, start, end, _s in polls if start >= at and p == u["table"]]
-                if ends and mine:
+                # Each poller of that school sees the change with its first poll after the commit.
+                ends = [e for w, _p, s, e, _s in polls if w == u["username"] and s >= at]
+                if ends:
                     arrivals.append((min(ends) - at) * 1000)
         f |= {
             "dashboard_poll_users": len(pollers),

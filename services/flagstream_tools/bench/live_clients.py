@@ -46,12 +46,14 @@ async def _stream(client: httpx.AsyncClient, path: str, out: list[Any], opened: 
                     out.append([path, key, now - at])
 
 
-async def _poll(client: httpx.AsyncClient, path: str, out: list[Any], stop: float) -> None:
+async def _poll(
+    client: httpx.AsyncClient, who: str, path: str, out: list[Any], stop: float
+) -> None:
     while time.time() < stop:
         started = time.time()
         reply = await client.get(path)
         ended = time.time()
-        out.append([path, started, ended, reply.status_code])
+        out.append([who, path, started, ended, reply.status_code])
         await asyncio.sleep(max(0.0, 3.0 - (ended - started)))
 
 
@@ -67,7 +69,7 @@ async def _user(spec: dict[str, Any], user: dict[str, str], out: list[Any], read
             await task
         else:
             ready()
-            await _poll(client, user["table"], out, spec["deadline"])
+            await _poll(client, user["username"], user["table"], out, spec["deadline"])
 
 
 async def _main(spec: dict[str, Any]) -> dict[str, Any]:
