@@ -24,6 +24,7 @@ from flagstream.domain.events import (
 )
 from projector.writer import Consumed, project
 from readmodel import queries
+from readmodel.change_tables import CHANGE_TABLES
 from readmodel.db import create_schema, make_engine
 from readmodel.tables import children, freshness, metadata
 
@@ -146,7 +147,7 @@ def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     return {
         t.name: sorted(tuple(r) for r in conn.execute(select(t)))
         for t in metadata.sorted_tables
-        if t.name != "projector_offsets"
+        if t.name != "projector_offsets" and t.name not in CHANGE_TABLES  # delivery, not rows
     }
 
 

@@ -122,4 +122,5 @@ def test_the_huddle_list_marks_new_children_too(ctx: Context, clock: Clock) -> N
              "recorded_at": raised_at, "kafka_partition": 0, "kafka_offset": 98},
         )  # fmt: skip
     clock.now += timedelta(minutes=15)
-    assert staff.get("/schools/100001/huddle").text.count("since your last visit") == 1
+    # Once in each group that lists the child: flagged now, and newly flagged since.
+    assert staff.get("/schools/100001/huddle").text.count("since your last visit") == 2
