@@ -4,6 +4,7 @@ it receives to a folder, so whoever runs the demo can read what the notifier sen
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ class MailCatcher:
         self._controller: Any = None
 
     def start(self) -> MailCatcher:
+        # aiosmtpd logs every SMTP command at INFO, and "Connection lost" after each QUIT
+        # from smtplib: noise in the demo's terminal. Its warnings and errors still show.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         try:
             from aiosmtpd.controller import Controller
         except ImportError:  # a dev extra: `pip install -e '.[dev]'` or `pip install aiosmtpd`
