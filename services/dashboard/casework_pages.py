@@ -46,17 +46,21 @@ def _change(
     what: str,
     write: Callable[[Connection], None],
 ) -> Response:
-    """Check the form and the viewer, audit the change, write it, back to the child page.
-    All input is checked inside `write`, after the scope check: a refused viewer learns
-    nothing from a validation message."""
+    """Check the form and the viewer, write the change and its audit row in one transaction
+    (a refused change leaves neither), back to the child page. All input is checked inside
+    `write`, after the scope check: a refused viewer learns nothing from a validation
+    message."""
     if not csrf_ok(request.session, csrf_token):
         raise HTTPException(403, "The form expired. Reload the page and submit it again.")
     row, found = _child_or_403(ctx, who, child_key)
     forbid(casework_view.allowed(who, row, found))
-    ctx.record(who, request, "change_casework", child_key=child_key, urn=found.urn, detail=what)
     try:
         with ctx.audit_db.begin() as conn:
             write(conn)
+            ctx.record(
+                who, request, "change_casework", conn=conn, child_key=child_key,
+                urn=found.urn, detail=what,
+            )  # fmt: skip
     except casework.CaseworkError as exc:
         raise HTTPException(422, str(exc)) from exc
     return RedirectResponse(f"/children/{child_key}#casework-h", status_code=303)

@@ -113,10 +113,13 @@ class Context:
         request: Request,
         action: str,
         username: str | None = None,
+        conn: Connection | None = None,
         **what: Any,
     ) -> None:
         """Append an audit row before the page is shown (no row, no page); `username` names
-        who tried when nobody is signed in (a failed sign-in)."""
+        who tried when nobody is signed in (a failed sign-in). With `conn` (a transaction on
+        the audit database), the row is written in it, so it stands or falls with the change
+        it records."""
         entry = audit.AuditEntry(
             at=self.clock(),
             username=who.username if who else (username or ""),
@@ -125,8 +128,11 @@ class Context:
             page=request.url.path,
             **what,
         )
-        with self.audit_db.begin() as conn:
+        if conn is not None:
             audit.append(conn, entry)
+            return
+        with self.audit_db.begin() as own:
+            audit.append(own, entry)
 
     def render(
         self, request: Request, template: str, who: Principal | None, status: int = 200, **data: Any

@@ -159,3 +159,14 @@ def test_a_review_held_and_an_action_done_clear_the_overdue_list(ctx: Context) -
     assert f"/children/{B1}" not in north.get("/zones/North Zone/reviews").text
     future = (seed.NOW.date() + timedelta(days=1)).isoformat()
     assert post(north, f"/children/{B1}/casework/reviews", held_on=future) == 422
+
+
+def test_a_refused_change_leaves_no_change_row(ctx: Context, recorded: TestClient) -> None:
+    def changes() -> int:
+        return sum(r["action"] == "change_casework" for r in audit_rows(ctx.audit_db))
+
+    before = changes()
+    assert post(recorded, f"/children/{A1}/casework/lead", notes="x" * 1001) == 422
+    assert changes() == before  # nothing changed, so nothing is recorded as changed
+    assert post(recorded, f"/children/{A1}/casework/lead", lead_name="Pat Lee") == 303
+    assert changes() == before + 1
