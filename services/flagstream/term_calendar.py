@@ -24,7 +24,7 @@ File format (every entry optional; an entry replaces the default of the same hal
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -83,6 +83,7 @@ class TermCalendar:
 
     half_terms: tuple[HalfTerm, ...]
     closures: frozenset[date] = frozenset()
+    _terms: tuple[Term, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.half_terms, key=lambda h: h.starts))
@@ -95,6 +96,15 @@ class TermCalendar:
         for before, after in pairwise(ordered):
             if after.starts <= before.ends:
                 raise TermCalendarError(f"{after.name} starts before {before.name} has ended")
+        # Built once: term_of is asked per row by the evidence screens.
+        groups: dict[tuple[str, str], list[HalfTerm]] = {}
+        for half in ordered:
+            groups.setdefault((half.school_year, half.term_label), []).append(half)
+        terms = tuple(
+            Term(label, year, halves[0].starts, halves[-1].ends, tuple(halves))
+            for (year, label), halves in groups.items()
+        )
+        object.__setattr__(self, "_terms", terms)
 
     def half_term_of(self, day: date) -> HalfTerm | None:
         """The half term holding `day`; in a holiday, the half term just ended (its huddle
@@ -112,20 +122,14 @@ class TermCalendar:
 
     def terms(self) -> list[Term]:
         """Each school year's terms, halves grouped by (school year, term label)."""
-        groups: dict[tuple[str, str], list[HalfTerm]] = {}
-        for half in self.half_terms:
-            groups.setdefault((half.school_year, half.term_label), []).append(half)
-        return [
-            Term(label, year, halves[0].starts, halves[-1].ends, tuple(halves))
-            for (year, label), halves in groups.items()
-        ]
+        return list(self._terms)
 
     def term_of(self, day: date) -> Term | None:
         """The term holding `day`; in a holiday, the term just ended."""
         half = self.half_term_of(day)
         if half is None:
             return None
-        return next(t for t in self.terms() if half in t.halves)
+        return next(t for t in self._terms if half in t.halves)
 
     def is_school_day(self, day: date) -> bool:
         """A weekday inside a half term that is not a closure (INSET day, bank holiday)."""

@@ -116,7 +116,7 @@ def rereferrals(
     again: dict[tuple[str, str], set[str]] = defaultdict(set)
     names: dict[str, str] = {}
     for child, raised, previous, s_urn, s_name, s_zone in _rows(conn, q):
-        term = _term_of(terms, raised)
+        term = calendar.term_of(raised)
         if term is None:
             continue
         group = s_urn if by_school else s_zone
@@ -132,12 +132,6 @@ def rereferrals(
             flagged.items(), key=lambda kv: (order[kv[0][1]], kv[0][0])
         )
     ]
-
-
-def _term_of(terms: list[Term], day: date) -> Term | None:
-    """The term containing `day`, or in a holiday the one just ended."""
-    started = [t for t in terms if t.starts <= day]
-    return max(started, key=lambda t: t.starts) if started else None
 
 
 @dataclass(frozen=True, slots=True)
