@@ -114,7 +114,7 @@ BESPOKE: tuple[Kind, ...] = (
                 "assessments",
                 lambda r, _u, k, s: vp.assessment(r, k, s),
                 Router.child_events,
-                "Statutory assessment results (KS2, KS4)",
+                "Assessment results (EYFS, phonics, MTC, teacher assessments, KS2, KS3, KS4)",
             ),
             (
                 "family_case",

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from flagstream.domain.rules.assessments import CATALOGUE
+
 from .models import RecordIn
 
 _UPN = "13-character Unique Pupil Number (turned into child_key at the edge)"
+_RESULTS = "; ".join(f"{a.code} {a.valid_words()}" for a in CATALOGUE.values())
 
 
 class SenIn(RecordIn):
@@ -42,16 +45,13 @@ class FsmBatchIn(BaseModel):
 
 
 class AssessmentIn(RecordIn):
-    """One statutory assessment result."""
+    """One assessment result: a statutory check or test, or a termly teacher assessment or
+    in-year grade (docs/attainment.md)."""
 
     upn: str | None = Field(None, description=_UPN)
     urn: str | None = Field(None, description="6-digit school URN")
-    assessment: str | None = Field(
-        None, description="KS2_READING, KS2_MATHS, KS2_WRITING, KS4_ENGLISH or KS4_MATHS"
-    )
-    result: str | None = Field(
-        None, description="KS2 scaled score 80-120, KS2 writing WTS/EXS/GDS, KS4 grade 1-9"
-    )
+    assessment: str | None = Field(None, description=", ".join(CATALOGUE))
+    result: str | None = Field(None, description=_RESULTS)
     assessed_on: str | None = Field(None, description="YYYY-MM-DD")
 
 

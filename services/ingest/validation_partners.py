@@ -4,7 +4,7 @@ Family) and of professionals' outcomes: raw record -> domain event, or Reject.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, get_args
+from typing import get_args
 
 from flagstream.domain.events import (
     OUTCOME_AREAS,
@@ -16,7 +16,7 @@ from flagstream.domain.events import (
     SenProvision,
     SenProvisionRecorded,
 )
-from flagstream.domain.rules.attain import ASSESSMENTS
+from flagstream.domain.rules.assessments import ASSESSMENTS, CATALOGUE
 from flagstream.restricted import Details
 
 from . import fields as f
@@ -24,16 +24,6 @@ from .fields import Reject, Stamp
 from .models_partners import AssessmentIn, FamilyCaseIn, FsmIn, NotificationIn, OutcomeIn, SenIn
 
 Key = Callable[[str], str]
-
-_WRITING: Final = ("WTS", "EXS", "GDS", "PKF", "HNM")
-
-
-def _result_valid(assessment: str, result: str) -> bool:
-    if assessment == "KS2_WRITING":
-        return result in _WRITING
-    if assessment.startswith("KS2_"):
-        return result.isdigit() and 80 <= int(result) <= 120
-    return result.isdigit() and 1 <= int(result) <= 9
 
 
 def sen(raw: SenIn, key: Key, stamp: Stamp) -> SenProvisionRecorded:
@@ -79,8 +69,10 @@ def assessment(raw: AssessmentIn, key: Key, stamp: Stamp) -> AssessmentRecorded:
         known = ", ".join(ASSESSMENTS)
         raise Reject("unknown_assessment", "assessment", f"assessment must be one of {known}")
     result = f.required(raw.result, "result").upper()
-    if not _result_valid(kind, result):
-        raise Reject("invalid_result", "result", f"not a valid {kind} result")
+    scale = CATALOGUE[kind]
+    if not scale.valid(result):
+        raise Reject("invalid_result", "result", f"a {kind} result is {scale.valid_words()}")
+    result = result if scale.levels else str(int(result))  # "032" is 32
     on = f.past_day(raw.assessed_on, "assessed_on", stamp)
     return AssessmentRecorded(
         **f.envelope(raw.event_id, stamp, f.midnight(on)),

@@ -14,16 +14,20 @@ from flagstream.domain.state import Case, ChildState, Result
 D = date(2025, 10, 1)
 
 
-def test_attain_uses_the_latest_round_only() -> None:
-    old = Result("KS2_READING", "92", date(2024, 7, 8))
+def test_attain_uses_each_strands_latest_result() -> None:
+    # Each strand's latest result counts (no longer the latest round across all kinds):
+    # KS2 reading in July 2025 is superseded by a KS3 English grade, not by GCSE maths.
+    old = Result("KS2_READING", "92", date(2025, 7, 8))
     state = ChildState("c", results=(old,))
     assert attain(state, D, AttainSettings()).raised
-    newer = (old, Result("KS4_MATHS", "5", date(2025, 8, 20)))
+    other = (old, Result("KS4_MATHS", "5", date(2025, 8, 20)))
+    assert attain(ChildState("c", results=other), D, AttainSettings()).raised
+    newer = (old, Result("KS3_ENGLISH", "5", date(2025, 9, 26)))
     outcome = attain(ChildState("c", results=newer), D, AttainSettings())
-    assert not outcome.raised and "2025-08-20" in outcome.reason
+    assert not outcome.raised and "2025-09-26" in outcome.reason
     writing = (Result("KS2_WRITING", "WTS", date(2025, 7, 8)),)
     outcome = attain(ChildState("c", results=writing), D, AttainSettings())
-    assert outcome.raised and "KS2_WRITING WTS" in outcome.reason
+    assert outcome.raised and "KS2 writing teacher assessment WTS" in outcome.reason
     # A result dated after the as-of date is not yet known.
     assert not attain(ChildState("c", results=writing), date(2025, 7, 1), AttainSettings()).raised
 

@@ -1,68 +1,102 @@
-"""Attain: the latest assessment round has a result below the expected standard."""
+"""Attain: a strand's latest counted assessment result is below the expected standard."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
 
-from ..state import ChildState
+from ..register import school_year_start
+from ..state import ChildState, Result
+from .assessments import ASSESSMENTS, CATALOGUE, RANK, STRANDS
 from .base import FlagSettings, Outcome, Rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttainSettings(FlagSettings):
-    """Expected standards: KS2 scaled score, KS2 writing teacher assessment, KS4 grade."""
+    """Expected standards per assessment, and how many school years of results count."""
 
+    school_years_counted: int = 2  # the current school year and the one before
+    phonics_expected: int = 32  # of 40
+    mtc_expected: int = 20  # of 25
+    ta_expected: tuple[str, ...] = ("EXS", "GDS")
     ks2_scaled_score_expected: int = 100
     ks2_writing_expected: tuple[str, ...] = ("EXS", "GDS")
+    ks3_grade_expected: int = 4
     ks4_grade_expected: int = 4
 
+    def __post_init__(self) -> None:
+        if self.school_years_counted < 1:
+            raise ValueError("school_years_counted must be at least 1")
+        for a in CATALOGUE.values():
+            expected = a.expected(self)
+            if isinstance(expected, tuple) and not set(expected) <= set(a.levels):
+                raise ValueError(f"{a.setting} must be among {', '.join(a.levels)}")
 
-def _score_at_least(field: str) -> Callable[[str, AttainSettings], bool | None]:
-    def check(result: str, s: AttainSettings) -> bool | None:
-        return int(result) >= getattr(s, field) if result.isdigit() else None
 
-    return check
+def counted_since(as_of: date, s: AttainSettings) -> date:
+    """The first day whose results count as of a date: 1 September, N-1 school years back."""
+    start = school_year_start(as_of)
+    return start.replace(year=start.year - s.school_years_counted + 1)
 
 
-# Assessment kind -> "is this result at the expected standard?" (None = not a valid result).
-_AT_EXPECTED: dict[str, Callable[[str, AttainSettings], bool | None]] = {
-    "KS2_READING": _score_at_least("ks2_scaled_score_expected"),
-    "KS2_MATHS": _score_at_least("ks2_scaled_score_expected"),
-    "KS2_WRITING": lambda result, s: result in s.ks2_writing_expected,
-    "KS4_ENGLISH": _score_at_least("ks4_grade_expected"),
-    "KS4_MATHS": _score_at_least("ks4_grade_expected"),
-}
-# The assessments Attain reads (any other is ignored by the rule): the kinds an assessment
-# record may name. Ingest rejects a record naming another as `unknown_assessment`.
-ASSESSMENTS: Final[tuple[str, ...]] = tuple(_AT_EXPECTED)
+def latest_by_strand(state: ChildState, as_of: date, s: AttainSettings) -> dict[str, Result]:
+    """Each strand's latest result counted as of the date (valid, known, in the window)."""
+    since = counted_since(as_of, s)
+    latest: dict[str, Result] = {}
+    for r in state.results:
+        a = CATALOGUE.get(r.assessment)
+        if a is None or not since <= r.assessed_on <= as_of or not a.valid(r.result):
+            continue
+        for strand in a.strands:
+            held = latest.get(strand)
+            if held is None or (r.assessed_on, RANK[r.assessment]) > (
+                held.assessed_on,
+                RANK[held.assessment],
+            ):
+                latest[strand] = r
+    return latest
+
+
+def _words(r: Result, s: AttainSettings) -> str:
+    a = CATALOGUE[r.assessment]
+    return f"{a.words} {a.shown(r.result)} on {r.assessed_on} (expected {a.expected_words(s)})"
 
 
 def attain(state: ChildState, as_of: date, s: AttainSettings) -> Outcome:
-    """Raised when any result of the latest round (same date) is below expected."""
-    known = [r for r in state.results if r.assessed_on <= as_of and r.assessment in _AT_EXPECTED]
-    if not known:
-        return Outcome(False, "no assessment recorded")
-    latest = max(r.assessed_on for r in known)
-    below = [
-        f"{r.assessment} {r.result}"
-        for r in known
-        if r.assessed_on == latest and _AT_EXPECTED[r.assessment](r.result, s) is False
-    ]
+    """Raised when any strand's latest counted result is below its expected standard."""
+    latest = latest_by_strand(state, as_of, s)
+    if not latest:
+        return Outcome(False, f"no assessment result counted since {counted_since(as_of, s)}")
+    below: list[Result] = []
+    for strand in STRANDS:  # a fixed order, so the reason is the same in any delivery order
+        r = latest.get(strand)
+        if r is not None and r not in below and not CATALOGUE[r.assessment].met(r.result, s):
+            below.append(r)
     if below:
-        return Outcome(True, f"below expected standard on {latest}: {', '.join(below)}")
-    return Outcome(False, f"at expected standard on {latest}")
+        return Outcome(True, "below expected: " + "; ".join(_words(r, s) for r in below))
+    newest = max(r.assessed_on for r in latest.values())
+    strands = ", ".join(t for t in STRANDS if t in latest)
+    return Outcome(False, f"at expected standard in {strands} (latest result {newest})")
 
 
 def describe(s: AttainSettings) -> str:
     """The rule in words."""
+    n = s.school_years_counted
+    years = {1: "this school year", 2: "this school year or last"}.get(
+        n, f"this school year or the {n - 1} before"
+    )
     return (
-        f"Attain: raised when the latest assessment round has a result below expected "
-        f"(KS2 scaled score under {s.ks2_scaled_score_expected}, KS2 writing not "
-        f"{'/'.join(s.ks2_writing_expected)}, KS4 grade under {s.ks4_grade_expected})."
+        "Attain: raised when the latest result of any strand (development, phonics, times "
+        "tables, reading, writing, maths; secondary English counts for reading and writing) "
+        f"from {years} is below expected: EYFS profile not GLD, phonics screening check "
+        f"under {s.phonics_expected} of 40, multiplication tables check under "
+        f"{s.mtc_expected} of 25, teacher assessment not {'/'.join(s.ta_expected)}, KS2 "
+        f"scaled score under {s.ks2_scaled_score_expected}, KS2 writing not "
+        f"{'/'.join(s.ks2_writing_expected)}, KS3 in-year grade under {s.ks3_grade_expected}, "
+        f"KS4 grade under {s.ks4_grade_expected}."
     )
 
 
 ATTAIN = Rule("ATTAIN", AttainSettings, attain, describe)
+
+__all__ = ["ASSESSMENTS", "ATTAIN", "AttainSettings", "attain", "describe", "latest_by_strand"]
