@@ -19,7 +19,8 @@ def _to_record(state: ChildState) -> dict[str, Any]:
         "nc_year": state.nc_year,
         "sex": state.sex,
         "as_of": state.as_of,
-        "year_start": register.year_start if register else None,
+        # The field keeps its first name: it holds the register's origin (register_origin).
+        "year_start": register.origin if register else None,
         "codes": register.codes if register else b"",
         "sen": [{"effective_on": d, "provision": p} for d, p in state.sen],
         "fsm": [{"eligible_from": a, "eligible_to": b} for a, b in state.fsm],

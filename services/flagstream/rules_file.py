@@ -40,7 +40,10 @@ def _settings(flag: str, rule: Rule, table: Mapping[str, Any], where: str) -> Fl
             if value < 0:
                 raise RulesFileError(f"{where}: flags.{flag}.{key} cannot be negative")
         values[key] = value
-    return rule.settings_type(**values)
+    try:
+        return rule.settings_type(**values)
+    except ValueError as exc:  # a rule's own check of its settings taken together
+        raise RulesFileError(f"{where}: [flags.{flag}] {exc}") from None
 
 
 def parse_rules(

@@ -16,7 +16,7 @@ from typing import Any
 from flagstream import catalogue
 from flagstream.domain import events as ev
 from flagstream.domain.observations import Observation
-from flagstream.domain.register import SessionRegister, school_year_start
+from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from flagstream.domain.state import Case, ChildState, Result
 
@@ -36,7 +36,7 @@ class _Facts:
 
 def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
     facts: dict[str, _Facts] = defaultdict(_Facts)
-    year = school_year_start(as_of)
+    origin = register_origin(as_of)  # the school year and the last weeks of the one before
     for event in log:
         marks = event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]
         for e in marks:
@@ -44,7 +44,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 continue
             f = facts[e.child_key]
             if isinstance(e, ev.AttendanceMarkRecorded):
-                if year <= e.date <= as_of:
+                if origin <= e.date <= as_of:
                     f.marks[(e.date, e.session)] = e.code
                 if not f.enrolled:
                     f.urn = e.urn
@@ -70,7 +70,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
 def _state(child_key: str, f: _Facts, as_of: date) -> ChildState:
     register = None
     if f.marks:
-        register = SessionRegister(school_year_start(as_of))
+        register = SessionRegister(register_origin(as_of))
         for (day, session), code in sorted(f.marks.items()):
             register = register.with_mark(day, session, code)  # type: ignore[arg-type]
     return ChildState(

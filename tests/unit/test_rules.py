@@ -28,7 +28,7 @@ def test_just_under_ten_percent_is_not() -> None:
 
 
 def test_needs_the_minimum_possible_sessions() -> None:
-    outcome = attend(*state_with(["O"] * 19), CONFIG)
+    outcome = attend(*state_with(["I"] * 19), CONFIG)
     assert not outcome.raised and "fewer than 20" in outcome.reason
 
 

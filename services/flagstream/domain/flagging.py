@@ -39,7 +39,7 @@ class StepResult:
         state, as_of = self.state, self.state.as_of
         assert as_of is not None and self.occurred_at is not None and self.recorded_at is not None
         register = state.register
-        possible, absent = register.totals(None, as_of) if register else (0, 0)
+        possible, absent = register.year_to_date(as_of) if register else (0, 0)
         key = f"{state.child_key}|snapshot|{self.cause_id}|{self.rule_version}"
         return ChildFlagsSnapshot(
             event_id=derived_id(_IDS, key),

@@ -1,14 +1,19 @@
-"""A child's register for one school year: one byte (code id) per session."""
+"""A child's register: one byte (code id) per session, for the school year and the end of
+the one before it (the 10-school-week unauthorised measure spans school years)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from .codes import ABSENT_IDS, ATTENDED_IDS, ID_OF, UNAUTHORISED_IDS
 from .events import Session
+
+# Weeks before 1 September kept from the year before: the summer holiday (~6 weeks), a half
+# term and 10 school weeks of the summer term, with room to spare (280 bytes of state).
+CARRY_WEEKS = 20
 
 
 def school_year_start(day: date) -> date:
@@ -16,8 +21,13 @@ def school_year_start(day: date) -> date:
     return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
 
 
-def _index(year_start: date, day: date, session: Session) -> int:
-    return (day - year_start).days * 2 + (0 if session == "AM" else 1)
+def register_origin(day: date) -> date:
+    """The first day a register as of this day holds: CARRY_WEEKS before its school year."""
+    return school_year_start(day) - timedelta(weeks=CARRY_WEEKS)
+
+
+def _index(origin: date, day: date, session: Session) -> int:
+    return (day - origin).days * 2 + (0 if session == "AM" else 1)
 
 
 # A bytes.translate table from each code id to its category (unauthorised is a kind of
@@ -31,11 +41,12 @@ _CATEGORY = bytes(
     else _OTHER
     for i in range(256)
 )  # fmt: skip
+_POSSIBLE = bytes(0 if c == _OTHER else 1 for c in _CATEGORY)  # any possible session
 
 
 class Tally(NamedTuple):
-    """Counts for the Attend rule up to a day: the year to date, a recent window of it, and
-    unauthorised absences in a (possibly different) window."""
+    """Counts for the Attend rule up to a day: the school year to date, a recent window of
+    it, and unauthorised absences from a day (which may be in the year before)."""
 
     possible: int
     absent: int
@@ -44,11 +55,18 @@ class Tally(NamedTuple):
     unauthorised: int
 
 
+def _pct(absent: int, possible: int) -> float:
+    return 100.0 * absent / possible if possible else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRegister:
-    """Marks for one school year; a later mark for the same session replaces the earlier."""
+    """Marks from an origin day (register_origin of the latest school year marked); a later
+    mark for the same session replaces the earlier. Every figure as of a day looks no further
+    back than register_origin of that day, so a register that has not yet moved on to a new
+    school year answers as one that has."""
 
-    year_start: date
+    origin: date
     codes: bytes = b""
 
     def with_mark(self, day: date, session: Session, code: str) -> SessionRegister:
@@ -56,44 +74,110 @@ class SessionRegister:
         return self.with_marks([(day, session, code)])
 
     def with_marks(self, marks: Iterable[tuple[date, Session, str]]) -> SessionRegister:
-        """The register with each session's mark set in order (later ones win)."""
+        """The register with each session's mark set in order (later ones win); marks before
+        the origin are dropped."""
         buf = bytearray(self.codes)
         for day, session, code in marks:
-            i = _index(self.year_start, day, session)
+            i = _index(self.origin, day, session)
+            if i < 0:
+                continue
             if len(buf) <= i:
                 buf.extend(bytes(i + 1 - len(buf)))
             buf[i] = ID_OF[code]
-        return SessionRegister(self.year_start, bytes(buf))
+        return SessionRegister(self.origin, bytes(buf))
+
+    def moved_to(self, origin: date) -> SessionRegister:
+        """The register from a later origin: the marks before it dropped."""
+        cut = (origin - self.origin).days * 2
+        return self if cut <= 0 else SessionRegister(origin, self.codes[cut:])
 
     def _first(self, day: date) -> int:
-        """Index of the day's first session (0 for days before the year)."""
-        return max(0, _index(self.year_start, day, "AM"))
+        """Index of the day's first session (0 for days before the origin)."""
+        return max(0, _index(self.origin, day, "AM"))
 
     def _end(self, day: date) -> int:
-        """Index just after the day's last session (0 for days before the year)."""
-        return max(0, _index(self.year_start, day, "PM") + 1)
+        """Index just after the day's last session (0 for days before the origin)."""
+        return max(0, _index(self.origin, day, "PM") + 1)
 
     def totals(self, start: date | None = None, end: date | None = None) -> tuple[int, int]:
-        """(possible sessions, absent sessions) between two days inclusive (default: all)."""
+        """(possible sessions, absent sessions) between two days inclusive (default: from
+        the origin, to the last mark)."""
         lo = 0 if start is None else self._first(start)
         hi = len(self.codes) if end is None else self._end(end)
         window = self.codes[lo:hi].translate(_CATEGORY)
         absent = window.count(_ABSENT) + window.count(_UNAUTHORISED)
         return window.count(_ATTENDED) + absent, absent
 
+    def year_to_date(self, end: date) -> tuple[int, int]:
+        """(possible, absent) sessions from 1 September of the day's school year to the day."""
+        return self.totals(school_year_start(end), end)
+
+    def unauthorised(self, start: date, end: date) -> int:
+        """Unauthorised absent sessions between two days inclusive (from the floor of end)."""
+        lo = self._first(max(start, register_origin(end)))
+        return self.codes[lo : self._end(end)].translate(_CATEGORY).count(_UNAUTHORISED)
+
     def tally(self, end: date, recent_from: date, unauthorised_from: date) -> Tally:
         """Year-to-date counts up to `end`, recent ones from `recent_from` and unauthorised
-        sessions from `unauthorised_from` (all inclusive): one translate, then counts from
-        offsets, where separate window counts took three copies and six passes (the Attend
-        rule was the largest part of evaluating a child)."""
-        window = self.codes[: self._end(end)].translate(_CATEGORY)
-        recent, unauthorised = self._first(recent_from), self._first(unauthorised_from)
-        absent = window.count(_ABSENT) + window.count(_UNAUTHORISED)
+        sessions from `unauthorised_from` (all inclusive, none before register_origin(end)):
+        one translate, then counts from offsets, where separate window counts took three
+        copies and six passes (the Attend rule was the largest part of evaluating a child)."""
+        floor = self._first(register_origin(end))
+        window = self.codes[floor : self._end(end)].translate(_CATEGORY)
+        year = self._first(school_year_start(end)) - floor
+        recent = max(year, self._first(recent_from) - floor)
+        unauthorised = max(0, self._first(unauthorised_from) - floor)
+        absent = window.count(_ABSENT, year) + window.count(_UNAUTHORISED, year)
         recent_absent = window.count(_ABSENT, recent) + window.count(_UNAUTHORISED, recent)
         return Tally(
-            possible=window.count(_ATTENDED) + absent,
+            possible=window.count(_ATTENDED, year) + absent,
             absent=absent,
             recent_possible=window.count(_ATTENDED, recent) + recent_absent,
             recent_absent=recent_absent,
             unauthorised=window.count(_UNAUTHORISED, unauthorised),
         )
+
+    def school_weeks_from(self, end: date, weeks: int) -> date:
+        """The Monday of the earliest of the last `weeks` school weeks up to `end`: weeks
+        (Monday to Sunday) with a possible session on or before `end`, across holidays and
+        school years but no further back than register_origin(end) (its day if fewer)."""
+        floor = register_origin(end)
+        possible = self.codes[: self._end(end)].translate(_POSSIBLE)
+        monday = end - timedelta(days=end.weekday())
+        found = 0
+        while monday + timedelta(days=6) >= floor:
+            lo, hi = self._first(max(monday, floor)), self._first(monday + timedelta(days=7))
+            if possible.find(1, lo, hi) >= 0:
+                found += 1
+                if found == weeks:
+                    return max(monday, floor)
+            monday -= timedelta(days=7)
+        return floor
+
+    def held_since(
+        self, end: date, raise_pct: float, clear_pct: float, min_possible: int
+    ) -> date | None:
+        """The latest school day d0 <= end of its year on which year-to-date absence was
+        raise_pct or more, when it stayed clear_pct or more (with min_possible sessions) on
+        every day from d0 to end; None if there is none. A pure function of the marks, so
+        whoever evaluates, however often, gets the same answer."""
+        year = school_year_start(end)
+        base = self._first(year)
+        window = self.codes[base : self._end(end)].translate(_CATEGORY)
+        absent = window.count(_ABSENT) + window.count(_UNAUTHORISED)
+        possible = window.count(_ATTENDED) + absent
+        day, i = end, (end - year).days * 2
+        while True:
+            while day > year and not window[i : i + 2].translate(_POSSIBLE).strip(b"\0"):
+                day, i = day - timedelta(days=1), i - 2  # no session: the same figures
+            if possible < min_possible or _pct(absent, possible) < clear_pct:
+                return None
+            if _pct(absent, possible) >= raise_pct:
+                return day
+            if day <= year:
+                return None
+            for c in window[i : i + 2]:  # take the day's sessions off: the day before
+                if c != _OTHER:
+                    possible -= 1
+                    absent -= c != _ATTENDED
+            day, i = day - timedelta(days=1), i - 2

@@ -20,7 +20,7 @@ from .events import (
     Sex,
 )
 from .observations import Observation
-from .register import SessionRegister, school_year_start
+from .register import SessionRegister, register_origin
 
 MAX_NOTIFICATIONS = 20  # Older incidents are outside any sensible window; keep state small.
 
@@ -90,13 +90,21 @@ def later(current: date | None, day: date) -> date:
     return day if current is None or current < day else current
 
 
+def _register_for(register: SessionRegister | None, day: date) -> SessionRegister | None:
+    """The register a mark on this day goes into; None: the mark is too old to matter (it is
+    before the register's origin: neither the year to date nor the last 10 school weeks)."""
+    origin = register_origin(day)
+    if register is None:
+        return SessionRegister(origin)
+    if origin > register.origin:
+        return register.moved_to(origin)  # A new school year: keep the old one's last weeks.
+    return register if day >= register.origin else None
+
+
 def on_mark(state: ChildState, mark: AttendanceMarkRecorded) -> ChildState:
-    year = school_year_start(mark.date)
-    register = state.register
-    if register is not None and year < register.year_start:
-        return state  # A mark for an earlier school year no longer affects year-to-date flags.
-    if register is None or year > register.year_start:
-        register = SessionRegister(year)
+    register = _register_for(state.register, mark.date)
+    if register is None:
+        return state
     return with_register(
         state,
         # A school is the child's by enrolment; marks place a child only until one arrives,
@@ -162,12 +170,13 @@ def on_marks(state: ChildState, marks: list[AttendanceMarkRecorded]) -> ChildSta
     """Many marks at once, exactly as on_mark one by one but with one register copy."""
     if len(marks) == 1:
         return on_mark(state, marks[0])
-    years = {school_year_start(m.date) for m in marks}
-    if len(years) > 1 or (state.register is not None and years != {state.register.year_start}):
+    origins = {register_origin(m.date) for m in marks}
+    held = state.register
+    if len(origins) > 1 or (held is not None and origins != {held.origin}):
         for mark in marks:  # A new school year starts within the batch: the plain path.
             state = on_mark(state, mark)
         return state
-    register = state.register or SessionRegister(years.pop())
+    register = held or SessionRegister(origins.pop())
     last = marks[-1]
     return with_register(
         state,

@@ -56,7 +56,7 @@ def evaluate(
 ) -> dict[str, Outcome]:
     """Each enabled flag's outcome for this child, as of a date."""
     return {
-        flag: rules[flag].evaluate(state, as_of, settings)
+        flag: rules[flag].outcome(state, as_of, settings)
         for flag, settings in config.flags.items()
         if settings.enabled
     }

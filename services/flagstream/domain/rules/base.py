@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from ..state import ChildState
@@ -24,6 +24,10 @@ class FlagSettings:
     """Settings every flag has; a rule's own settings extend this."""
 
     enabled: bool = True
+    # A minimum time raised: raised on a day if the rule raised on any of the days before,
+    # this many back (0: as the rule says that day). Costs up to this many evaluations of a
+    # child the rule does not raise, so rules with their own clearing level need not use it.
+    min_raised_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,21 @@ class Rule:
     sensitive: bool = False
     # How screens spell it (the council's own: "FSM", "Attend"); empty: the name, title-cased.
     title: str = ""
+
+    def outcome(self, state: ChildState, as_of: date, settings: FlagSettings) -> Outcome:
+        """The rule's outcome, kept raised for settings.min_raised_days after the last day it
+        raised: a pure function of the state and the date, however often it is evaluated."""
+        now = self.evaluate(state, as_of, settings)
+        if now.raised or settings.min_raised_days <= 0:
+            return now
+        for back in range(1, settings.min_raised_days + 1):
+            day = as_of - timedelta(days=back)
+            then = self.evaluate(state, day, settings)
+            if then.raised:
+                until = day + timedelta(days=settings.min_raised_days)
+                words = f"{now.reason}; kept raised to {until} (raised on {day})"
+                return Outcome(True, words, then.tier)
+        return now
 
     @property
     def display_name(self) -> str:
