@@ -96,6 +96,7 @@ class TopicReader:
     ticks: set[date] = field(default_factory=set)
     mark_days: set[date] = field(default_factory=set)
     counted: set[uuid.UUID] = field(default_factory=set)
+    delivered: set[tuple[uuid.UUID, str | None]] = field(default_factory=set)
 
     def record(self, topic: str, value: bytes) -> None:
         """One record read from a topic."""
@@ -122,9 +123,13 @@ class TopicReader:
             kind = catalogue.ledger_label(type(e))
             if kind is None:
                 continue
-            if e.event_id in self.counted:
+            delivered = (e.event_id, getattr(e, "child_key", None))
+            if delivered in self.delivered:
                 log.duplicates += 1
                 continue
+            self.delivered.add(delivered)
+            if e.event_id in self.counted:
+                continue  # a household case's copy for another child: one partner record
             self.counted.add(e.event_id)
             log.on_topics[(e.source, e.recorded_at.date(), kind)] += 1
 

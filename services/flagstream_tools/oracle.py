@@ -20,6 +20,8 @@ from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from flagstream.domain.state import Case, ChildState, Result
 
+from .oracle_households import Households
+
 
 @dataclass(slots=True)
 class _Facts:
@@ -36,6 +38,7 @@ class _Facts:
 
 def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
     facts: dict[str, _Facts] = defaultdict(_Facts)
+    households = Households()  # a case on a household is every member's (docs/families.md)
     origin = register_origin(as_of)  # the school year and the last weeks of the one before
     for event in log:
         marks = event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]
@@ -55,15 +58,19 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
             elif isinstance(e, ev.AssessmentRecorded):
                 f.results[(e.assessment, e.assessed_on)] = e.result
             elif isinstance(e, ev.FamilyCaseRecorded):
-                f.cases[e.case_id] = (e.opened_on, e.closed_on)
+                if not households.note(e):
+                    f.cases[e.case_id] = (e.opened_on, e.closed_on)
             elif isinstance(e, ev.DomesticAbuseNotified):
                 f.notifications.add(e.incident_on)
             elif isinstance(e, ev.EnrolmentRecorded):
+                households.note(e)
                 # The latest enrolment wins; leaving another school changes nothing.
                 if e.left_on is None or not f.enrolled or e.urn == f.urn:
                     f.urn, f.enrolled = e.urn, True
             elif (o := catalogue.observe(e)) is not None:  # a generic stream's event
                 f.observed[(o.stream, o.ref)] = o
+    for child_key, cases in households.cases_of().items():
+        facts[child_key].cases.update(cases)
     return facts
 
 

@@ -48,6 +48,11 @@ class EnrolmentIn(RecordIn):
     month_of_birth: str | None = Field(None, description="YYYY-MM")
     joined_on: str | None = Field(None, description="YYYY-MM-DD")
     left_on: str | None = Field(None, description="YYYY-MM-DD, when the pupil has left")
+    household_ref: str | None = Field(
+        None,
+        description="Optional: the council's household reference (up to 64 characters); "
+        "turned into a keyed hash at the edge, never published (docs/families.md)",
+    )
 
 
 class EnrolmentsIn(BaseModel):

@@ -75,6 +75,11 @@ class FamilyCaseIn(RecordIn):
         "education, early_years, health, substance_use, family_relationships, "
         "abuse_exploitation, crime, domestic_abuse, housing, finance",
     )
+    household_ref: str | None = Field(
+        None,
+        description="Optional: the household the case is on (the council's reference); the "
+        "case then raises Family for every child of it (docs/families.md)",
+    )
 
 
 class FamilyCaseBatchIn(BaseModel):

@@ -18,6 +18,7 @@ from flagstream.domain.events import (
 
 from . import fields as f
 from .fields import REASONS, Invalid, Reason, Reject, Stamp, check
+from .households import household_key
 from .models import EnrolmentIn, MarkIn, SchoolIn
 
 __all__ = ["REASONS", "Invalid", "Reason", "Stamp", "check", "enrolment", "mark", "school"]
@@ -106,6 +107,7 @@ def enrolment(raw: EnrolmentIn, key: Callable[[str], str], stamp: Stamp) -> Enro
         month_of_birth=month,
         joined_on=joined,
         left_on=left,
+        household_key=household_key(raw.household_ref, key),
     )
 
 

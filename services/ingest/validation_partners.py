@@ -21,6 +21,7 @@ from flagstream.restricted import Details
 
 from . import fields as f
 from .fields import Reject, Stamp
+from .households import household_key
 from .models_partners import AssessmentIn, FamilyCaseIn, FsmIn, NotificationIn, OutcomeIn, SenIn
 
 Key = Callable[[str], str]
@@ -110,6 +111,7 @@ def family_case(raw: FamilyCaseIn, key: Key, stamp: Stamp) -> FamilyCaseRecorded
         opened_on=opened,
         closed_on=closed,
         outcome_areas=_areas(raw.outcome_areas),
+        household_key=household_key(raw.household_ref, key),
     )
 
 

@@ -50,6 +50,7 @@ class EnrolmentRecorded(Event):
     month_of_birth: str
     joined_on: date
     left_on: date | None = None
+    household_key: str | None = None  # keyed hash of the household reference (docs/families.md)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +137,7 @@ class FamilyCaseRecorded(Event):
     opened_on: date
     closed_on: date | None = None
     outcome_areas: list[str]
+    household_key: str | None = None  # on a household: every child of it (docs/families.md)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,13 +6,14 @@ references and circumstances (the restricted store) - and confirmed transfers' m
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flagstream.identity import Identity
 from flagstream.restricted import Details
 
 from .. import fields as f
+from ..households import HOUSEHOLD_KINDS
 from ..kinds import Kind
 from ..routing import DeadLetter, Router
 from ..store import Transaction
@@ -36,6 +37,12 @@ def queue_checked(
     key_id = checked.roll.sender.key_id if checked.roll is not None else None
     events = [e for _, e in checked.accepted]
     tx.publish(kind.route(router, events), stamp.source, day, kind.name, key_id=key_id)
+    if kind.name in HOUSEHOLD_KINDS:
+        # Copies of household cases: not partner records of their own (records=0), so the
+        # ledger counts each case once (docs/families.md).
+        copies = router.child_events(tx.household_copies(events, stamp.recorded_at))
+        shared = [replace(m, records=0) for m in copies]
+        tx.publish(shared, stamp.source, day, "family_case", key_id=key_id)
     letters = [
         router.dead_letter(
             DeadLetter(

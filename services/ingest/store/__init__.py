@@ -2,6 +2,7 @@
 (the database) and, inside `Store.begin()`, a Transaction (one upload's writes)."""
 
 from .counts import dialect_insert
+from .households import HOUSEHOLD_TABLES
 from .offsets import Offsets, stored_offsets
 from .outbox import Store
 from .school_roll import ensure, know_schools, upsert_roll
@@ -25,6 +26,7 @@ from .upgrade import add_columns
 
 __all__ = [
     "COUNTS",
+    "HOUSEHOLD_TABLES",
     "ROLL_TABLES",
     "Offsets",
     "Prior",

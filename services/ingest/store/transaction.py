@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from ..routing import Message
+from . import households
 from . import school_roll as roll
 from .counts import add_counts, add_refusal
 from .offsets import Offsets, save_offsets
@@ -166,6 +167,11 @@ class Transaction:
             transfers.c.id == transfer_id, transfers.c.status == "pending"
         )
         return self._conn.execute(query).first()
+
+    def household_copies(self, events: Sequence[Any], now: datetime) -> list[Any]:
+        """The family-case copies these enrolments or cases lead to, their households locked
+        and kept (store/households.py, docs/families.md)."""
+        return households.share(self._conn, events, now)
 
     def upsert_roll(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write enrolments onto the roll (roll.upsert_roll)."""
