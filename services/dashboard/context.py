@@ -66,6 +66,7 @@ class Context:
     alerts_db: Engine | None = None  # the notifier's inbox, preferences, visits; None: off
     oidc: OidcSignIn | None = None  # council sign-in (OpenID Connect); None: users file only
     term_calendar: TermCalendar = field(default_factory=england)  # half terms for huddles
+    reflag_after_days: int = 0  # FLAGSTREAM_REFLAG_AFTER_DAYS: as the projector counts re-flags
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )

@@ -103,7 +103,7 @@ def _figures(conn: Connection, ctx: Context, area: Area, today: date) -> dict[st
     zone = area.zone if area.level == "zone" else None
     term, trends = evidence.term_trends(conn, calendar, today, zone, area.urn)
     starts = term.starts if term else today
-    referrals = evidence.rereferrals(conn, calendar, zone, area.urn)
+    referrals = evidence.rereferrals(conn, calendar, zone, area.urn, ctx.reflag_after_days)
     shown_terms = sorted({r.term for r in referrals}, key=_term_order(ctx))[-3:]
     return {
         "term": term,

@@ -77,6 +77,7 @@ def build(settings: DashboardSettings) -> FastAPI:
         oidc=oidc_sign_in(settings, settings.dashboard_secret.get_secret_value()),
         alerts_db=alerts_db,
         term_calendar=settings.calendar(),
+        reflag_after_days=settings.reflag_after_days,
     )
     return create_app(
         ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies

@@ -117,6 +117,12 @@ class _ReadModelDatabase(_Settings):
     database_url: str = Field(
         "sqlite:///var/flagstream.db", description="SQLAlchemy URL of the read model"
     )
+    reflag_after_days: int = Field(
+        28,
+        ge=0,
+        description="A flag raised again counts as a re-flag only if it had been "
+        "cleared this many days (and at most 365): projector and evidence screens",
+    )
 
 
 class _IdentityDatabase(_Settings):

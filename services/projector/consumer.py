@@ -57,8 +57,10 @@ class Projector:
         on_reset: str = "refuse",
         on_undecodable: str = "stop",
         health: ConsumerMetrics | None = None,
+        reflag_after_days: int = 0,
     ) -> None:
         self._engine, self._codec, self._metrics = engine, codec, metrics
+        self._reflag_after_days = reflag_after_days
         self._topics, self._batch_size = source_topics(topics), batch_size
         self._names, self._bootstrap, self._partitions = topics, bootstrap, partitions
         self._on_reset, self._on_undecodable = on_reset, on_undecodable
@@ -206,7 +208,7 @@ class Projector:
     def _write(self, batch: Sequence[Consumed]) -> None:
         started = time.perf_counter()
         with self._engine.begin() as conn:
-            written = project(conn, batch, self._known)
+            written = project(conn, batch, self._known, self._reflag_after_days)
         self._known.commit()
         for table, n in written.items():
             if table not in self._events_out:

@@ -14,11 +14,13 @@ from . import bulk
 REFERRAL_WINDOW_DAYS = 365
 
 
-def intervals(changes: Iterable[Any]) -> list[dict[str, Any]]:
+def intervals(changes: Iterable[Any], reflag_after_days: int = 0) -> list[dict[str, Any]]:
     """Pair RAISED with the next CLEARED per (child, flag), in the order given.
 
     A second RAISED while raised (a new reason) keeps the interval open; a CLEARED with
-    nothing raised is ignored.
+    nothing raised is ignored. A raise is a re-flag when the same flag cleared at least
+    `reflag_after_days` and at most 365 days before (FLAGSTREAM_REFLAG_AFTER_DAYS): a flag
+    back after a short gap is the same concern, not a new referral.
     """
     open_: dict[tuple[str, str], dict[str, Any]] = {}
     last_cleared: dict[tuple[str, str], Any] = {}
@@ -41,7 +43,7 @@ def intervals(changes: Iterable[Any]) -> list[dict[str, Any]]:
                 "days_raised": None,
                 "previous_cleared_on": previous,
                 "reflagged_within_12m": previous is not None
-                and (c.as_of - previous).days <= REFERRAL_WINDOW_DAYS,
+                and reflag_after_days <= (c.as_of - previous).days <= REFERRAL_WINDOW_DAYS,
             }
             open_[key] = row
             rows.append(row)
@@ -55,7 +57,7 @@ def intervals(changes: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def rebuild(conn: Connection, child_keys: Sequence[str]) -> None:
+def rebuild(conn: Connection, child_keys: Sequence[str], reflag_after_days: int = 0) -> None:
     """Replace these children's history rows with intervals from all their flag changes."""
     if not child_keys:
         return
@@ -67,4 +69,4 @@ def rebuild(conn: Connection, child_keys: Sequence[str]) -> None:
     conn.execute(
         delete(flag_history).where(bulk.one_of(conn, flag_history.c.child_key, child_keys))
     )
-    bulk.write(conn, flag_history, intervals(changes), "nothing")
+    bulk.write(conn, flag_history, intervals(changes, reflag_after_days), "nothing")

@@ -37,6 +37,7 @@ def run(settings: ProjectorSettings) -> None:
         partitions=settings.partitions,
         on_reset=settings.on_reset,
         on_undecodable=settings.on_undecodable,
+        reflag_after_days=settings.reflag_after_days,
     )
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

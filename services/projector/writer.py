@@ -186,7 +186,10 @@ class KnownSchools:
 
 
 def project(
-    conn: Connection, batch: Sequence[Consumed], known: KnownSchools | None = None
+    conn: Connection,
+    batch: Sequence[Consumed],
+    known: KnownSchools | None = None,
+    reflag_after_days: int = 0,
 ) -> dict[str, int]:
     """Write the batch's rows and the next offsets; returns rows written per table. With
     `known`, call known.commit() once the transaction has committed."""
@@ -218,7 +221,7 @@ def project(
         conn, new_children, seen, {o["child_key"] for o in b.outcomes.values()}
     )
     derived.refresh_summaries(conn, urns)
-    history.rebuild(conn, sorted({c["child_key"] for c in b.changes.values()}))
+    history.rebuild(conn, sorted({c["child_key"] for c in b.changes.values()}), reflag_after_days)
     counted = schools_known.urns(conn)
     dirty, new_days = _dirty(conn, b, counted)
     daily.refresh(conn, dirty)

@@ -80,11 +80,12 @@ class Referral:
         return _rate(self.reflagged, self.flagged)
 
 
-def is_rereferral(raised_on: date, previous_cleared_on: date | None) -> bool:
-    """Raised again no more than 365 days after the same flag last cleared."""
+def is_rereferral(raised_on: date, previous_cleared_on: date | None, after_days: int = 0) -> bool:
+    """Raised again no more than 365 days, and at least `after_days`, after the same flag
+    last cleared (the projector's reflagged_within_12m, FLAGSTREAM_REFLAG_AFTER_DAYS)."""
     return (
         previous_cleared_on is not None
-        and 0 <= (raised_on - previous_cleared_on).days <= REFERRAL_WINDOW_DAYS
+        and after_days <= (raised_on - previous_cleared_on).days <= REFERRAL_WINDOW_DAYS
     )
 
 
@@ -93,6 +94,7 @@ def rereferrals(
     calendar: TermCalendar,
     zone: str | None = None,
     urn: str | None = None,
+    reflag_after_days: int = 0,
 ) -> list[Referral]:
     """Per term and group: distinct children with a flag raised in the term (at the school
     it was raised at), and those among them whose raise was a re-referral. Grouped by zone
@@ -123,7 +125,7 @@ def rereferrals(
         names[group] = s_name if by_school else s_zone
         key = (group, term.name)
         flagged[key].add(child)
-        if is_rereferral(raised, previous):
+        if is_rereferral(raised, previous, reflag_after_days):
             again[key].add(child)
     order = {t.name: i for i, t in enumerate(terms)}
     return [
