@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import casework_pages, evidence, exports, inbox, live_routes, oidc, pages
+from . import casework_pages, evidence, exports, huddle_record, inbox, live_routes, oidc, pages
 from .authz import Principal
 from .context import HERE, Context, NotSignedIn
 from .live_hub import LiveHub
@@ -151,6 +151,7 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
     app.include_router(pages.router)
     app.include_router(live_routes.router)
     app.include_router(exports.router)
+    app.include_router(huddle_record.router)
     if ctx.oidc is not None:  # council sign-in configured
         app.include_router(oidc.router)
     app.include_router(inbox.router)

@@ -61,6 +61,12 @@ class Principal:
         """The zone's overdue case work reviews: its own zone users only."""
         return self.role == "zone" and self.scope == zone
 
+    def can_record_huddle(self, urn: str, zone: str) -> bool:
+        """A huddle is the school's and its zone team's meeting: the school's own staff (and
+        DSL) or the zone's users record it."""
+        own_school = self.school_role and self.scope == urn
+        return own_school or (self.role == "zone" and self.scope == zone)
+
     def can_record_outcome(self) -> bool:
         return self.role in ("school", "dsl", "zone", "manager")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from . import audit, huddle_groups, leavers, people, queries
+from . import audit, huddle_groups, huddle_record, leavers, people, queries
 from .authz import Principal
 from .context import Context, flag_label, forbid
 from .pages import Ctx, Who, _school_or_403
@@ -97,6 +97,11 @@ def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     found = _school_or_403(ctx, who, urn)
     win, groups = _huddle_list(ctx, who, urn)
     rows = groups[0][1]
+    last_reviews: dict[str, dict[str, Any]] = {}
+    if win.last_huddle is not None:
+        with ctx.read_as(who) as conn:
+            last_reviews = huddle_groups.reviews_at(conn, win.last_huddle["event_id"])
+    listed = list({r["child_key"]: r for _, members in groups for r in members}.values())
     ctx.record(who, request, "huddle", urn=urn, rows=_children_in(groups))
     return ctx.render(  # type: ignore[no-any-return]
         request,
@@ -107,6 +112,10 @@ def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
         groups=groups,
         window=win,
         flags=queries.flag_columns(),
+        last_reviews=last_reviews,
+        listed=listed,
+        sent=request.query_params.get("sent") == "1",
+        **huddle_record.form_fields(ctx, who, urn, found.zone),
     )
 
 

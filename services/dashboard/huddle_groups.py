@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from flagstream.term_calendar import HalfTerm, TermCalendar
-from readmodel.tables import children, flag_history, huddles
+from readmodel.tables import children, flag_history, huddle_reviews, huddles
 
 FLAGGED_NOW = "Flagged now"
 NEWLY_FLAGGED = "Newly flagged"
@@ -122,3 +122,11 @@ def school_intervals(conn: Connection, urn: str, after: date) -> list[dict[str, 
         )
     )
     return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def reviews_at(conn: Connection, huddle_event_id: str) -> dict[str, dict[str, Any]]:
+    """child_key -> what one huddle agreed for the child (response, status), as the viewer's
+    scope lets them see it."""
+    r = huddle_reviews.c
+    stmt = select(r.child_key, r.response, r.status).where(r.huddle_event_id == huddle_event_id)
+    return {row.child_key: dict(row._mapping) for row in conn.execute(stmt)}

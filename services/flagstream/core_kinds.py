@@ -1,6 +1,7 @@
 """The built-in kinds of the catalogue: the core partners' records (schools, enrolments,
-registers, SEN, FSM, assessments, family cases, police notifications, outcomes), the clock's
-ticks and rules deployments, and Flagstream's own output (flag changes, snapshots)."""
+registers, SEN, FSM, assessments, family cases, police notifications, outcomes, huddles),
+the clock's ticks and rules deployments, and Flagstream's own output (flag changes,
+snapshots)."""
 
 from __future__ import annotations
 
@@ -94,6 +95,13 @@ def core_kinds() -> tuple[EventKind, ...]:
             "outcome",
             "outcomes",
             freshness=fresh("outcome", ("recorded_on",)),
+        ),
+        EventKind(
+            ev.HuddleRecorded,
+            "HuddleRecorded",
+            "huddle",
+            "outcomes",
+            key="urn",
         ),
         EventKind(ev.FlagChanged, "FlagChanged", "flag_changed", "flag_changes"),
         EventKind(ev.ChildFlagsSnapshot, "ChildFlagsSnapshot", "child_flags_snapshot", None),

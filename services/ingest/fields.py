@@ -39,6 +39,7 @@ Reason = Literal[
     "invalid_event_id",
     "too_long",
     "duplicate_event",
+    "duplicate_review",  # a huddle reviewing the same child twice
     # Checked against ingest's own records, not the record alone (intake/roll.py): a URN no
     # school record was accepted for, and a school key writing for a child not on its roll.
     "unknown_school",

@@ -31,7 +31,7 @@ SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "council": ("school", "enrolment", "sen_provision", "fsm_eligibility", "assessment"),
     "family-support": ("family_case",),
     "police": ("domestic_abuse_notification",),
-    "professional": ("outcome",),
+    "professional": ("outcome", "huddle"),
     "all": KINDS,
 }
 

@@ -10,9 +10,11 @@ from pydantic import BaseModel
 
 from . import streams
 from . import validation as v
+from . import validation_huddles as vh
 from . import validation_partners as vp
 from .fields import Stamp
 from .models import EnrolmentIn, EnrolmentsIn, MarkIn, RegisterIn, SchoolIn, SchoolsIn
+from .models_huddles import HuddleBatchIn, HuddleIn
 from .models_partners import (
     AssessmentBatchIn,
     AssessmentIn,
@@ -145,6 +147,16 @@ BESPOKE: tuple[Kind, ...] = (
                 lambda r, _u, k, s: vp.outcome(r, k, s),
                 Router.outcomes,
                 "Professionals' outcomes (response and status); not a flagger input",
+            ),
+            (
+                "huddle",
+                "/v1/huddles",
+                HuddleBatchIn,
+                HuddleIn,
+                "dashboard",
+                lambda r, _u, k, s: vh.huddle(r, k, s),
+                Router.huddles,
+                "Half-termly huddles recorded (attendees' roles, each child's agreed response)",
             ),
         )
     ),

@@ -21,6 +21,7 @@ from flagstream.domain.events import (
     EnrolmentRecorded,
     FamilyCaseRecorded,
     FsmEligibilityRecorded,
+    HuddleRecorded,
     OutcomeRecorded,
     SchoolRecorded,
     SenProvisionRecorded,
@@ -131,6 +132,16 @@ class Router:
     def outcomes(self, outcomes: Sequence[OutcomeRecorded]) -> list[Message]:
         """Professionals' outcomes to their own topic, keyed by child_key."""
         return self._by_child(self.topics.outcomes, outcomes)
+
+    def huddles(self, huddles: Sequence[HuddleRecorded]) -> list[Message]:
+        """Recorded huddles to the outcomes topic, keyed by URN (one school's in order)."""
+        topic = self.topics.outcomes
+        return [
+            Message(
+                topic, partition_for(h.urn, self._partitions), h.urn.encode(), self._codec.encode(h)
+            )
+            for h in huddles
+        ]
 
     def schools(self, schools: Sequence[SchoolRecorded]) -> list[Message]:
         """One message per school, keyed by URN, in the single partition."""

@@ -15,6 +15,7 @@ from flagstream.upsert import insert_new, upsert
 from readmodel import changes
 from readmodel.tables import (
     child_flags,
+    child_households,
     children,
     flag_changes,
     outcomes,
@@ -63,6 +64,7 @@ class _Batch:
     restricted_changes: dict[str, Record] = field(default_factory=dict)  # sensitive flags
     outcomes: dict[str, Record] = field(default_factory=dict)
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
+    households: dict[tuple[str, str], Record] = field(default_factory=dict)  # families.md
     days: set[date] = field(default_factory=set)
     # Latest [received, data as of] per (child, school, source) seen in the batch.
     facts: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
@@ -90,9 +92,16 @@ def _outcome(b: _Batch, r: Record, _c: Consumed) -> None:
     b.outcomes.setdefault(r["event_id"], outcome_row(r))
 
 
-def _enrolment(b: _Batch, r: Record, _c: Consumed) -> None:
+def _enrolment(b: _Batch, r: Record, c: Consumed) -> None:
     row = roll_row(r)
     b.rolls[(row["child_key"], row["urn"], row["joined_on"])] = row
+    _household(b, r, c)
+
+
+def _household(b: _Batch, r: Record, _c: Consumed) -> None:
+    if r.get("household_key"):  # an enrolment or family case naming a household
+        key = (r["household_key"], r["child_key"])
+        b.households[key] = {"household_key": key[0], "child_key": key[1]}
 
 
 def _day_ended(b: _Batch, r: Record, _c: Consumed) -> None:
@@ -111,6 +120,7 @@ _SORT = {
     ev.SchoolRecorded: _school,
     ev.OutcomeRecorded: _outcome,
     ev.EnrolmentRecorded: _enrolment,
+    ev.FamilyCaseRecorded: _household,
     ev.DayEnded: _day_ended,
     ev.AttendanceMarksRecorded: _mark_batch,
 }
@@ -216,6 +226,7 @@ def project(
     _write_restricted(conn, b)
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
     bulk.write(conn, rolls, list(b.rolls.values()), "replace")
+    bulk.write(conn, child_households, list(b.households.values()), "nothing")
     seen = derived.record_sources(conn, b.facts)
     derived.refresh_children(
         conn, new_children, seen, {o["child_key"] for o in b.outcomes.values()}

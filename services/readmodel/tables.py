@@ -27,11 +27,13 @@ from .flag_tables import (
     restricted_flags,
     school_flag_counts,
 )
+from .household_tables import child_households
 from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
 __all__ = [
     "child_flags",
+    "child_households",
     "child_sources",
     "children",
     "daily_counts",

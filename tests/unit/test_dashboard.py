@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from dashboard.app import create_app
 from dashboard.audit import audit_log, create_audit_schema
 from dashboard.context import Context
-from dashboard.outcomes import OutcomeForm
+from dashboard.outcomes import HuddleForm, OutcomeForm
 from readmodel.db import make_engine
 from tests.browser import seed
 
@@ -26,9 +26,13 @@ class RecordingSender:
 
     def __init__(self) -> None:
         self.sent: list[OutcomeForm] = []
+        self.huddles: list[HuddleForm] = []
 
     def send(self, outcome: OutcomeForm) -> None:
         self.sent.append(outcome)
+
+    def send_huddle(self, huddle: HuddleForm) -> None:
+        self.huddles.append(huddle)
 
 
 def seeded_context(tmp: Path, **options: Any) -> Context:
@@ -256,3 +260,82 @@ def test_admin_reads_the_audit_log(ctx: Context, tmp_path: Path) -> None:
     client_for(ctx, "dsl").get(f"/children/{A2}")
     page = client_for(ctx, "root").get("/audit").text
     assert "view_child" in page and "dsl" in page
+
+
+def huddle_form(page: str, **changes: Any) -> dict[str, Any]:
+    event_id = re.search(r'name="event_id" value="([^"]+)"', page)
+    assert event_id
+    form: dict[str, Any] = {
+        "csrf_token": csrf_of(page),
+        "event_id": event_id.group(1),
+        "held_on": "2026-10-01",
+        "attendees": ["DSL", "SENCo", "Not a role"],
+        "reviewed": [A1, A2],
+        f"response-{A1}": "1:1",
+        f"status-{A1}": "Some progress",
+        f"response-{A2}": "Referral",
+        f"status-{A2}": "Further risk",
+    }
+    return {**form, **changes}
+
+
+def test_a_huddle_is_recorded_from_its_list_with_upns_server_side(ctx: Context) -> None:
+    client = client_for(ctx, "dsl")
+    page = client.get("/schools/100001/huddle").text
+    assert "Record this huddle" in page and f'value="{A1}"' in page
+    sender = ctx.sender
+    before = len(sender.huddles)  # type: ignore[attr-defined]
+    reply = client.post("/schools/100001/huddle", data=huddle_form(page), follow_redirects=False)
+    assert (reply.status_code, reply.headers["location"]) == (303, "/schools/100001/huddle?sent=1")
+    [huddle] = sender.huddles[before:]  # type: ignore[attr-defined]
+    assert (huddle.urn, huddle.held_on.isoformat(), huddle.recorded_by) == (
+        "100001", "2026-10-01", "dsl")  # fmt: skip
+    assert huddle.attendees == ("DSL", "SENCo")  # a role not on the list is dropped
+    assert huddle.half_term == "Autumn 1 2026/27"
+    assert huddle.reviews == (
+        ("A823456789012", "1:1", "Some progress"),
+        ("B823456789012", "Referral", "Further risk"),
+    )
+    [row] = [r for r in audit_rows(ctx.audit_db) if r["action"] == "record_huddle"][-1:]
+    assert (row["username"], row["urn"], row["rows"]) == ("dsl", "100001", 2)
+    assert "A823456789012" not in str(row["detail"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"reviewed": [A1, C1], f"response-{C1}": "1:1", f"status-{C1}": "Resolved"}, 422),
+        ({"reviewed": [A1, "f" * 64], f"response-{'f' * 64}": "1:1",
+          f"status-{'f' * 64}": "Resolved"}, 422),
+        ({f"response-{A1}": "Something else"}, 422),
+        ({"attendees": []}, 422),
+        ({"held_on": "2026-10-03"}, 422),  # after the dashboard's today
+        ({"csrf_token": "forged"}, 403),
+    ],
+)  # fmt: skip
+def test_a_bad_huddle_form_is_refused_and_nothing_sent(
+    ctx: Context, changes: dict[str, Any], status: int
+) -> None:
+    client = client_for(ctx, "staff")
+    page = client.get("/schools/100001/huddle").text
+    before = len(ctx.sender.huddles)  # type: ignore[attr-defined]
+    reply = client.post("/schools/100001/huddle", data=huddle_form(page, **changes))
+    assert reply.status_code == status
+    assert len(ctx.sender.huddles) == before  # type: ignore[attr-defined]
+
+
+def test_only_the_school_and_its_zone_may_record_its_huddle(ctx: Context) -> None:
+    # (user, a page they may open, whether it offers the form, the answer to posting 100001's)
+    cases = (
+        ("north", "/schools/100001/huddle", True, 303),
+        ("other", "/schools/200001/huddle", True, 403),  # their own school's form only
+        ("boss", "/schools/100001/huddle", False, 403),  # a manager reads, does not record
+    )
+    for user, path, offered, status in cases:
+        client = client_for(ctx, user)
+        page = client.get(path).text
+        assert ("Record this huddle" in page) == offered, user
+        fields = 'name="event_id" value="00000000-0000-4000-8000-000000000001"'
+        form = huddle_form(page if offered else page + fields)
+        reply = client.post("/schools/100001/huddle", data=form, follow_redirects=False)
+        assert reply.status_code == status, user

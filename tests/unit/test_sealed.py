@@ -185,6 +185,9 @@ class _NoSender:
     def send(self, outcome: Any) -> None:
         raise AssertionError("no outcome is sent in this test")
 
+    def send_huddle(self, huddle: Any) -> None:
+        raise AssertionError("no huddle is sent in this test")
+
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, Context]]:

@@ -225,6 +225,28 @@ class OutcomeRecorded(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HuddleReview:
+    """One child a huddle reviewed and the response agreed for them."""
+
+    child_key: str
+    response: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HuddleRecorded(Event):
+    """A school's half-termly huddle was recorded: when it met, who came (roles, never names)
+    and each child reviewed with the response agreed. Keyed by urn, on the outcomes topic."""
+
+    urn: str
+    half_term: str
+    held_on: date
+    attendees: list[str]
+    recorded_by: str
+    reviews: list[HuddleReview]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RulesDeployed(Event):
     """A new rules version (the whole TOML file) deployed to every flagger partition."""
 

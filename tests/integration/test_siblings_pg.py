@@ -1,0 +1,62 @@
+"""Row-level security on child_households (docs/families.md) on this machine's PostgreSQL: the
+dashboard's role sees a household row only when its child is in the viewer's scope, so a
+sibling at a school out of scope is not even counted; the sibling query run as the dashboard
+returns the same (the role matrix and its fixture: test_pg_roles.py)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert, text
+
+from dashboard.authz import Principal
+from dashboard.context import Context
+from dashboard.siblings import sibling_rows
+from readmodel import tables
+
+from .test_pg_roles import Cluster, cluster, rows
+
+pytestmark = pytest.mark.postgres
+__all__ = ["cluster"]  # the module's own PostgreSQL set, as test_pg_roles makes it
+
+# In the seed: a1, a2 at 100001 and b1 at 100002 (North), c1 at 100003 (South).
+HOUSEHOLD = [("h1", "a1"), ("h1", "b1"), ("h1", "c1")]
+
+
+def test_household_rows_are_seen_only_for_children_in_scope(cluster: Cluster) -> None:
+    projector = cluster.as_role("projector", "read_model")
+    with projector.begin() as conn:
+        conn.execute(
+            insert(tables.child_households),
+            [{"household_key": h, "child_key": c} for h, c in HOUSEHOLD],
+        )
+    dashboard = cluster.as_role("dashboard", "read_model")
+    ctx = Context(
+        read_model=dashboard,
+        audit_db=cluster.as_role("dashboard", "audit"),
+        users={},
+        sender=None,  # type: ignore[arg-type]
+    )
+    try:
+        count = "SELECT count(*) FROM child_households"
+        assert rows(dashboard, count) == [(0,)]  # no scope set: nothing
+        seen = {
+            Principal("s", "school", "100001"): ["a1"],
+            Principal("s", "school", "100003"): ["c1"],
+            Principal("z", "zone", "North"): ["a1", "b1"],
+            Principal("m", "manager", None): ["a1", "b1", "c1"],
+        }
+        for who, keys in seen.items():
+            sql = "SELECT child_key FROM child_households ORDER BY child_key"
+            assert [r[0] for r in rows(dashboard, sql, who)] == keys, who
+            # Without the page's own check, the database alone lists only siblings in scope.
+            with ctx.read_as(who) as conn:
+                found = sorted(r["child_key"] for r in sibling_rows(conn, "a1"))
+            # (a viewer who cannot see a1 does not see its household either)
+            assert found == ([k for k in keys if k != "a1"] if "a1" in keys else []), who
+        # c1's school: a count of a1's household rows is zero, as if there were none.
+        south = Principal("s", "school", "100003")
+        assert rows(dashboard, "SELECT count(*) FROM child_households WHERE household_key = 'h1' "
+                    "AND child_key <> 'c1'", south) == [(0,)]  # fmt: skip
+    finally:
+        with projector.begin() as conn:
+            conn.execute(text("DELETE FROM child_households"))
