@@ -13,7 +13,7 @@ from flagstream.domain.rules.base import Outcome
 from flagstream.domain.state import ChildState, Result
 from flagstream.rules_file import RulesFileError, load_rules, parse_rules
 
-D = date(2025, 10, 1)  # school year 2025/26: results from 1 September 2024 count
+D = date(2025, 10, 1)  # school year 2025/26: results from 1 September 2023 count
 ON = date(2025, 6, 12)
 DEFAULT = AttainSettings()
 RULES_FILE = Path(__file__).resolve().parents[2] / "deploy" / "rules.toml"
@@ -108,15 +108,20 @@ def test_a_statutory_result_counts_over_a_teacher_assessment_of_the_same_day() -
     assert attain(state, D, DEFAULT).raised
 
 
-def test_results_count_for_this_school_year_and_last() -> None:
-    old = ("KS2_READING", "92", date(2024, 7, 8))  # school year 2023/24
+def test_results_count_for_this_school_year_and_the_two_before() -> None:
+    old = ("KS2_READING", "92", date(2023, 7, 10))  # school year 2022/23
     outcome = _outcome(old)
-    assert not outcome.raised and outcome.reason == "no assessment result counted since 2024-09-01"
-    assert _outcome(old, s=AttainSettings(school_years_counted=3)).raised
+    assert not outcome.raised and outcome.reason == "no assessment result counted since 2023-09-01"
+    assert _outcome(old, s=AttainSettings(school_years_counted=4)).raised
+    assert _outcome(("KS2_READING", "92", date(2023, 9, 1))).raised
+    # Year 9's in-year grade still counts in Year 11; not with one school year counted.
+    year_9 = ("KS3_MATHS", "3", date(2024, 7, 19))
+    assert _outcome(year_9).raised
+    assert not _outcome(year_9, s=AttainSettings(school_years_counted=1)).raised
     # The same result stops counting when a new school year begins.
     result = ("TA_READING", "WTS", date(2025, 3, 28))
-    assert _outcome(result, as_of=date(2026, 8, 31)).raised
-    assert not _outcome(result, as_of=date(2026, 9, 1)).raised
+    assert _outcome(result, as_of=date(2027, 8, 31)).raised
+    assert not _outcome(result, as_of=date(2027, 9, 1)).raised
     # A result dated after the as-of date is not yet known, and a later round wins.
     assert not _outcome(result, as_of=date(2025, 3, 27)).raised
     newer = ("KS4_MATHS", "5", date(2025, 8, 20))
@@ -145,11 +150,11 @@ def test_the_rules_file_carries_the_settings_and_their_words() -> None:
         20,
         ("EXS", "GDS"),
     )
-    assert (settings.school_years_counted, settings.ks3_grade_expected) == (2, 4)
-    text = 'version = "t"\n[flags.ATTAIN]\nphonics_expected = 35\nschool_years_counted = 3\n'
+    assert (settings.school_years_counted, settings.ks3_grade_expected) == (3, 4)
+    text = 'version = "t"\n[flags.ATTAIN]\nphonics_expected = 35\nschool_years_counted = 2\n'
     words = ATTAIN.describe(parse_rules(text).flags["ATTAIN"])
-    assert "under 35 of 40" in words and "this school year or the 2 before" in words
-    assert "this school year or last" in ATTAIN.describe(DEFAULT)
+    assert "under 35 of 40" in words and "this school year or last" in words
+    assert "this school year or the 2 before" in ATTAIN.describe(DEFAULT)
 
 
 @pytest.mark.parametrize(

@@ -54,8 +54,8 @@ def test_key_stage_1_pupils_are_flagged_alike_by_stream_and_oracle() -> None:
 
 
 def test_a_new_school_year_ends_last_years_results_alike() -> None:
-    # Results from 2024/25 count through 2025/26, and stop on 1 September 2026.
-    events = [_mark("a", date(2026, 8, 28)), _result("a", "PHONICS", "20", date(2025, 6, 9))]
+    # Results from 2023/24 count through 2025/26, and stop on 1 September 2026.
+    events = [_mark("a", date(2026, 8, 28)), _result("a", "PHONICS", "20", date(2024, 6, 10))]
     before, after = date(2026, 8, 31), date(2026, 9, 1)
     assert raised(recompute(events, before, CONFIG)["a"]) == {"ATTAIN": ""}
     assert raised(recompute(events, after, CONFIG)["a"]) == {}

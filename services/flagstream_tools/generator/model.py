@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, TypeAlias
 
 from flagstream.domain.events import Phase, Session, Sex
+from flagstream.domain.rules.assessments import ASSESSMENTS as ATTAIN_ASSESSMENTS
 
 Preset = Literal["tiny", "demo", "dorset"]
 SenProvision = Literal["N", "K", "E"]  # none, SEN support, EHC plan
 
-# KS2 reading/maths: scaled score 80-120 (expected >= 100); writing: WTS/EXS/GDS teacher
-# assessment; KS4 English/maths: grade "1".."9" (4+ is a usable base).
-ASSESSMENTS: Final = ("KS2_READING", "KS2_MATHS", "KS2_WRITING", "KS4_ENGLISH", "KS4_MATHS")
+# The kinds Attain reads, each with its result form (flagstream/domain/rules/assessments.py):
+# EYFS_GLD GLD/NOT_GLD, PHONICS 0-40, MTC 0-25, TA_* PKS/WTS/EXS/GDS, KS2 reading/maths
+# scaled score 80-120, KS2 writing WTS/EXS/GDS, KS3 (in-year) and KS4 grade "1".."9".
+ASSESSMENTS: Final = ATTAIN_ASSESSMENTS
 
 
 @dataclass(frozen=True, slots=True)

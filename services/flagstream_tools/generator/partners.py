@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from typing import Final
 
 from flagstream.domain.events import OUTCOME_AREAS
-from flagstream_tools.generator.county import SCHOOL_YEAR
+from flagstream_tools.generator.attainment import year_results
+from flagstream_tools.generator.county import _YEARS, SCHOOL_YEAR
 from flagstream_tools.generator.model import (
     AssessmentRecorded,
     County,
@@ -117,11 +118,13 @@ class Partners:
             if s.fsm_from is not None:
                 yield FsmRecorded(s.pupil.upn, s.fsm_from, None)
         for s in self.states:
+            past: dict[str, AssessmentRecorded] = {}
             for result in self.results(s):
                 if result.assessed_on < start:
-                    yield result
+                    past[result.assessment] = result  # census-like: each kind's latest
                 else:
                     self.upcoming.append(result)
+            yield from past.values()
         self.upcoming.sort(key=lambda r: r.assessed_on)  # stable: pupil order within a day
         for s in self.states:
             if self.rng.random() < _CASE * (FSM_FACTOR if s.fsm_from else 1):
@@ -131,7 +134,9 @@ class Partners:
                 yield self.open_case(s, opened, domestic_abuse=False)
 
     def results(self, s: PupilState) -> list[AssessmentRecorded]:
-        """KS2 (July of Year 6) and KS4 (August of Year 11) results the pupil has or will have."""
+        """KS2 (July of Year 6) and KS4 (August of Year 11) results the pupil has or will have,
+        then every year group's results of this school year and the two before (attainment.py),
+        each kind in date order."""
         out: list[AssessmentRecorded] = []
         rng, year, upn = self.rng, s.pupil.nc_year, s.pupil.upn
         if year >= 6:
@@ -149,7 +154,22 @@ class Partners:
             for subject in ("KS4_ENGLISH", "KS4_MATHS"):
                 grade = 4.6 + 1.9 * (0.8 * s.ability + 0.6 * rng.gauss(0, 1))
                 out.append(AssessmentRecorded(upn, urn, subject, str(_clamp(grade, 1, 9)), on))
+        out.extend(year_results(s.pupil, s.ability, self._school_at))
         return out
+
+    def _school_at(self, pupil: Pupil, group: int, on: date, rng: random.Random) -> str:
+        """Where a pupil sat an assessment in a year group: their school if they were on its
+        roll then and it teaches that year, else one that does in their pyramid."""
+        here = self.county.school(pupil.urn)
+        if pupil.joined_on <= on and group in _YEARS.get(here.phase, ()):
+            return here.urn
+        local = [
+            s
+            for s in self.county.schools
+            if group in _YEARS.get(s.phase, ()) and s.phase != "SPECIAL"
+        ]
+        near = [s.urn for s in local if s.pyramid == here.pyramid]
+        return rng.choice(near or [s.urn for s in local] or [here.urn])
 
     def _school_for(self, pupil: Pupil, year: int) -> str:
         """The school a pupil most likely sat a key stage at: theirs, or one in their pyramid."""

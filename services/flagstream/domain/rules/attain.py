@@ -15,7 +15,9 @@ from .base import FlagSettings, Outcome, Rule
 class AttainSettings(FlagSettings):
     """Expected standards per assessment, and how many school years of results count."""
 
-    school_years_counted: int = 2  # the current school year and the one before
+    # This school year and the two before: a secondary's in-year grades stop at Year 9, so
+    # Years 10-11 still count Year 9's, and the sixth form its GCSE results.
+    school_years_counted: int = 3
     phonics_expected: int = 32  # of 40
     mtc_expected: int = 20  # of 25
     ta_expected: tuple[str, ...] = ("EXS", "GDS")
