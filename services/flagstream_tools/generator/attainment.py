@@ -76,7 +76,7 @@ def year_results(pupil: Pupil, ability: float, school: School) -> Iterator[Asses
         elif group == 1:  # phonics: the week of the second Monday of June
             out.append((phonics_week, "PHONICS", str(phonics_y1), group))
         elif group == 2 and phonics_y1 < 32:  # the retake, for those below the standard
-            retake = min(40, max(0, round(phonics_y1 + 2.5 + 4 * rng.gauss(0, 1))))
+            retake = min(40, max(0, round(phonics_y1 + 3.5 + 4 * rng.gauss(0, 1))))
             out.append((phonics_week, "PHONICS", str(retake), group))
         elif group == 4:  # MTC: a three-week window from the first Monday of June
             window = _weekday(date(year + 1, 6, 1), 1, 0)
