@@ -54,6 +54,8 @@ def test_every_new_assessment_is_accepted_with_a_valid_result(ingest: Ingest) ->
         ("TA_MATHS", "EXP", "invalid_result", "one of PKS, WTS, EXS, GDS"),
         ("KS3_MATHS", "0", "invalid_result", "a KS3_MATHS result is 1-9"),
         ("KS3_ENGLISH", "4.5", "invalid_result", "1-9"),
+        ("PHONICS", "3\u00b2", "invalid_result", "0-40"),  # a digit to str.isdigit, not to int
+        ("MTC", "\u0662\u0660", "invalid_result", "0-25"),  # Arabic-Indic 20
         ("KS1_READING", "EXS", "unknown_assessment", "assessment must be one of EYFS_GLD"),
     ],
 )

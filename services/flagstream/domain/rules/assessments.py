@@ -35,7 +35,7 @@ class Assessment:
         """Whether the result is one this assessment can have."""
         if self.levels:
             return result in self.levels
-        return result.isdigit() and self.lo <= int(result) <= self.hi
+        return result.isascii() and result.isdigit() and self.lo <= int(result) <= self.hi
 
     def valid_words(self) -> str:
         """The valid results in words, for a rejection: "0-40", "one of WTS, EXS, GDS"."""
