@@ -18,6 +18,7 @@ from flagstream.term_calendar import TermCalendar, england
 
 from . import audit, marker, staleness
 from .authz import Principal
+from .evidence_cache import EvidenceCache
 from .outcomes import OutcomeSender
 from .scope import set_scope
 from .security import LoginLimiter, csrf_token
@@ -67,6 +68,7 @@ class Context:
     oidc: OidcSignIn | None = None  # council sign-in (OpenID Connect); None: users file only
     term_calendar: TermCalendar = field(default_factory=england)  # half terms for huddles
     reflag_after_days: int = 0  # FLAGSTREAM_REFLAG_AFTER_DAYS: as the projector counts re-flags
+    evidence_cache: EvidenceCache = field(default_factory=EvidenceCache)  # figures kept a while
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))
     )

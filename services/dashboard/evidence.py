@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy import Connection
 
-from readmodel import evidence
+from readmodel import changes, evidence
 from readmodel.national import ReferenceData, load_reference
 
 from . import evidence_charts as charts
@@ -77,7 +77,13 @@ def _page(request: Request, ctx: Context, who: Principal, area: Area) -> Respons
     calendar = ctx.term_calendar
     with ctx.read_as(who) as conn:
         today = queries.latest_register_day(conn) or ctx.clock().date()
-        data = _figures(conn, ctx, area, today)
+        key = (area.level, area.zone, area.urn, who.role, who.scope, today)
+        entry = ctx.evidence_cache.get(
+            key, changes.version(conn).seq, lambda: _figures(conn, ctx, area, today), ctx.clock
+        )
+    data = dict(entry.figures)
+    data["computed_at"] = entry.computed_at
+    data["cache_max_age_s"] = ctx.evidence_cache.max_age_s
     shown = len(data["referrals"]) + len(data["flow"]) + len(data["trends"])
     ctx.record(who, request, "view_evidence", urn=area.urn, rows=shown, detail=area.level)
     ref = reference_data()
