@@ -104,7 +104,7 @@ def test_a_statutory_result_counts_over_a_teacher_assessment_of_the_same_day() -
     state = ChildState(
         "c", results=(Result("KS2_MATHS", "95", day), Result("TA_MATHS", "EXS", day))
     )
-    assert latest_by_strand(state, D, DEFAULT)["maths"].assessment == "KS2_MATHS"
+    assert latest_by_strand(state, D, DEFAULT)["maths"][0].assessment == "KS2_MATHS"
     assert attain(state, D, DEFAULT).raised
 
 

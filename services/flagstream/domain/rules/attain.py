@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from ..register import school_year_start
 from ..state import ChildState, Result
-from .assessments import ASSESSMENTS, CATALOGUE, RANK, STRANDS
+from .assessments import ASSESSMENTS, CATALOGUE, RANK, STRANDS, Assessment
 from .base import FlagSettings, Outcome, Rule
 
 
@@ -37,31 +38,62 @@ class AttainSettings(FlagSettings):
 
 def counted_since(as_of: date, s: AttainSettings) -> date:
     """The first day whose results count as of a date: 1 September, N-1 school years back."""
-    start = school_year_start(as_of)
-    return start.replace(year=start.year - s.school_years_counted + 1)
+    first = as_of.year if as_of.month >= 9 else as_of.year - 1
+    return date(first - s.school_years_counted + 1, 9, 1)
 
 
-def latest_by_strand(state: ChildState, as_of: date, s: AttainSettings) -> dict[str, Result]:
-    """Each strand's latest result counted as of the date (valid, known, in the window)."""
-    since = counted_since(as_of, s)
-    latest: dict[str, Result] = {}
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """One assessment under one set of settings, worked out once (the rule runs per child
+    per message): each valid result as written -> whether it is at the expected standard."""
+
+    assessment: Assessment
+    rank: int
+    met: Mapping[str, bool]
+    expected: str  # "(expected 32+)"
+
+    def outcome(self, result: str, s: AttainSettings) -> bool | None:
+        """At expected (True), below (False), or not a result it can have (None)."""
+        met = self.met.get(result)
+        if met is None and self.assessment.valid(result):  # e.g. "098" held from before
+            return self.assessment.met(result, s)
+        return met
+
+
+@lru_cache(maxsize=32)  # one entry per rules version in use
+def _checks(s: AttainSettings) -> dict[str, _Check]:
+    checks: dict[str, _Check] = {}
+    for code, a in CATALOGUE.items():
+        results = a.levels or tuple(str(n) for n in range(a.lo, a.hi + 1))
+        met = {r: a.met(r, s) for r in results}
+        checks[code] = _Check(a, RANK[code], met, f"(expected {a.expected_words(s)})")
+    return checks
+
+
+def latest_by_strand(
+    state: ChildState, as_of: date, s: AttainSettings
+) -> dict[str, tuple[Result, bool]]:
+    """Each strand's latest result counted as of the date (known, valid, in the window), and
+    whether it is at the expected standard."""
+    since, checks = counted_since(as_of, s), _checks(s)
+    latest: dict[str, tuple[Result, bool]] = {}
+    order: dict[str, tuple[date, int]] = {}
     for r in state.results:
-        a = CATALOGUE.get(r.assessment)
-        if a is None or not since <= r.assessed_on <= as_of or not a.valid(r.result):
+        on = r.assessed_on
+        check = checks.get(r.assessment)
+        if check is None or on < since or on > as_of:
             continue
-        for strand in a.strands:
-            held = latest.get(strand)
-            if held is None or (r.assessed_on, RANK[r.assessment]) > (
-                held.assessed_on,
-                RANK[held.assessment],
-            ):
-                latest[strand] = r
+        met = check.met.get(r.result)
+        if met is None:
+            met = check.outcome(r.result, s)
+            if met is None:
+                continue
+        key = (on, check.rank)
+        for strand in check.assessment.strands:
+            if strand not in order or key > order[strand]:
+                order[strand] = key
+                latest[strand] = (r, met)
     return latest
-
-
-def _words(r: Result, s: AttainSettings) -> str:
-    a = CATALOGUE[r.assessment]
-    return f"{a.words} {a.shown(r.result)} on {r.assessed_on} (expected {a.expected_words(s)})"
 
 
 def attain(state: ChildState, as_of: date, s: AttainSettings) -> Outcome:
@@ -71,12 +103,18 @@ def attain(state: ChildState, as_of: date, s: AttainSettings) -> Outcome:
         return Outcome(False, f"no assessment result counted since {counted_since(as_of, s)}")
     below: list[Result] = []
     for strand in STRANDS:  # a fixed order, so the reason is the same in any delivery order
-        r = latest.get(strand)
-        if r is not None and r not in below and not CATALOGUE[r.assessment].met(r.result, s):
-            below.append(r)
+        held = latest.get(strand)
+        if held is not None and not held[1] and held[0] not in below:
+            below.append(held[0])
     if below:
-        return Outcome(True, "below expected: " + "; ".join(_words(r, s) for r in below))
-    newest = max(r.assessed_on for r in latest.values())
+        checks = _checks(s)
+        words = [
+            f"{(a := checks[r.assessment].assessment).words} {a.shown(r.result)} on "
+            f"{r.assessed_on} {checks[r.assessment].expected}"
+            for r in below
+        ]
+        return Outcome(True, "below expected: " + "; ".join(words))
+    newest = max(r.assessed_on for r, _ in latest.values())
     strands = ", ".join(t for t in STRANDS if t in latest)
     return Outcome(False, f"at expected standard in {strands} (latest result {newest})")
 
