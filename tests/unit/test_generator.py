@@ -158,7 +158,9 @@ def test_attendance_distribution_is_realistic(demo_regs: list[Register]) -> None
             possible[upn] += 1
             attended[upn] += code in ATTENDED
     rates = [attended[u] / possible[u] for u in possible]
-    assert 0.93 <= statistics.median(rates) <= 0.98
+    # Absence is skewed (propensity.py): the median pupil misses a session or two, the mean
+    # is held to the national figures by test_generator_calibration.
+    assert 0.95 <= statistics.median(rates) <= 0.99
     persistent = sum(r < 0.90 for r in rates) / len(rates)
     assert 0.08 < persistent < 0.35
     assert any(r < 0.5 for r in rates)  # collapse and severe cases

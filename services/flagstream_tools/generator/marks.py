@@ -11,15 +11,10 @@ from typing import Final
 
 from flagstream.domain.codes import CODES_2024
 from flagstream.domain.events import Session
+from flagstream_tools.generator import propensity
+from flagstream_tools.generator.groups import pupil_groups
 from flagstream_tools.generator.model import County, RawMark, Register
 from flagstream_tools.generator.moves import Move, plan_moves
-
-# (share of pupils, session absence rate range, unauthorised share of absences) per profile.
-_TYPICAL: Final = (0.80, (0.03, 0.05), 0.12)
-_BORDERLINE: Final = (0.12, (0.09, 0.15), 0.30)  # persistent absentees, just
-_SEVERE: Final = (0.05, (0.20, 0.40), 0.50)
-_COLLAPSE_SHARE: Final = 0.03  # typical until a mid-period day, then _COLLAPSE
-_COLLAPSE: Final = ((0.40, 0.60), 0.55)
 
 _FULL_DAY: Final = 0.75  # share of absence taken as whole days: a sick child is off all day
 _SPELL: Final = 0.3  # least chance a child off today is off tomorrow too (illness runs on)
@@ -96,24 +91,16 @@ def school_days(start: date, days: int) -> list[date]:
     return out
 
 
-def _children(county: County, rng: random.Random, days: int) -> dict[str, list[_Child]]:
+def _children(county: County, rng: random.Random, days: int, seed: int) -> dict[str, list[_Child]]:
     lo = days // 3
     hi = max(lo, 2 * days // 3 - 1)
     rolls: dict[str, list[_Child]] = {s.urn: [] for s in county.schools}
+    groups = pupil_groups(county, seed)
     for pupil in county.pupils:
-        x = rng.random()
-        switch = days  # i.e. never
-        profile = _TYPICAL
-        if x < _BORDERLINE[0]:
-            profile = _BORDERLINE
-        elif x < _BORDERLINE[0] + _SEVERE[0]:
-            profile = _SEVERE
-        _, (low, high), unauth = profile
-        before = after = _rates(rng.uniform(low, high), unauth)
-        if x > 1 - _COLLAPSE_SHARE:
-            (low, high), unauth = _COLLAPSE
-            after = _rates(rng.uniform(low, high), unauth)
-            switch = rng.randint(lo, hi)
+        p = propensity.draw(rng, groups[pupil.upn])
+        before = _rates(p.before, propensity.unauthorised_share(p.before))
+        after = _rates(p.after, propensity.unauthorised_share(p.after))
+        switch = rng.randint(lo, hi) if p.collapses else days  # days: never
         rolls[pupil.urn].append(_Child(pupil.upn, pupil.nc_year, before, after, switch))
     return rolls
 
@@ -163,7 +150,7 @@ def absence_propensity(county: County, days: int, seed: int) -> dict[str, float]
     themselves are untouched; other sources use it to correlate with attendance.
     """
     out: dict[str, float] = {}
-    for roll in _children(county, random.Random(seed), days).values():
+    for roll in _children(county, random.Random(seed), days, seed).values():
         for child in roll:
             switch = min(max(child.switch, 0), days)
             before, after = _session_rate(child.before), _session_rate(child.after)
@@ -188,7 +175,7 @@ def registers(
         raise ValueError("days must not be negative")
     rng = random.Random(seed)
     rnd = rng.random
-    rolls = _children(county, rng, days)
+    rolls = _children(county, rng, days, seed)
     dates = school_days(start, days)
     _apply(rolls, plan_moves(county, dates, seed) if moves is None else moves)
     pending: dict[str, list[RawMark]] = {}

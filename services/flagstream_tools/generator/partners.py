@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
@@ -11,6 +11,7 @@ from typing import Final
 from flagstream.domain.events import OUTCOME_AREAS
 from flagstream_tools.generator.attainment import year_results
 from flagstream_tools.generator.county import _YEARS, SCHOOL_YEAR
+from flagstream_tools.generator.groups import Group
 from flagstream_tools.generator.model import (
     AssessmentRecorded,
     County,
@@ -23,12 +24,6 @@ from flagstream_tools.generator.model import (
 )
 
 FSM_FACTOR: Final = 2.5  # FSM pupils' extra chance of a family case or a DA notification
-# Chance of FSM by expected share of sessions missed (upper bound of the band, chance):
-# eligibility is chosen mostly among pupils who attend least.
-_FSM_BY_ABSENCE: Final = ((0.07, 0.19), (0.18, 0.42), (1.01, 0.50))
-_SEN_K: Final = (0.115, 0.2)  # chance of SEN support: (not FSM, FSM), mainstream schools
-_SEN_E: Final = (0.03, 0.048)  # chance of an EHC plan, likewise
-_SPECIAL_E: Final = 0.95  # special-school pupils nearly all have an EHC plan
 _CASE: Final = 0.022  # chance of an open family-support case at the start (not FSM)
 # Attainment: ability ~ N(shift, 1); each subject mixes it with noise.
 _ABILITY_SHIFT: Final[dict[SenProvision, float]] = {"N": 0.0, "K": -0.8, "E": -1.6}
@@ -77,8 +72,14 @@ class Partners:
     """Every pupil's partner state and the records that set it up or change it."""
 
     def __init__(
-        self, county: County, start: date, absence: dict[str, float], rng: random.Random
+        self,
+        county: County,
+        start: date,
+        absence: dict[str, float],
+        groups: Mapping[str, Group],
+        rng: random.Random,
     ) -> None:
+        """absence and groups by UPN, as marks.absence_propensity and groups.pupil_groups."""
         self.county = county
         self.start = start
         self.rng = rng
@@ -88,20 +89,12 @@ class Partners:
         self._police_no = rng.randrange(1_000, 9_000)
         census = self.census_day()
         for pupil in county.pupils:
-            x = absence[pupil.upn]
+            x, sen, fsm = absence[pupil.upn], groups[pupil.upn].sen, groups[pupil.upn].fsm
             fsm_from = None
-            if rng.random() < next(p for top, p in _FSM_BY_ABSENCE if x < top):
+            if fsm:
                 # From nursery onwards, in a past school year where the pupil had one.
                 lo = date(SCHOOL_YEAR - pupil.nc_year - 1, 9, 1)
                 fsm_from = _weekday_between(rng, lo, max(lo, census - timedelta(days=1)))
-            fsm = fsm_from is not None
-            y = rng.random()
-            if county.school(pupil.urn).phase == "SPECIAL":
-                sen: SenProvision = "E" if y < _SPECIAL_E else "K"
-            elif y < _SEN_E[fsm]:
-                sen = "E"
-            else:
-                sen = "K" if y < _SEN_E[fsm] + _SEN_K[fsm] else "N"
             ability = rng.gauss(_BASE + _ABILITY_SHIFT[sen] + _FSM_SHIFT * fsm, 1.0)
             self.states.append(PupilState(pupil, x, ability, sen, fsm_from))
 

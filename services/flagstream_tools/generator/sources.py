@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Final
 
+from flagstream_tools.generator.groups import pupil_groups
 from flagstream_tools.generator.marks import absence_propensity, registers, school_days
 from flagstream_tools.generator.model import (
     AssessmentRecorded,
@@ -70,7 +71,8 @@ def timeline(county: County, start: date, days: int, seed: int) -> Iterator[Item
     if days < 0:
         raise ValueError("days must not be negative")
     rng = random.Random(f"flagstream.generator.sources/{seed}")
-    partners = Partners(county, start, absence_propensity(county, days, seed), rng)
+    groups = pupil_groups(county, seed)
+    partners = Partners(county, start, absence_propensity(county, days, seed), groups, rng)
     yield from partners.baseline()
     dates = school_days(start, days)
     moves = plan_moves(county, dates, seed)
