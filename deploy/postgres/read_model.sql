@@ -11,6 +11,10 @@
 --                       set_config('flagstream.viewer_zone', <the zone>, true)          -- zone
 --                     No scope set: no child rows at all.
 -- <prefix>_bi         SELECT on the bi_* views only (docs/read-model.md#views-for-bi-tools).
+-- <prefix>_notifier   SELECT on what it reads only (children, flag_changes, school_days,
+--                     schools, freshness, and alembic_version to check the schema at start),
+--                     every row of those (policy notifier_reads); nothing else: no restricted
+--                     table, no outcomes, no huddles, and no table a later migration adds.
 
 DO $grants$
 DECLARE
@@ -19,10 +23,13 @@ DECLARE
   projector text := prefix || '_projector';
   dashboard text := prefix || '_dashboard';
   bi text := prefix || '_bi';
+  notifier text := prefix || '_notifier';
+  t text;
 BEGIN
-  EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I, %I',
-                 current_database(), projector, dashboard, bi);
-  EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I, %I', projector, dashboard, bi);
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I, %I, %I',
+                 current_database(), projector, dashboard, bi, notifier);
+  EXECUTE format('GRANT USAGE ON SCHEMA public TO %I, %I, %I, %I',
+                 projector, dashboard, bi, notifier);
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I',
                  projector);
   EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', projector);
@@ -37,6 +44,16 @@ BEGIN
   IF to_regclass('public.alembic_version') IS NOT NULL THEN
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM %I', projector);
   END IF;
+  -- The notifier: from nothing each run, so a grant added by hand is taken away.
+  EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I', notifier);
+  FOREACH t IN ARRAY ARRAY['alembic_version', 'children', 'flag_changes', 'school_days',
+                           'schools', 'freshness'] LOOP
+    IF to_regclass('public.' || quote_ident(t)) IS NULL THEN
+      RAISE NOTICE 'notifier: % does not exist yet, skipped', t;
+      CONTINUE;
+    END IF;
+    EXECUTE format('GRANT SELECT ON %I TO %I', t, notifier);
+  END LOOP;
 END
 $grants$;
 
@@ -69,6 +86,10 @@ DECLARE
   prefix text := coalesce(nullif(current_setting('flagstream.role_prefix', true), ''), 'flagstream');
   projector text := prefix || '_projector';
   dashboard text := prefix || '_dashboard';
+  notifier text := prefix || '_notifier';
+  -- The per-child tables the notifier reads: every row (a DSL is told whichever school the
+  -- child is at; digests count every school). Its grants above allow SELECT only.
+  notifier_reads constant text[] := ARRAY['children', 'flag_changes'];
   child_in_scope constant text :=
     'EXISTS (SELECT 1 FROM public.children c WHERE c.child_key = %1$I.child_key)';
   dsl constant text :=
@@ -129,6 +150,11 @@ BEGIN
     EXECUTE format('DROP POLICY IF EXISTS viewer_scope ON %I', r.name);
     EXECUTE format('CREATE POLICY viewer_scope ON %I FOR SELECT TO %I USING (%s)',
                    r.name, dashboard, rule);
+    EXECUTE format('DROP POLICY IF EXISTS notifier_reads ON %I', r.name);
+    IF r.name = ANY (notifier_reads) THEN
+      EXECUTE format('CREATE POLICY notifier_reads ON %I FOR SELECT TO %I USING (true)',
+                     r.name, notifier);
+    END IF;
   END LOOP;
 END
 $rls$;
