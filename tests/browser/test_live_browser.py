@@ -1,5 +1,6 @@
 """An open school page in chromium patches a row pushed over its event stream, without a
-reload, after a change goes through the real pipeline (ingest, flagger, projector)."""
+reload, after a change goes through the real pipeline (ingest, flagger, projector), keeping
+the viewer's own "New since your last visit" badge on the row."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def test_an_open_school_page_patches_the_changed_row(browser: Any, dashboard: Da
     page.evaluate("window.__notReloaded = true")
     key = children_of(dashboard, urn)[-1]
     row = page.locator(f'tr[data-child="{key}"]')
+    # As the page renders a row raised since the viewer's last visit (marker.py): the pushed
+    # row is rendered for every viewer alike, so the page must keep the viewer's own badge.
+    badge = '<span class="badge warn new-since">New</span>'
+    row.locator("th").evaluate(f"th => th.insertAdjacentHTML('beforeend', ' {badge}')")
     response, status = RESPONSES[-1], STATUSES[-1]
     upn = people.upn_for_sending(dashboard.ctx, key)
     assert upn is not None
@@ -33,4 +38,5 @@ def test_an_open_school_page_patches_the_changed_row(browser: Any, dashboard: Da
     row.get_by_text(status, exact=True).wait_for(timeout=20_000)
     assert page.evaluate("window.__notReloaded") is True  # patched in place, not reloaded
     assert "Updated 1 row" in page.locator("#live-status").inner_text()
+    assert row.locator("th .badge.new-since").count() == 1  # kept across the patch
     shot(page, "school-live")

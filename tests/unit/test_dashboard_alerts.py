@@ -89,8 +89,10 @@ def test_each_role_chooses_only_its_own_emails(ctx: Context) -> None:
 
 def test_a_flag_raised_after_the_last_visit_is_marked_new(ctx: Context, clock: Clock) -> None:
     staff, boss = client_for(ctx, "staff"), client_for(ctx, "boss")
+    north = client_for(ctx, "north")
     assert "since your last visit" not in staff.get("/schools/100001").text  # first visit
     assert "since your last visit" not in boss.get("/").text
+    assert "since your last visit" not in north.get("/zones/North Zone").text
     raised_at = clock.now + timedelta(minutes=1)
     with ctx.read_model.begin() as conn:
         conn.execute(
@@ -108,6 +110,10 @@ def test_a_flag_raised_after_the_last_visit_is_marked_new(ctx: Context, clock: C
     assert "since your last visit" in staff.get("/schools/100001").text  # same sitting: kept
     assert "since your last visit" in staff.get("/schools/100001/table").text  # live refresh
     assert "since your last visit" in boss.get("/").text  # the county marks the zone
+    zone = north.get("/zones/North Zone").text  # the zone marks the school, not the others
+    school_rows = [line for line in zone.splitlines() if "<tr data-school=" in line]
+    marked = [line for line in school_rows if "since your last visit" in line]
+    assert len(marked) == 1 and 'data-school="100001"' in marked[0] and len(school_rows) > 1
 
 
 def test_the_huddle_list_marks_new_children_too(ctx: Context, clock: Clock) -> None:

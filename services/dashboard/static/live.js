@@ -54,7 +54,17 @@
       holder.innerHTML = data.rows[key];
       var row = holder.firstElementChild;
       var old = el.querySelector("tr[" + attr + '="' + key + '"]');
-      if (old) { old.replaceWith(row); } else {
+      if (old) {
+        // "New since your last visit" is the viewer's own (rows are rendered once for every
+        // viewer alike): a row keeps the badge it had when the page was loaded.
+        var badge = old.querySelector("th .badge.new-since");
+        var head = row.querySelector("th");
+        if (badge && head && !head.querySelector(".badge.new-since")) {
+          head.appendChild(document.createTextNode(" "));
+          head.appendChild(badge);
+        }
+        old.replaceWith(row);
+      } else {
         var body = el.querySelector("tbody");  // a child new to the list: at the end until reload
         var empty = body && body.querySelector("td[colspan]");
         if (empty) { empty.parentNode.remove(); }
