@@ -144,3 +144,28 @@ def test_termly_results_arrive_on_their_day_in_the_live_term() -> None:
     assert autumn and all(before < i < last_tick for i, _ in autumn)  # Friday's, not baseline's
     kinds = {(x.assessment[:3], 1 <= year[x.upn] <= 6) for _, x in autumn}
     assert kinds == {("TA_", True), ("KS3", False)}
+
+
+def test_year_groups_are_those_of_the_runs_school_year(demo: County) -> None:
+    # The demo starts in September 2026: a pupil in Year 1 then sat the EYFS profile in
+    # June 2026, Year 2 the phonics check, Year 7 KS2 in July 2026; Reception nothing yet.
+    year = {p.upn: p.nc_year for p in demo.pupils}
+    items = list(timeline(demo, date(2026, 9, 7), 1, seed=1))
+    sat: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for x in _results(items):
+        sat[(year[x.upn], x.assessment)].add(x.assessed_on.year)
+    assert not any(y == 0 for y, _ in sat)
+    assert sat[(1, "EYFS_GLD")] == {2026} and (1, "PHONICS") not in sat
+    assert sat[(2, "PHONICS")] == {2026}
+    assert sat[(7, "KS2_READING")] == {2026} and (6, "KS2_READING") not in sat
+    assert sat[(12, "KS4_MATHS")] == {2026} and (11, "KS4_MATHS") not in sat
+    end = max(x.day for x in items if isinstance(x, DayEnded))
+    by_pupil: dict[str, list[Result]] = defaultdict(list)
+    for x in _results(items):
+        by_pupil[x.upn].append(Result(x.assessment, x.result, x.assessed_on))
+    ks1 = [
+        attain(ChildState(p.upn, results=tuple(by_pupil[p.upn])), end, AttainSettings()).raised
+        for p in demo.pupils
+        if p.nc_year in (1, 2)
+    ]
+    assert 0.25 < statistics.mean(ks1) < 0.65

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Final
 
-from flagstream_tools.generator.county import SCHOOL_YEAR
 from flagstream_tools.generator.model import AssessmentRecorded, Pupil
 
 # Latent standards on the pupil's mix of ability and noise (mean ~0.1, sd ~1.05).
@@ -57,17 +56,20 @@ def _ta(z: float) -> str:
     return "PKS" if z < _TA_PKS else "WTS" if z < _TA_EXS else "GDS" if z > _TA_GDS else "EXS"
 
 
-def year_results(pupil: Pupil, ability: float, school: School) -> Iterator[AssessmentRecorded]:
-    """The pupil's results in the school years starting SCHOOL_YEAR - 2 to SCHOOL_YEAR (the
-    years Attain counts by default), in date order; `school` names where the pupil sat one."""
+def year_results(
+    pupil: Pupil, ability: float, current: int, school: School
+) -> Iterator[AssessmentRecorded]:
+    """The pupil's results in the school year starting September `current` (in which they
+    are in Year pupil.nc_year) and the two before - the years Attain counts by default - in
+    date order; `school` names where the pupil sat one."""
     rng = random.Random(f"attainment:{pupil.upn}")
     # A standing per subject, and a fresh draw per assessment round around it.
     standing = {s: 0.8 * ability + 0.5 * rng.gauss(0, 1) for s in _SUBJECTS}
     overall = 0.8 * ability + 0.6 * rng.gauss(0, 1)
     phonics_y1 = _phonics(overall, rng)
     out: list[tuple[date, str, str, int]] = []
-    for year in range(SCHOOL_YEAR - 2, SCHOOL_YEAR + 1):
-        group = pupil.nc_year - (SCHOOL_YEAR - year)
+    for year in range(current - 2, current + 1):
+        group = pupil.nc_year - (current - year)
         phonics_week = _weekday(date(year + 1, 6, 1), 2, 0) + timedelta(rng.randrange(5))
         if group == 0:  # EYFS profile: end of June in Reception
             gld = overall + 0.3 * rng.gauss(0, 1) > _GLD

@@ -129,11 +129,12 @@ class Partners:
     def results(self, s: PupilState) -> list[AssessmentRecorded]:
         """KS2 (July of Year 6) and KS4 (August of Year 11) results the pupil has or will have,
         then every year group's results of this school year and the two before (attainment.py),
-        each kind in date order."""
+        each kind in date order; the pupil's year group is theirs in the run's school year."""
         out: list[AssessmentRecorded] = []
         rng, year, upn = self.rng, s.pupil.nc_year, s.pupil.upn
+        first = self.census_day().year  # the pupil is in Year `year` in the run's school year
         if year >= 6:
-            on = nth_weekday(SCHOOL_YEAR - year + 7, 7, 1, 2)  # results: second Tuesday of July
+            on = nth_weekday(first - year + 7, 7, 1, 2)  # results: second Tuesday of July
             urn = self._school_for(s.pupil, 6)
             for subject in ("KS2_READING", "KS2_MATHS"):
                 score = 104 + 7 * (0.8 * s.ability + 0.6 * rng.gauss(0, 1))
@@ -142,12 +143,12 @@ class Partners:
             ta = "WTS" if w < -4 / 7 else "GDS" if w > 1.15 else "EXS"
             out.append(AssessmentRecorded(upn, urn, "KS2_WRITING", ta, on))
         if year >= 11:
-            on = nth_weekday(SCHOOL_YEAR - year + 12, 8, 3, 3)  # third Thursday of August
+            on = nth_weekday(first - year + 12, 8, 3, 3)  # third Thursday of August
             urn = self._school_for(s.pupil, 11)
             for subject in ("KS4_ENGLISH", "KS4_MATHS"):
                 grade = 4.6 + 1.9 * (0.8 * s.ability + 0.6 * rng.gauss(0, 1))
                 out.append(AssessmentRecorded(upn, urn, subject, str(_clamp(grade, 1, 9)), on))
-        out.extend(year_results(s.pupil, s.ability, self._school_at))
+        out.extend(year_results(s.pupil, s.ability, first, self._school_at))
         return out
 
     def _school_at(self, pupil: Pupil, group: int, on: date, rng: random.Random) -> str:
