@@ -154,7 +154,12 @@ def test_the_rules_file_carries_the_settings_and_their_words() -> None:
     text = 'version = "t"\n[flags.ATTAIN]\nphonics_expected = 35\nschool_years_counted = 2\n'
     words = ATTAIN.describe(parse_rules(text).flags["ATTAIN"])
     assert "under 35 of 40" in words and "this school year or last" in words
-    assert "this school year or the 2 before" in ATTAIN.describe(DEFAULT)
+    assert "this school year or the two before" in ATTAIN.describe(DEFAULT)
+    twelve = ATTAIN.describe(AttainSettings(school_years_counted=12))
+    assert "this school year or the 11 before" in twelve
+    assert "from this school year is below" in ATTAIN.describe(
+        AttainSettings(school_years_counted=1)
+    )
 
 
 @pytest.mark.parametrize(

@@ -122,8 +122,9 @@ def attain(state: ChildState, as_of: date, s: AttainSettings) -> Outcome:
 def describe(s: AttainSettings) -> str:
     """The rule in words."""
     n = s.school_years_counted
+    before = {2: "two", 3: "three", 4: "four"}.get(n - 1, str(n - 1))
     years = {1: "this school year", 2: "this school year or last"}.get(
-        n, f"this school year or the {n - 1} before"
+        n, f"this school year or the {before} before"
     )
     return (
         "Attain: raised when the latest result of any strand (development, phonics, times "
