@@ -81,6 +81,11 @@ topics projector Read,Describe,DescribeConfigs "${PROJECTED[@]}"
 topics projector Write,Describe,DescribeConfigs "$QUARANTINE"
 allow projector Describe --group "$APP"
 
+# notifier: reads the flag changes (assigned partitions, its position kept in the alerts
+# database: no consumer group, so no group ACL), writes nothing.
+login notifier
+topics notifier Read,Describe "$PREFIX.flag-changes"
+
 # operator: `flagstream topics create`, `lag`, `recompute`, `reconcile` - creates and reads,
 # never writes. (tick/rules deploy go through ingest's record; --direct and `schools import`
 # run with ingest's login.)

@@ -30,7 +30,7 @@ if [[ ! -f broker.pem ]]; then
 fi
 
 password() { [[ -s kafka-$1.password ]] || openssl rand -hex 24 >"kafka-$1.password"; }
-for name in kafka admin ingest validator flagger projector operator; do password "$name"; done
+for name in kafka admin ingest validator flagger projector notifier operator; do password "$name"; done
 if [[ -f $partners ]]; then
   while read -r name _; do
     [[ -z $name || $name == \#* ]] || password "$name"

@@ -1,17 +1,23 @@
 -- Flagstream's PostgreSQL roles (cluster-wide). `flagstream db roles` runs this file as the
 -- admin it is given, then one file per database (read_model.sql, ingest.sql, identity.sql,
--- audit.sql) connected to that database. By hand, as a superuser:
+-- audit.sql, alerts.sql) connected to that database. By hand, as a superuser:
 --
 --   SET flagstream.role_prefix = 'flagstream';   -- names: <prefix>_owner, <prefix>_ingest, ...
 --   \i roles.sql
 --
--- <prefix>_owner        NOLOGIN: owns the read model, ingest's database and the identity store;
---                       migrations run as it (SET ROLE). Nobody logs in as it.
+-- <prefix>_owner        NOLOGIN: owns the read model, ingest's database, the identity store
+--                       and the alerts database; migrations run as it (SET ROLE). Nobody
+--                       logs in as it.
 -- <prefix>_audit_owner  NOLOGIN: owns the audit database, its table and append-only triggers.
 -- <prefix>_ingest       ingest and the validator: its own database; writes the identity store.
 -- <prefix>_projector    the projector: writes the read model.
 -- <prefix>_dashboard    reads the read model (row-level security by viewer), the identity
---                       store; appends to and reads the audit log.
+--                       store; appends to and reads the audit log; reads the alerts database,
+--                       marks its inbox read, writes preferences and visits.
+-- <prefix>_notifier     the notifier: writes its ledger, inbox rows and position in the alerts
+--                       database; reads the few read-model tables it needs (children,
+--                       flag_changes, school_days, schools, freshness), never the restricted
+--                       ones.
 -- <prefix>_bi           council BI tools: SELECT on the bi_* views of the read model only.
 --
 -- None is a superuser, none bypasses row-level security, none may create roles or databases,
@@ -29,7 +35,8 @@ DECLARE
 BEGIN
   FOR r IN SELECT * FROM (VALUES
       ('owner', false), ('audit_owner', false),
-      ('ingest', true), ('projector', true), ('dashboard', true), ('bi', true)) AS v(name, login)
+      ('ingest', true), ('projector', true), ('dashboard', true), ('notifier', true),
+      ('bi', true)) AS v(name, login)
   LOOP
     role_name := prefix || '_' || r.name;
     SELECT * INTO existing FROM pg_roles WHERE rolname = role_name;

@@ -9,9 +9,8 @@ from flagstream.identity_database import DATABASE as IDENTITY
 from ingest.database import DATABASE as INGEST
 from readmodel.migrate import DATABASE as READ_MODEL
 
-DATABASES: tuple[Database, ...] = (READ_MODEL, INGEST, IDENTITY, AUDIT)
+# Every database `flagstream migrate` brings up to date and `flagstream db roles` creates and
+# grants on (deploy/postgres/<name>.sql): the alerts database (the notifier's ledger and
+# inbox, the dashboard's preferences and visits) is owned and migrated like the others.
+DATABASES: tuple[Database, ...] = (READ_MODEL, INGEST, IDENTITY, AUDIT, ALERTS)
 BY_NAME: dict[str, Database] = {d.name: d for d in DATABASES}
-# Every database `flagstream migrate` brings up to date. The alerts database (the notifier's)
-# is not yet among those `flagstream db roles` grants on: that needs a notifier PostgreSQL
-# role (README "Not built yet"), so it is migrated as the connecting user.
-MIGRATED: tuple[Database, ...] = (*DATABASES, ALERTS)

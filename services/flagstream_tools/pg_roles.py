@@ -21,7 +21,7 @@ from flagstream.engine import make_engine
 from flagstream_tools.databases import DATABASES
 
 DEPLOY_SQL: Final = Path(__file__).resolve().parents[2] / "deploy" / "postgres"
-LOGIN_ROLES: Final = ("ingest", "projector", "dashboard", "bi")
+LOGIN_ROLES: Final = ("ingest", "projector", "dashboard", "notifier", "bi")
 ROLES: Final = ("owner", "audit_owner", *LOGIN_ROLES)
 PASSWORD_ENV: Final = "DB_PASSWORD_"  # DB_PASSWORD_INGEST=... with --passwords-from-env
 Say = Callable[[str], None]
@@ -64,8 +64,8 @@ class Plan:
         if shared:
             raise RolesError(
                 f"database {', '.join(sorted(shared))} holds more than one of the read model, "
-                "ingest's database, the identity store and the audit log: give each its own "
-                "database (least privilege is granted per database)"
+                "ingest's database, the identity store, the audit log and the alerts database: "
+                "give each its own database (least privilege is granted per database)"
             )
         if not prefix.replace("_", "").isalnum() or not prefix[0].isalpha():
             raise RolesError(f"role prefix {prefix!r}: letters, digits and _ only")

@@ -1,6 +1,7 @@
-"""Alembic covers every database: ingest's, the identity store and the audit log each build
-exactly what their metadata describes, adopt tables the services made before, and keep their
-revisions in their own version table (so databases may share a server, or even a database)."""
+"""Alembic covers every database: ingest's, the identity store, the audit log and the alerts
+database each build exactly what their metadata describes, the first three adopt tables the
+services made before, and each keeps its revisions in its own version table (so databases
+may share a server, or even a database)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from flagstream.engine import make_engine
 from flagstream_tools.databases import BY_NAME, DATABASES
 
 MIGRATED = [d for d in DATABASES if d.name != "read_model"]  # its own test: read_model_schema
+# Databases whose services made their tables before Alembic did (the alerts database was born
+# with its migrations, on PostgreSQL never made from the metadata: nothing to adopt).
+ADOPTING = [d for d in MIGRATED if d.name != "alerts"]
 
 
 def db_head(db: Database) -> str | None:
@@ -44,7 +48,7 @@ def test_migrations_build_the_metadata(db: Database, postgres_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("db", MIGRATED, ids=lambda d: d.name)
+@pytest.mark.parametrize("db", ADOPTING, ids=lambda d: d.name)
 def test_tables_the_services_made_are_adopted(db: Database, postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     db.metadata().create_all(engine)  # as the services did before Alembic
@@ -54,7 +58,7 @@ def test_tables_the_services_made_are_adopted(db: Database, postgres_url: str) -
     engine.dispose()
 
 
-def test_four_databases_can_share_one(postgres_url: str) -> None:
+def test_every_database_can_share_one(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     for db in DATABASES:
         upgrade(db, engine)

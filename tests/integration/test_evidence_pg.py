@@ -16,7 +16,7 @@ from dashboard.scope import set_scope
 from flagstream.engine import make_engine
 from flagstream.term_calendar import england
 from flagstream_tools.databases import BY_NAME, DATABASES
-from flagstream_tools.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
+from flagstream_tools.pg_roles import ROLES, Plan, apply_grants, apply_roles, migrate_as_owners
 from readmodel import evidence
 from tests.unit.test_evidence import build, check_figures
 
@@ -45,7 +45,7 @@ def dashboard_url() -> Iterator[str]:
         with cleanup.connect() as conn:
             for name in plan.databases.values():
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for short in ("owner", "audit_owner", "ingest", "projector", "dashboard", "bi"):
+            for short in ROLES:
                 conn.execute(text(f'DROP ROLE IF EXISTS "{plan.role(short)}"'))
         cleanup.dispose()
 

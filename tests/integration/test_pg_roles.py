@@ -21,11 +21,16 @@ from dashboard.audit_guard import check_append_only
 from dashboard.authz import Principal
 from dashboard.context import Context
 from dashboard.scope import set_scope
-from flagstream import identity
+from flagstream import alerts, identity
+from flagstream.alerts_database import prepare as prepare_alerts
 from flagstream.engine import make_engine
+from flagstream.term_calendar import england
+from flagstream.users_file import User
 from flagstream_tools.databases import BY_NAME, DATABASES
 from flagstream_tools.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
+from notifier import rules, schedule
 from readmodel import tables
+from readmodel.db import create_schema
 from tests.extensions import asb_loaded
 
 from ..conftest import PG_ADMIN_URL
@@ -35,7 +40,7 @@ AT = datetime(2026, 9, 25, 12, tzinfo=UTC)
 # School A and B are in North, C in South.
 SCHOOLS = {"100001": "North", "100002": "North", "100003": "South"}
 CHILDREN = {"a1": "100001", "a2": "100001", "b1": "100002", "c1": "100003"}
-LOGIN = ("ingest", "projector", "dashboard", "bi")
+LOGIN = ("ingest", "projector", "dashboard", "notifier", "bi")
 
 
 @dataclass
@@ -365,6 +370,122 @@ def test_each_role_can_do_its_job(cluster: Cluster) -> None:
         )
 
 
+def _message(message_id: str, recipient: str, address: str | None) -> alerts.Message:
+    return alerts.Message(message_id, recipient, "safeguarding", "s", "b", "/children/a1", address)
+
+
+def test_the_notifier_can_do_its_job(cluster: Cluster) -> None:
+    """Its start, a batch recorded with its position, an email sent, a digest run: the reads
+    and writes of notifier/runner.py, delivery.py and schedule.py, as its own role."""
+    read_model = cluster.as_role("notifier", "read_model")
+    alerts_db = cluster.as_role("notifier", "alerts")
+    create_schema(read_model)
+    prepare_alerts(alerts_db)
+    with alerts_db.begin() as conn:
+        fresh = alerts.record(
+            conn, [_message("n-1", "dsl1", "dsl1@school.example"), _message("n-1", "dsl2", None)],
+            AT,
+        )  # fmt: skip
+        alerts.store_offsets(conn, {("t", 0): 5})
+    assert [m.recipient for m in fresh] == ["dsl1"]
+    with alerts_db.begin() as conn:  # a replay: nothing new, the position moves on (upsert)
+        assert alerts.record(conn, [_message("n-1", "dsl1", "dsl1@school.example")], AT) == []
+        alerts.store_offsets(conn, {("t", 0): 6})
+        assert alerts.stored_offsets(conn) == {("t", 0): 6}
+        assert alerts.all_prefs(conn) == {}
+        [mail] = alerts.pending(conn)
+        alerts.mark_failed(conn, mail, "TimeoutError", give_up=False)
+        alerts.mark_sent(conn, mail, AT)
+        assert alerts.pending(conn) == []
+    # Every child row of what it reads, whatever the viewer scope (none is set here).
+    with read_model.begin() as conn:
+        keys = conn.execute(text("SELECT child_key, urn FROM children ORDER BY child_key"))
+        assert dict(keys.all()) == CHILDREN
+        assert conn.scalar(text("SELECT count(*) FROM flag_changes")) == len(CHILDREN)
+    with cluster.as_role("admin", "read_model").begin() as conn:
+        conn.execute(text("INSERT INTO school_days (day) VALUES ('2026-09-28')"))
+    users = {"s": User("s", "school", "100001", "x", "s@school.example")}
+    to = rules.Recipients(users, {"s": alerts.Prefs(daily_school=True)})
+    plan = schedule.Schedule(operations_email="ops@council.example")
+    with read_model.connect() as conn:
+        due = schedule.due_messages(conn, AT, plan, england(), to, "http://d")
+    assert {m.message_id for m in due} == {"daily:100001:2026-09-25", "late:2026-09-25"}
+
+
+def test_the_notifier_reads_nothing_else_and_writes_no_read_model(cluster: Cluster) -> None:
+    read_model = cluster.as_role("notifier", "read_model")
+    for table in ("restricted_flags", "outcomes", "huddles", "huddle_reviews", "child_flags",
+                  "flag_history", "child_sources", "rolls", "child_households",
+                  "school_summary", "child_flag_columns", "bi_flag_counts"):  # fmt: skip
+        if rows(cluster.as_role("admin", "read_model"), f"SELECT to_regclass('{table}')")[0][0]:
+            assert "permission denied" in refused(read_model, f"SELECT * FROM {table}"), table
+    for sql in (
+        "UPDATE children SET indicators = 0",
+        "DELETE FROM flag_changes",
+        "INSERT INTO schools (urn, name, phase, pyramid, zone, updated_at) "
+        "VALUES ('999999', 'x', 'x', 'x', 'x', now())",
+        "INSERT INTO school_days (day) VALUES ('2026-10-01')",
+        "UPDATE alembic_version SET version_num = version_num",
+        "CREATE TABLE notifier_own (x int)",
+    ):
+        assert "permission denied" in refused(read_model, sql), sql
+    alerts_db = cluster.as_role("notifier", "alerts")
+    for sql in (
+        "DELETE FROM alert_ledger",
+        "UPDATE alert_inbox SET read_at = now()",
+        "SELECT * FROM alert_visits",
+        "INSERT INTO alert_preferences (username, safeguarding_email, daily_school, "
+        "weekly_zone, updated_at) VALUES ('x', false, false, false, now())",
+        "UPDATE alembic_version_alerts SET version_num = version_num",
+    ):
+        assert "permission denied" in refused(alerts_db, sql), sql
+    for database in ("identity", "audit", "ingest"):
+        error = refused(cluster.as_role("notifier", database), "SELECT 1")
+        assert "permission denied" in error, database
+
+
+def test_the_dashboard_reads_the_alerts_and_writes_only_its_own_rows(cluster: Cluster) -> None:
+    with cluster.as_role("notifier", "alerts").begin() as conn:
+        alerts.record(conn, [_message("d-1", "dsl1", None)], AT)
+    dashboard = cluster.as_role("dashboard", "alerts")
+    prepare_alerts(dashboard)
+    later = datetime(2026, 9, 26, 9, tzinfo=UTC)
+    with dashboard.begin() as conn:
+        assert "d-1" in [m.message_id for m in alerts.inbox_of(conn, "dsl1")]
+        assert alerts.mark_read(conn, "dsl1", "d-1", later)
+        chosen = alerts.Prefs(safeguarding_email=False, daily_school=True)
+        alerts.set_prefs(conn, "dsl1", alerts.Prefs(), AT)
+        alerts.set_prefs(conn, "dsl1", chosen, later)  # the upsert's UPDATE
+        assert alerts.prefs_of(conn, "dsl1") == chosen
+        assert alerts.visit(conn, "dsl1", "/schools/100001", AT) is None
+        assert alerts.visit(conn, "dsl1", "/schools/100001", later) == AT
+        assert conn.scalar(text("SELECT count(*) FROM alert_ledger")) >= 1  # it may read
+    for sql in (
+        "INSERT INTO alert_ledger (message_id, recipient, channel, kind, subject, body, status, "
+        "attempts, created_at) VALUES ('x', 'x', 'email', 'k', 's', 'b', 'pending', 0, now())",
+        "UPDATE alert_ledger SET status = 'pending'",
+        "INSERT INTO alert_offsets (topic, kafka_partition, next_offset) VALUES ('t', 9, 0)",
+        "UPDATE alert_offsets SET next_offset = 0",
+        "UPDATE alert_inbox SET subject = 'x'",  # only read_at
+        "INSERT INTO alert_inbox (message_id, recipient, kind, subject, link, created_at) "
+        "VALUES ('x', 'x', 'k', 's', '/', now())",
+        "DELETE FROM alert_inbox",
+        "DELETE FROM alert_preferences",
+        "UPDATE alembic_version_alerts SET version_num = version_num",
+    ):
+        assert "permission denied" in refused(dashboard, sql), sql
+    for role in ("ingest", "projector", "bi"):
+        assert "permission denied" in refused(cluster.as_role(role, "alerts"), "SELECT 1"), role
+
+
+def test_no_login_role_writes_a_version_table(cluster: Cluster) -> None:
+    for db in DATABASES:
+        for role in LOGIN:
+            sql = f"UPDATE {db.version_table} SET version_num = version_num"
+            error = refused(cluster.as_role(role, db.name), sql)
+            assert "permission denied" in error, (role, db.name, error)
+
+
 def test_tables_a_later_migration_adds_are_granted(cluster: Cluster) -> None:
     with cluster.as_role("admin", "read_model").begin() as conn:
         conn.execute(text(f'SET LOCAL ROLE "{cluster.plan.role("owner")}"'))
@@ -410,7 +531,6 @@ def test_every_service_starts_under_its_own_role(cluster: Cluster) -> None:
     from ingest import db as ingest_db
     from ingest.keys import create_key
     from ingest.store import Store
-    from readmodel.db import create_schema
 
     create_schema(cluster.as_role("projector", "read_model"))
     Store(cluster.as_role("ingest", "ingest"))
@@ -423,6 +543,9 @@ def test_every_service_starts_under_its_own_role(cluster: Cluster) -> None:
     create_tables(identity.metadata, cluster.as_role("dashboard", "identity"))
     create_audit_schema(cluster.as_role("dashboard", "audit"))
     check_append_only(cluster.as_role("dashboard", "audit"))
+    prepare_alerts(cluster.as_role("dashboard", "alerts"))
+    create_schema(cluster.as_role("notifier", "read_model"))  # notifier.main.build's start
+    prepare_alerts(cluster.as_role("notifier", "alerts"))
 
 
 def test_migrating_as_the_owners_makes_the_flag_views_follow_the_catalogue(

@@ -20,13 +20,16 @@ from notifier.runner import notifier_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "deploy/Dockerfile"
-FLAGSTREAM_SERVICES = {"db", "topics", "ingest", "validator", "flagger", "projector", "dashboard"}
+FLAGSTREAM_SERVICES = {
+    "db", "topics", "ingest", "validator", "flagger", "projector", "notifier", "dashboard"
+}  # fmt: skip
 # Prometheus job -> the Settings field holding the port that job's /metrics is served on.
 METRICS_PORT_FIELDS = {
     "ingest": "ingest_port",
     "flagger": "flagger_metrics_port",
     "projector": "projector_metrics_port",
     "validator": "validator_metrics_port",
+    "notifier": "notifier_metrics_port",
 }
 
 
@@ -124,6 +127,21 @@ def test_projector_writes_to_the_compose_postgres() -> None:
     url = _environment(_services()["projector"])["FLAGSTREAM_DATABASE_URL"]
     assert url.startswith("postgresql+psycopg://")
     assert "@postgres:5432/flagstream" in url
+
+
+def test_the_notifier_reads_the_dashboards_users_file_and_checks_its_own_health() -> None:
+    notifier, dashboard = _services()["notifier"], _services()["dashboard"]
+    env = _environment(notifier)
+    users = Path(_environment(dashboard)["FLAGSTREAM_DASHBOARD_USERS_FILE"])
+    assert Path(_setting(env, "notifier_users_file")) == users
+    [shared] = [v for v in dashboard["volumes"] if str(users.parent) in v]
+    assert f"{shared}:ro" in notifier["volumes"]  # the same volume, read-only
+    assert not [v for v in notifier["volumes"] if not v.endswith(":ro")]
+    probe = " ".join(notifier["healthcheck"]["test"])
+    assert f"127.0.0.1:{_setting(env, 'notifier_metrics_port')}/metrics" in probe
+    assert notifier["depends_on"]["topics"] == {"condition": "service_completed_successfully"}
+    # SMTP from the operator's environment; with none set the notifier writes inbox rows only.
+    assert env["FLAGSTREAM_SMTP_HOST"] == "${FLAGSTREAM_SMTP_HOST:-}"
 
 
 def test_dockerfile_exists_and_runs_the_flagstream_command() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import make_url
 
 from flagstream_tools.cli import build_parser
 from flagstream_tools.databases import DATABASES
+from flagstream_tools.pg_roles import LOGIN_ROLES, PASSWORD_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, dict[str, Any]] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())[
@@ -22,10 +23,12 @@ EXPECTED = {
     "ingest": {"ingest": "flagstream_ingest", "identity": "flagstream_ingest"},
     "validator": {"ingest": "flagstream_ingest", "identity": "flagstream_ingest"},
     "projector": {"read_model": "flagstream_projector"},
+    "notifier": {"read_model": "flagstream_notifier", "alerts": "flagstream_notifier"},
     "dashboard": {
         "read_model": "flagstream_dashboard",
         "identity": "flagstream_dashboard",
         "audit": "flagstream_dashboard",
+        "alerts": "flagstream_dashboard",
     },
 }
 
@@ -60,6 +63,13 @@ def test_the_db_job_sets_up_roles_before_every_service_with_a_database() -> None
         depends = SERVICES[service]["depends_on"]
         assert depends["db"] == {"condition": "service_completed_successfully"}, service
         assert "postgres" not in depends, f"{service}: wait for the db job, not the server"
+
+
+def test_the_db_job_sets_every_login_roles_password() -> None:
+    env = SERVICES["db"]["environment"]
+    for role in LOGIN_ROLES:
+        assert env[f"{PASSWORD_ENV}{role.upper()}"].startswith(f"${{{role.upper()}_DB_PASSWORD:-")
+    assert "NOTIFIER_DB_PASSWORD" in (ROOT / "docker-compose.yml").read_text().split("services:")[0]
 
 
 def test_only_the_db_job_knows_the_admin_password() -> None:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KAFKA = ROOT / "deploy" / "kafka"
 T = Topics("flagstream")
 PARTITIONS = 6
-SERVICES = {"ingest", "validator", "flagger", "projector"}
+SERVICES = {"ingest", "validator", "flagger", "projector", "notifier"}
 STUB = """#!{python}
 import json, os, sys
 args = sys.argv[1:]
@@ -181,6 +181,11 @@ def test_each_service_may_do_what_its_code_does(ran: list[dict[str, Any]]) -> No
     for topic in (*source_topics(T), T.record_replays):
         assert _may(grants, "projector", "Read", topic), topic
     assert Grant("projector", "Describe", "group", "flagstream-flagger", "literal") in grants
+    # The notifier reads the flag changes from positions of its own (no group) and writes none.
+    notifier = {g for g in grants if g.principal == "notifier"}
+    assert notifier == {
+        Grant("notifier", op, "topic", T.flag_changes, "literal") for op in ("Read", "Describe")
+    }
     operator = {g.operation for g in grants if g.principal == "operator"}
     assert "Create" in operator and "Write" not in operator
 
@@ -221,6 +226,7 @@ def test_compose_gives_each_kafka_service_its_own_login_over_tls() -> None:
         "validator": "validator",
         "flagger": "flagger",
         "projector": "projector",
+        "notifier": "notifier",
     }
     kafka = compose["services"]["kafka"]["environment"]
     assert kafka["KAFKA_ADVERTISED_LISTENERS"] == "SASL_SSL://kafka:9092"

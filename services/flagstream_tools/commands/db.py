@@ -26,20 +26,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from flagstream.databases import upgrade
     from flagstream.engine import make_engine
     from flagstream.settings import Settings
-    from flagstream_tools.databases import DATABASES, MIGRATED
+    from flagstream_tools.databases import DATABASES
     from flagstream_tools.pg_roles import RolesError, migrate_as_owners
 
-    settings = Settings()
     if args.admin_url:
         try:
             migrate_as_owners(_plan(args))
         except RolesError as exc:
             print(f"not migrated: {exc}", file=sys.stderr)
             return 2
-    # With --admin-url the databases of `db roles` were migrated as their owners above; the
-    # rest (the alerts database) are migrated as the user their URL names.
-    rest = [d for d in MIGRATED if d not in DATABASES] if args.admin_url else list(MIGRATED)
-    for db in rest:
+        return 0
+    settings = Settings()
+    for db in DATABASES:
         engine = make_engine(str(getattr(settings, db.setting)))
         try:
             upgrade(db, engine)
@@ -63,7 +61,8 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 2
     print(
         f"roles {plan.prefix}_* in place; services log in as {plan.prefix}_ingest, "
-        f"{plan.prefix}_projector, {plan.prefix}_dashboard; BI tools as {plan.prefix}_bi"
+        f"{plan.prefix}_projector, {plan.prefix}_dashboard, {plan.prefix}_notifier; BI tools "
+        f"as {plan.prefix}_bi"
     )
     return 0
 
@@ -73,15 +72,15 @@ def add_commands(add: Add) -> None:
     admin_help = (
         "SQLAlchemy URL of a PostgreSQL superuser (or a role with CREATEROLE and CREATEDB) on "
         "the server of Flagstream's databases; their names come from FLAGSTREAM_DATABASE_URL, "
-        "FLAGSTREAM_INGEST_DATABASE_URL, FLAGSTREAM_IDENTITY_DATABASE_URL and "
-        "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL"
+        "FLAGSTREAM_INGEST_DATABASE_URL, FLAGSTREAM_IDENTITY_DATABASE_URL, "
+        "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL and FLAGSTREAM_ALERTS_DATABASE_URL"
     )
     prefix_help = "role names are PREFIX_owner, PREFIX_ingest, ... (default flagstream)"
     migrate = add(
         "migrate",
         cmd_migrate,
-        "Bring every database (read model, ingest's, identity store, audit log) to its latest "
-        "schema: Alembic on PostgreSQL, created from the metadata on SQLite.",
+        "Bring every database (read model, ingest's, identity store, audit log, alerts) to its "
+        "latest schema: Alembic on PostgreSQL, created from the metadata on SQLite.",
     )
     migrate.add_argument(
         "--admin-url",
@@ -107,12 +106,12 @@ def add_commands(add: Add) -> None:
         "--password-file",
         type=Path,
         help="set login roles' passwords from `role=password` lines (roles: ingest, projector, "
-        "dashboard, bi); sent to the server as SCRAM hashes",
+        "dashboard, notifier, bi); sent to the server as SCRAM hashes",
     )
     db.add_argument(
         "--passwords-from-env",
         action="store_true",
         help="also take them from DB_PASSWORD_INGEST, DB_PASSWORD_PROJECTOR, "
-        "DB_PASSWORD_DASHBOARD, DB_PASSWORD_BI",
+        "DB_PASSWORD_DASHBOARD, DB_PASSWORD_NOTIFIER, DB_PASSWORD_BI",
     )
     db.add_argument("--role-prefix", default="flagstream", help=prefix_help)
