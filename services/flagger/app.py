@@ -25,6 +25,7 @@ from . import guard, kafka_quirks
 from .batches import BatchProducer
 from .checkpoint import LIVE, Checkpoint, OutputTopics
 from .handler import MessageHandler, Output, Rejected
+from .stall import EXIT_STALLED, StallWatch, committed_lag
 from .store import FaustTable
 
 __all__ = ["APP_ID", "TABLE", "FaustTable", "Poison", "create_app", "exit_if_log_reset"]
@@ -36,6 +37,7 @@ TABLE: Final = FLAGGER_TABLE
 REFUSALS: Final = frozenset({"invalid_rules", "rules_version_mismatch"})
 LOG_WATCH_S: Final = 5.0
 EXIT_LOG_RESET: Final = 3
+STALL_CHECK_S: Final = 30.0
 # Faust's RocksDB defaults are 3 x 64 MiB memtables and a 2 GiB block cache per partition's
 # database; the flagger keeps its working set in memory, so RocksDB needs far less.
 ROCKSDB_OPTIONS: Final = {
@@ -204,11 +206,25 @@ def create_app(
         settings.on_undecodable, health, quarantine_to(topics.quarantine, producer), pending.flush
     )
     latency = metrics.latency.labels("message")
+    canonical = set(topics.canonical)
+    bootstrap = settings.require_kafka()
+
+    def assigned() -> list[tuple[str, int]]:
+        return [
+            (tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in canonical
+        ]
+
+    stall = StallWatch(
+        settings.flagger_stall_exit_s,
+        assigned,
+        lambda parts: committed_lag(bootstrap, APP_ID, parts),
+    )
 
     @app.agent(source)
     async def flag(stream: Any) -> None:
         async for event in stream.noack().events():
             started = time.perf_counter()
+            stall.consumed()
             message = event.message
             out: Output | None = None
             unusable: str | None = None
@@ -247,6 +263,13 @@ def create_app(
     async def watch_log() -> None:
         await exit_if_log_reset(watch, health)
 
+    @app.timer(interval=STALL_CHECK_S)  # type: ignore[untyped-decorator]
+    async def exit_if_stalled() -> None:
+        reason = await stall.stalled()
+        if reason is not None:
+            log.critical("stalled: %s; exiting so the flagger is started again", reason)
+            os._exit(EXIT_STALLED)  # nothing consumed since the last flush: nothing to lose
+
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode's stubs want `signal=`
     async def on_revoked(_app: Any, *_args: Any, **_kwargs: Any) -> None:
         # A rebalance may be a rejoin on a new broker: check the log first, so nothing from
@@ -261,9 +284,11 @@ def create_app(
     async def on_assigned(_app: Any, *_args: Any, **_kwargs: Any) -> None:
         await exit_if_log_reset(watch, health)  # on every rebalance, before any input
         recovery.assigned()
+        stall.recovering()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_recovered(_app: Any, *_args: Any, **_kwargs: Any) -> None:
         recovery.recovered()
+        stall.recovered()
 
     return app

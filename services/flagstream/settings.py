@@ -201,6 +201,12 @@ class FlaggerSettings(KafkaSettings):
         "so a restart reads only the changelog's tail; memory:// reads all of it at each start",
     )
     flagger_data_dir: Path = Field(Path("var/flagger"), description="Faust data directory")
+    flagger_stall_exit_s: float = Field(
+        600.0,
+        ge=0,
+        description="Exit (code 4, for the supervisor to restart it) when input waits on the "
+        "flagger's partitions and it has consumed nothing this long outside a recovery; 0: never",
+    )
 
 
 class ProjectorSettings(KafkaSettings, _ReadModelDatabase):
