@@ -97,7 +97,7 @@ DECLARE
     'AND %2$s = current_setting(''flagstream.viewer_urn'', true)';
   listed constant text[] := ARRAY['children', 'child_flags', 'flag_changes', 'flag_history',
     'outcomes', 'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes',
-    'huddles', 'huddle_reviews', 'child_households'];
+    'huddles', 'huddle_reviews', 'child_households', 'child_links'];
   r record;
   rule text;
 BEGIN
@@ -117,6 +117,7 @@ BEGIN
       ('child_sources', child_in_scope),
       -- A household row only for a child in scope: a sibling elsewhere is not even counted.
       ('child_households', child_in_scope),
+      ('child_links', child_in_scope),
       ('restricted_flags', dsl),
       ('restricted_flag_changes', 'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
         'AND (urn = current_setting(''flagstream.viewer_urn'', true) OR EXISTS (SELECT 1 FROM '

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .domain import state as st
 from .domain.observations import Observation, merge
@@ -36,6 +36,9 @@ class Intake:
     source: str
     pseudonymise: tuple[str, ...] = ()
     scope: str = ""  # the API key scope that may send it besides "all" (e.g. "police")
+    # What names the child: "upn", or "nhs_number" for a partner without UPNs (health, early
+    # years): keyed by the NHS number's hash until an enrolment links it (docs/families.md).
+    key_by: Literal["upn", "nhs_number"] = "upn"
 
 
 @dataclass(frozen=True, slots=True)

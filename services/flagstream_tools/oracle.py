@@ -20,7 +20,7 @@ from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from flagstream.domain.state import Case, ChildState, Result
 
-from .oracle_households import Households
+from .oracle_households import Households, NhsLinks
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class _Facts:
 def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
     facts: dict[str, _Facts] = defaultdict(_Facts)
     households = Households()  # a case on a household is every member's (docs/families.md)
+    links = NhsLinks()  # an NHS number's records are the linked child's (docs/families.md)
     origin = register_origin(as_of)  # the school year and the last weeks of the one before
     for event in log:
         marks = event.marks if isinstance(event, ev.AttendanceMarksRecorded) else [event]
@@ -64,6 +65,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 f.notifications.add(e.incident_on)
             elif isinstance(e, ev.EnrolmentRecorded):
                 households.note(e)
+                links.note(e)
                 # The latest enrolment wins; leaving another school changes nothing.
                 if e.left_on is None or not f.enrolled or e.urn == f.urn:
                     f.urn, f.enrolled = e.urn, True
@@ -71,6 +73,7 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
                 f.observed[(o.stream, o.ref)] = o
     for child_key, cases in households.cases_of().items():
         facts[child_key].cases.update(cases)
+    links.merge(facts)
     return facts
 
 

@@ -1,5 +1,6 @@
-"""The oracle's households, in plain code from the log (docs/families.md): who is in each
-household, and each household case's latest record; every member then has every case.
+"""The oracle's households and NHS links, in plain code from the log (docs/families.md): who
+is in each household, and each household case's latest record; every member then has every
+case. And an NHS number's records join the child an enrolment linked the number to.
 
 It does not trust ingest's copies to have reached the right children: membership comes from
 the enrolments and cases that name a household, and a case on a household counts for all its
@@ -10,6 +11,7 @@ to copy a case to is therefore a disagreement `flagstream reconcile` reports.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -53,3 +55,32 @@ class Households:
                 for case_id, (_, dates) in self.cases.get(household, {}).items():
                     out[child][case_id] = dates
         return out
+
+
+@dataclass(slots=True)
+class NhsLinks:
+    """Enrolments linking an NHS number's key to a child's key, gathered from a log: the
+    first link of each number (by recorded_at) stands, as in ingest."""
+
+    links: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+
+    def note(self, event: Any) -> None:
+        """Take an enrolment's link, if it brings one."""
+        nhs_key = getattr(event, "nhs_key", None)
+        if not nhs_key or not isinstance(event, ev.EnrolmentRecorded):
+            return
+        held = self.links.get(nhs_key)
+        if held is None or event.recorded_at < held[0]:
+            self.links[nhs_key] = (event.recorded_at, event.child_key)
+
+    def merge(self, facts: MutableMapping[str, Any]) -> None:
+        """One child, not two: a linked number's facts (observations of NHS-keyed streams)
+        join the child's, whose own record of the same check is the newer, and the number's
+        key is no child of its own any more."""
+        for nhs_key, (_, child_key) in self.links.items():
+            held = facts.pop(nhs_key, None)
+            if held is None:
+                continue
+            observed = facts[child_key].observed
+            for ref, observation in held.observed.items():
+                observed.setdefault(ref, observation)

@@ -53,6 +53,8 @@ Reason = Literal[
     "truncated_avro",
     "trailing_bytes",
     "unknown_schema",
+    # An NHS number that is not 10 digits with a valid modulus 11 check digit (ingest/nhs.py).
+    "invalid_nhs_number",
 ]
 REASONS: tuple[str, ...] = get_args(Reason)
 FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones differ; a day later is an error

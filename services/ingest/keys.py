@@ -31,6 +31,7 @@ SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "council": ("school", "enrolment", "sen_provision", "fsm_eligibility", "assessment"),
     "family-support": ("family_case",),
     "police": ("domestic_abuse_notification",),
+    "health": (),  # early years, health visiting: the NHS-keyed streams naming it
     "professional": ("outcome", "huddle"),
     "all": KINDS,
 }

@@ -53,6 +53,11 @@ class EnrolmentIn(RecordIn):
         description="Optional: the council's household reference (up to 64 characters); "
         "turned into a keyed hash at the edge, never published (docs/families.md)",
     )
+    nhs_number: str | None = Field(
+        None,
+        description="Optional: the pupil's NHS number, linking records early-years and health "
+        "partners sent by it to this pupil; turned into a keyed hash at the edge",
+    )
 
 
 class EnrolmentsIn(BaseModel):

@@ -86,6 +86,11 @@ class Router:
         self.topics, self._partitions, self._codec = topics, partitions, codec
         self._max_bytes = max_message_bytes
 
+    @property
+    def codec(self) -> Codec:
+        """The codec messages are encoded with (records held to publish later use it too)."""
+        return self._codec
+
     def _by_child(self, topic: str, events: Sequence[Any]) -> list[Message]:
         return [
             Message(

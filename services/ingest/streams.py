@@ -29,10 +29,20 @@ from flagstream.catalogue import EventKind
 from . import fields as f
 from .fields import Stamp
 from .models import RecordIn
+from .nhs import nhs_key
 
 Key = Callable[[str], str]
 ENVELOPE = frozenset({"event_id", "source", "occurred_at", "recorded_at", "child_key"})
 _UPN = "13-character Unique Pupil Number (turned into child_key at the edge)"
+_CHILD = {
+    "upn": _UPN,
+    "nhs_number": "10-digit NHS number (turned into a keyed hash at the edge; docs/families.md)",
+}
+
+
+def _child_field(kind: EventKind) -> str:
+    """The field naming the child in a partner's record: upn, or nhs_number."""
+    return "upn" if kind.intake is None else kind.intake.key_by
 
 
 def path(kind: EventKind) -> str:
@@ -87,7 +97,7 @@ def record_model(kind: EventKind) -> type[RecordIn]:
         f"{kind.schema}In",
         __base__=RecordIn,
         __doc__=kind.event_type.__doc__,
-        upn=(str | None, Field(None, description=_UPN)),
+        **{_child_field(kind): (str | None, Field(None, description=_CHILD[_child_field(kind)]))},
         **own,
     )
     return typing.cast(type[RecordIn], model)
@@ -115,8 +125,12 @@ def builder(kind: EventKind) -> Callable[[Any, str | None, Key, Stamp], Any]:
         raise TypeError(f"{kind.label}: pseudonymise names no field: {sorted(unknown)}")
     label = kind.label
 
+    by_nhs = kind.intake.key_by == "nhs_number"
+
     def build(raw: Any, _urn: str | None, key: Key, stamp: Stamp) -> Any:
-        child_key = f.child_key(raw.upn, key)
+        # An NHS-keyed record is published under the number's hash until an enrolment
+        # links it; the upload's transaction re-keys it then (store/nhs_links.py).
+        child_key = nhs_key(raw.nhs_number, key) if by_nhs else f.child_key(raw.upn, key)
         values: dict[str, object] = {}
         for name, check in checks.items():
             value = check(getattr(raw, name), stamp)

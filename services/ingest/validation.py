@@ -19,6 +19,7 @@ from flagstream.domain.events import (
 from . import fields as f
 from .fields import REASONS, Invalid, Reason, Reject, Stamp, check
 from .households import household_key
+from .nhs import optional_nhs_key
 from .models import EnrolmentIn, MarkIn, SchoolIn
 
 __all__ = ["REASONS", "Invalid", "Reason", "Stamp", "check", "enrolment", "mark", "school"]
@@ -108,6 +109,7 @@ def enrolment(raw: EnrolmentIn, key: Callable[[str], str], stamp: Stamp) -> Enro
         joined_on=joined,
         left_on=left,
         household_key=household_key(raw.household_ref, key),
+        nhs_key=optional_nhs_key(raw.nhs_number, key),
     )
 
 

@@ -28,6 +28,7 @@ from readmodel.tables import (
 )
 
 from . import bulk, daily, derived, history
+from .links import apply_links
 from .rows import (
     Record,
     change_row,
@@ -65,6 +66,7 @@ class _Batch:
     outcomes: dict[str, Record] = field(default_factory=dict)
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
     households: dict[tuple[str, str], Record] = field(default_factory=dict)  # families.md
+    links: dict[str, str] = field(default_factory=dict)  # nhs_key -> child_key (links.py)
     days: set[date] = field(default_factory=set)
     # Latest [received, data as of] per (child, school, source) seen in the batch.
     facts: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
@@ -96,6 +98,8 @@ def _enrolment(b: _Batch, r: Record, c: Consumed) -> None:
     row = roll_row(r)
     b.rolls[(row["child_key"], row["urn"], row["joined_on"])] = row
     _household(b, r, c)
+    if r.get("nhs_key"):
+        b.links.setdefault(r["nhs_key"], r["child_key"])
 
 
 def _household(b: _Batch, r: Record, _c: Consumed) -> None:
@@ -204,6 +208,7 @@ def project(
     """Write the batch's rows and the next offsets; returns rows written per table. With
     `known`, call known.commit() once the transaction has committed."""
     b = _sort(batch)
+    apply_links(conn, b.snapshots, b.links)  # a linked NHS number is no child of its own
     schools_known = known or KnownSchools()
     child_rows = [child_row(r) for r in b.snapshots.values()]
     urns = {r["urn"] for r in child_rows}

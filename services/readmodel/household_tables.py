@@ -1,5 +1,6 @@
-"""The read model's household table: which children share a household (its pseudonymous key
-only), so a child's page can list the siblings the viewer may see (docs/families.md)."""
+"""The read model's family tables (docs/families.md): which children share a household (its
+pseudonymous key only), so a child's page can list the siblings the viewer may see; and which
+NHS numbers' keys are linked to a child, so a linked child is one child, not two."""
 
 from __future__ import annotations
 
@@ -15,4 +16,17 @@ child_households = Table(
     Column("household_key", String(64), primary_key=True, comment="Keyed hash, never the ref"),
     Column("child_key", String(64), primary_key=True, index=True, comment="Pseudonymous child id"),
     comment="A child named in a household by an enrolment or a family case (never removed)",
+)
+
+# A child_key table: row-level security as for child_households. Its child_key is the linked
+# child's; nhs_key is the key the child's NHS-keyed records were projected under before.
+child_links = Table(
+    "child_links",
+    metadata,
+    Column("nhs_key", String(64), primary_key=True, comment="Keyed hash of the NHS number"),
+    Column(
+        "child_key", String(64), nullable=False, index=True, comment="The child it is linked to"
+    ),
+    comment="An NHS number's key linked to a child's key by an enrolment: the number's own "
+    "rows are gone from children and child_flags, and no later snapshot of it is written",
 )

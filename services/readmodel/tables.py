@@ -27,13 +27,14 @@ from .flag_tables import (
     restricted_flags,
     school_flag_counts,
 )
-from .household_tables import child_households
+from .household_tables import child_households, child_links
 from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
 __all__ = [
     "child_flags",
     "child_households",
+    "child_links",
     "child_sources",
     "children",
     "daily_counts",

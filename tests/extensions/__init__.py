@@ -26,3 +26,24 @@ def asb_loaded() -> Iterator[ModuleType]:
         catalogue.unregister(module.KIND)
         unregister_rule(module.ASB)
         sys.modules.pop(ASB, None)
+
+
+EARLY_YEARS = "flagstream.early_years"
+
+
+@contextmanager
+def early_years_loaded() -> Iterator[ModuleType]:
+    """The early-years stream (docs/families.md) imported for a with-block - its kind and the
+    EY flag registered - then removed again, as asb_loaded."""
+    from flagstream.domain.rules import DEFAULT_RULES, register_rule
+
+    module = importlib.import_module(EARLY_YEARS)
+    catalogue.register(module.KIND)  # again, if an earlier block removed it
+    if "EY" not in DEFAULT_RULES:
+        register_rule(module.EY)
+    try:
+        yield module
+    finally:
+        catalogue.unregister(module.KIND)
+        unregister_rule(module.EY)
+        sys.modules.pop(EARLY_YEARS, None)

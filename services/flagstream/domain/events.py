@@ -51,6 +51,7 @@ class EnrolmentRecorded(Event):
     joined_on: date
     left_on: date | None = None
     household_key: str | None = None  # keyed hash of the household reference (docs/families.md)
+    nhs_key: str | None = None  # keyed hash of the NHS number: links NHS-keyed records to it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

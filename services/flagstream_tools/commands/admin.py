@@ -181,8 +181,8 @@ def add_commands(add: Add) -> None:
     keys.add_argument(
         "--scope",
         help="create: school (registers, enrolments, SEN, assessments for one --urn), council "
-        "(schools, enrolments, SEN, FSM, assessments), family-support, police, professional "
-        "(outcomes) or all",
+        "(schools, enrolments, SEN, FSM, assessments), family-support, police, health (streams "
+        "keyed by NHS number, e.g. early years), professional (outcomes) or all",
     )
     keys.add_argument("--urn", help="create: the school's 6-digit URN (school scope only)")
     keys.add_argument(

@@ -15,6 +15,7 @@ from flagstream.restricted import Details
 from .. import fields as f
 from ..households import HOUSEHOLD_KINDS
 from ..kinds import Kind
+from ..nhs import nhs_keyed
 from ..routing import DeadLetter, Router
 from ..store import Transaction
 from ..validation_partners import notification_details
@@ -36,7 +37,13 @@ def queue_checked(
     day = stamp.recorded_at.date()
     key_id = checked.roll.sender.key_id if checked.roll is not None else None
     events = [e for _, e in checked.accepted]
+    if nhs_keyed(kind.name):
+        events = tx.nhs_route(router.codec, events, stamp.recorded_at)
     tx.publish(kind.route(router, events), stamp.source, day, kind.name, key_id=key_id)
+    if kind.name == "enrolment":
+        # Records sent by NHS number before this enrolment linked it, now the child's.
+        linked = router.child_events(tx.nhs_link(router.codec, events, stamp.recorded_at))
+        tx.publish([replace(m, records=0) for m in linked], stamp.source, day, "nhs_link")
     if kind.name in HOUSEHOLD_KINDS:
         # Copies of household cases: not partner records of their own (records=0), so the
         # ledger counts each case once (docs/families.md).

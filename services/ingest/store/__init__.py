@@ -3,6 +3,7 @@
 
 from .counts import dialect_insert
 from .households import HOUSEHOLD_TABLES
+from .nhs_links import NHS_TABLES
 from .offsets import Offsets, stored_offsets
 from .outbox import Store
 from .school_roll import ensure, know_schools, upsert_roll
@@ -27,6 +28,7 @@ from .upgrade import add_columns
 __all__ = [
     "COUNTS",
     "HOUSEHOLD_TABLES",
+    "NHS_TABLES",
     "ROLL_TABLES",
     "Offsets",
     "Prior",

@@ -13,13 +13,14 @@ from flagstream.schema import create_tables
 
 from .counts import dialect_insert
 from .households import HOUSEHOLD_TABLES
+from .nhs_links import NHS_TABLES
 from .tables import ROLL_TABLES, metadata, outbox, raw_outbox, roll, schools, transfers
 
 
 def ensure(engine: Engine) -> None:
     """Create the tables; a database whose known schools are empty learns them from the
     school records its durable record holds (an ingest upgraded to this one)."""
-    create_tables(metadata, engine, [*ROLL_TABLES, *HOUSEHOLD_TABLES])
+    create_tables(metadata, engine, [*ROLL_TABLES, *HOUSEHOLD_TABLES, *NHS_TABLES])
     queues = [q for q in (outbox, raw_outbox) if inspect(engine).has_table(q.name)]
     with engine.begin() as conn:
         if conn.scalar(select(func.count()).select_from(schools)):

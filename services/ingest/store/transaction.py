@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
+from flagstream.codec import Codec
+
 from ..routing import Message
-from . import households
+from . import households, nhs_links
 from . import school_roll as roll
 from .counts import add_counts, add_refusal
 from .offsets import Offsets, save_offsets
@@ -172,6 +174,20 @@ class Transaction:
         """The family-case copies these enrolments or cases lead to, their households locked
         and kept (store/households.py, docs/families.md)."""
         return households.share(self._conn, events, now)
+
+    def nhs_route(self, codec: Codec, events: Sequence[Any], now: datetime) -> list[Any]:
+        """NHS-keyed events re-keyed to their linked child; the unlinked held for a later
+        link (store/nhs_links.py, docs/families.md)."""
+        return nhs_links.route(self._conn, codec, events, now)
+
+    def nhs_link(self, codec: Codec, events: Sequence[Any], now: datetime) -> list[Any]:
+        """Link the NHS keys these enrolments bring to their children; the records held for
+        the newly linked, re-keyed to the child."""
+        pairs: dict[str, str] = {}
+        for e in events:
+            if getattr(e, "nhs_key", None):
+                pairs.setdefault(e.nhs_key, e.child_key)
+        return nhs_links.link(self._conn, codec, pairs, now) if pairs else []
 
     def upsert_roll(self, rows: Sequence[dict[str, Any]]) -> None:
         """Write enrolments onto the roll (roll.upsert_roll)."""
