@@ -2,8 +2,8 @@
 which version table records them, which role owns it, which deploy/postgres file grants on
 it) and how one is brought up to date. Each owner declares its own `DATABASE` beside its
 tables (readmodel.migrate, ingest.database, flagstream.identity_database,
-dashboard.audit_database); flagstream_tools.databases lists all four for `flagstream migrate`
-and `flagstream db roles`.
+dashboard.audit_database, flagstream.alerts_database); flagstream_tools.databases lists all
+five for `flagstream migrate` and `flagstream db roles`.
 
 PostgreSQL is migrated with Alembic; SQLite (the embedded default) is created from the
 metadata, as the projector does for the read model.
