@@ -3,8 +3,13 @@ terms and school years, the persistent absence flag's clearing level, the at-ris
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flagstream.domain.codes import ABSENT, CATEGORY_OF
 from flagstream.domain.events import Session
 from flagstream.domain.flagging import step
 from flagstream.domain.register import SessionRegister, register_origin
@@ -110,15 +115,26 @@ def test_persistent_absence_clears_only_below_the_clearing_level() -> None:
              for s, c in zip(("AM", "PM"), pair, strict=True)]  # fmt: skip
     reg = SessionRegister(register_origin(days[0])).with_marks(marks)  # type: ignore[arg-type]
     pct = [100 * a / p for p, a in (reg.year_to_date(d) for d in days)]
-    raised = [persistent(reg, d, AttendSettings()) for d in days]
-    plain = [persistent(reg, d, AttendSettings(persistent_clear_below_pct=10.0)) for d in days]
+    level = AttendSettings(persistent_min_raised_days=0)  # the clearing level alone
+    raised = [persistent(reg, d, level) for d in days]
+    plain = [persistent(reg, d, replace(level, persistent_clear_below_pct=10.0)) for d in days]
     # Without a clearing level the flag flaps with each 10% crossing; with one at 9%, one
     # interval, from the first day at 10% to the last day at 9% or more.
     assert intervals(plain) == 2 and intervals(raised) == 1
     assert raised == [p >= 10.0 for p in pct[:20]] + [True] * 7 + [False]
     assert min(pct[19:27]) >= 9.0 > pct[27] and min(pct[20:22]) < 10.0
-    out = attend(ChildState("c", register=reg), days[21], AttendSettings())
+    out = attend(ChildState("c", register=reg), days[21], level)
     assert "persistent absence: 10%+ on 2025-10-03, clears below 9%" in out.reason
+    # A minimum time raised keeps it past the dip under 9% for as many days as it says.
+    last_raised, dipped = days[24], days[27]
+    gap = (dipped - last_raised).days
+    kept = AttendSettings(persistent_min_raised_days=gap)
+    assert (
+        persistent(reg, dipped, kept) and persistent(reg, dipped + timedelta(days=1), kept) is False
+    )
+    assert not persistent(reg, dipped, AttendSettings(persistent_min_raised_days=gap - 1))
+    words = attend(ChildState("c", register=reg), dipped, kept).reason
+    assert f"persistent absence: 10%+ on {last_raised}, clears once it has been below 9%" in words
 
 
 def test_the_clearing_level_is_a_function_of_the_marks_not_of_when_evaluated() -> None:
@@ -150,7 +166,9 @@ def test_at_risk_is_a_band_not_a_flag() -> None:
 
 
 def test_min_raised_days_keeps_a_flag_raised_for_a_while() -> None:
-    settings = AttendSettings(min_raised_days=7, min_possible_sessions=4)
+    settings = AttendSettings(
+        min_raised_days=7, min_possible_sessions=4, persistent_min_raised_days=0
+    )
     d = date(2025, 9, 8)
     first: list[tuple[date, Session, str]] = [(d, "AM", "I"), (d, "PM", "/")]
     first += [(d + timedelta(days=1), s, "/") for s in SESSIONS]
@@ -169,3 +187,44 @@ def test_min_raised_days_keeps_a_flag_raised_for_a_while() -> None:
     assert ATTEND.outcome(fixed_state, d + timedelta(days=13), settings).raised
     assert not ATTEND.outcome(fixed_state, d + timedelta(days=14), settings).raised
     assert default_config().flags["ATTEND"].min_raised_days == 0
+
+
+DAYS = st.integers(0, 80).map(lambda n: date(2025, 9, 1) + timedelta(days=n))
+MARKS = st.lists(
+    st.tuples(DAYS, st.sampled_from(SESSIONS), st.sampled_from(["/"] * 8 + sorted(CATEGORY_OF))),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKS, DAYS, st.sampled_from([(10.0, 9.0), (10.0, 10.0), (20.0, 5.0)]), st.integers(0, 12))
+def test_held_since_is_the_definition_over_the_daily_series(
+    marks: list[tuple[date, Session, str]], end: date, levels: tuple[float, float], keep: int
+) -> None:
+    """Raised at `end` iff some school day d0 <= end had absence >= raise, and since then either
+    absence stayed >= clear every day or at most `keep` days passed: checked day by day."""
+    raise_pct, clear_pct = levels
+    reg = SessionRegister(register_origin(date(2025, 9, 1))).with_marks(marks)
+    last = {(d, s): c for d, s, c in marks}
+
+    def pct_on(day: date) -> float | None:
+        codes = [c for (d, _), c in last.items() if d <= day and CATEGORY_OF[c] != "not_possible"]
+        if len(codes) < 6:
+            return None
+        return 100.0 * sum(1 for c in codes if c in ABSENT) / len(codes)
+
+    series = [end - timedelta(days=k) for k in range((end - date(2025, 9, 1)).days + 1)]
+    school = {d for (d, _), c in last.items() if CATEGORY_OF[c] != "not_possible"}
+    expected = False
+    for i, d0 in enumerate(series):
+        p = pct_on(d0)
+        if d0 in school and p is not None and p >= raise_pct:
+            since = [pct_on(t) for t in series[:i]]
+            stayed = all(q is not None and q >= clear_pct for q in since)
+            expected = stayed or (end - d0).days <= keep
+            if expected:
+                break
+    got = reg.held_since(end, raise_pct, clear_pct, 6, keep)
+    assert (got is not None) == expected
+    if got is not None:
+        assert (pct_on(got) or 0.0) >= raise_pct

@@ -155,26 +155,29 @@ class SessionRegister:
         return floor
 
     def held_since(
-        self, end: date, raise_pct: float, clear_pct: float, min_possible: int
+        self, end: date, raise_pct: float, clear_pct: float, min_possible: int, keep_days: int = 0
     ) -> date | None:
         """The latest school day d0 <= end of its year on which year-to-date absence was
-        raise_pct or more, when it stayed clear_pct or more (with min_possible sessions) on
-        every day from d0 to end; None if there is none. A pure function of the marks, so
-        whoever evaluates, however often, gets the same answer."""
+        raise_pct or more (with min_possible sessions), when since then either it stayed
+        clear_pct or more every day, or at most keep_days have passed; None if there is none.
+        A pure function of the marks, so whoever evaluates, however often, gets the same."""
         year = school_year_start(end)
-        base = self._first(year)
-        window = self.codes[base : self._end(end)].translate(_CATEGORY)
+        window = self.codes[self._first(year) : self._end(end)].translate(_CATEGORY)
         absent = window.count(_ABSENT) + window.count(_UNAUTHORISED)
         possible = window.count(_ATTENDED) + absent
+        if keep_days and 100.0 * absent < raise_pct * (possible - 2 * keep_days):
+            keep_days = 0  # so few absences that no day in reach can have reached raise_pct
+        cleared = False  # absence fell under clear_pct on some day after the one looked at
         day, i = end, (end - year).days * 2
         while True:
-            while day > year and not window[i : i + 2].translate(_POSSIBLE).strip(b"\0"):
+            while day > year and not window[i : i + 2].strip(b"\0"):
                 day, i = day - timedelta(days=1), i - 2  # no session: the same figures
+            within = (end - day).days <= keep_days
             if possible < min_possible or _pct(absent, possible) < clear_pct:
-                return None
-            if _pct(absent, possible) >= raise_pct:
+                cleared = True
+            elif _pct(absent, possible) >= raise_pct and (within or not cleared):
                 return day
-            if day <= year:
+            if (cleared and not within) or day <= year:
                 return None
             for c in window[i : i + 2]:  # take the day's sessions off: the day before
                 if c != _OTHER:

@@ -20,6 +20,8 @@ class AttendSettings(FlagSettings):
     persistent_absence_pct: float = 10.0
     # Once raised, a persistent absence flag stays until absence falls below this (hysteresis).
     persistent_clear_below_pct: float = 9.0
+    # ... and stays at least this many days after it was last 10%+ (a minimum time raised).
+    persistent_min_raised_days: int = 10
     severe_absence_pct: float = 50.0
     at_risk_pct: float = 5.0  # a band shown on lists, never a flag: at_risk_pct to persistent
     min_possible_sessions: int = 20
@@ -104,17 +106,24 @@ def _absence(
     elif absent_pct >= s.persistent_absence_pct:
         tiers.append("persistent")
         words.append(f"persistent absence from {s.persistent_absence_pct:g}%")
-    elif absent_pct >= s.persistent_clear_below_pct:
+    elif absent_pct >= s.persistent_clear_below_pct or s.persistent_min_raised_days:
         held = register.held_since(
             as_of, s.persistent_absence_pct, s.persistent_clear_below_pct,
-            s.min_possible_sessions,
+            s.min_possible_sessions, s.persistent_min_raised_days,
         )  # fmt: skip
         if held is not None:
             tiers.append("persistent")
             words.append(
-                f"persistent absence: {s.persistent_absence_pct:g}%+ on {held}, "
-                f"clears below {s.persistent_clear_below_pct:g}%"
+                f"persistent absence: {s.persistent_absence_pct:g}%+ on {held}, {_clears(s)}"
             )
+
+
+def _clears(s: AttendSettings) -> str:
+    kept, level = s.persistent_min_raised_days, f"{s.persistent_absence_pct:g}%+"
+    clear = f"{s.persistent_clear_below_pct:g}%"
+    if not kept:
+        return f"clears below {clear}"
+    return f"clears once it has been below {clear} since it was last {level}, {kept}+ days ago"
 
 
 def _early_warning(
@@ -142,8 +151,8 @@ def describe(s: AttendSettings) -> str:
     return (
         f"Attend: raised when absent for {s.persistent_absence_pct:g}% or more of possible "
         f"sessions this school year (severe from {s.severe_absence_pct:g}%), once there are "
-        f"{s.min_possible_sessions}+ possible sessions, and kept raised until absence falls "
-        f"below {s.persistent_clear_below_pct:g}%; early warning when absence over the "
+        f"{s.min_possible_sessions}+ possible sessions; it then {_clears(s)}; early warning "
+        f"when absence over the "
         f"last {s.early_warning_weeks} weeks is {s.early_warning_drop_points:g}+ points above "
         f"the rest of the year and at least {s.persistent_absence_pct:g}% (cleared when not); "
         f"also raised (tier 'unauthorised') at {s.unauthorised_sessions}+ unauthorised "
