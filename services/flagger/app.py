@@ -106,7 +106,8 @@ class Recovery:
     """How much of the changelog a start or rebalance read back into the table, and how long
     the table took to be ready (from partitions assigned to Faust's recovery complete)."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, progressed: Callable[[], None]) -> None:
+        self._progressed = progressed  # each record read back is progress (stall.py)
         self.read = Counter(
             "flagstream_flagger_changelog_read",
             "Changelog records read back into the flagger's table (recovery, standbys)",
@@ -124,6 +125,7 @@ class Recovery:
         """Faust's callback for each changelog record it reads."""
         self.records += 1
         self.read.inc()
+        self._progressed()
 
     def assigned(self) -> None:
         """Partitions assigned: a recovery starts."""
@@ -177,7 +179,20 @@ def create_app(
         broker_heartbeat_interval=1.0,
     )
     source = app.topic(*topics.canonical, partitions=partitions)
-    recovery = Recovery(metrics.registry)
+    canonical = set(topics.canonical)
+    bootstrap = settings.require_kafka()
+
+    def assigned() -> list[tuple[str, int]]:
+        return [
+            (tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in canonical
+        ]
+
+    stall = StallWatch(
+        settings.flagger_stall_exit_s,
+        assigned,
+        lambda parts: committed_lag(bootstrap, APP_ID, parts),
+    )
+    recovery = Recovery(metrics.registry, stall.progressed)
     rocksdb = settings.flagger_store.startswith("rocksdb:")
     table = app.Table(
         TABLE,
@@ -206,25 +221,12 @@ def create_app(
         settings.on_undecodable, health, quarantine_to(topics.quarantine, producer), pending.flush
     )
     latency = metrics.latency.labels("message")
-    canonical = set(topics.canonical)
-    bootstrap = settings.require_kafka()
-
-    def assigned() -> list[tuple[str, int]]:
-        return [
-            (tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in canonical
-        ]
-
-    stall = StallWatch(
-        settings.flagger_stall_exit_s,
-        assigned,
-        lambda parts: committed_lag(bootstrap, APP_ID, parts),
-    )
 
     @app.agent(source)
     async def flag(stream: Any) -> None:
         async for event in stream.noack().events():
             started = time.perf_counter()
-            stall.consumed()
+            stall.progressed()
             message = event.message
             out: Output | None = None
             unusable: str | None = None
@@ -284,11 +286,11 @@ def create_app(
     async def on_assigned(_app: Any, *_args: Any, **_kwargs: Any) -> None:
         await exit_if_log_reset(watch, health)  # on every rebalance, before any input
         recovery.assigned()
-        stall.recovering()
+        stall.progressed()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]
     async def on_recovered(_app: Any, *_args: Any, **_kwargs: Any) -> None:
         recovery.recovered()
-        stall.recovered()
+        stall.progressed()
 
     return app

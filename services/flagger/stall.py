@@ -1,7 +1,8 @@
-"""The flagger noticing it has stalled: input waiting on its own partitions and nothing
-consumed for `FLAGSTREAM_FLAGGER_STALL_EXIT_S`, outside a recovery. Then it exits (code
-EXIT_STALLED) so its supervisor starts it again, which rejoins the group and fetches afresh;
-the alert FlagstreamFlaggerStalled says the same to an operator.
+"""The flagger noticing it has stalled: input waiting on its own partitions and no progress
+for `FLAGSTREAM_FLAGGER_STALL_EXIT_S` - no input message consumed and no changelog record read
+back into its table (a long recovery is progress, a recovery that stopped fetching is not).
+Then it exits (code EXIT_STALLED) so its supervisor starts it again, which rejoins the group
+and fetches afresh; the alert FlagstreamFlaggerStalled says the same to an operator.
 
 Seen on the embedded broker: a worker that joined its group while a SIGKILLed member was
 still counted was left assigned but not fetching (docs/operations.md#flagstreamflaggerstalled).
@@ -34,7 +35,7 @@ def committed_lag(bootstrap: str, group: str, partitions: Partitions) -> int:
 
 
 class StallWatch:
-    """Tracks when the flagger last consumed, and whether it is recovering its table."""
+    """Tracks when the flagger last made progress."""
 
     def __init__(
         self,
@@ -45,24 +46,15 @@ class StallWatch:
     ) -> None:
         self.limit_s, self._assigned, self._lag, self._clock = limit_s, assigned, lag, clock
         self._last = clock()
-        self._recovering = True  # from start until Faust says the table is ready
 
-    def consumed(self) -> None:
-        """A message was consumed (called per message: keep it cheap)."""
-        self._last = self._clock()
-
-    def recovering(self) -> None:
-        """Partitions assigned: a recovery (changelog read) starts; not a stall."""
-        self._recovering = True
-
-    def recovered(self) -> None:
-        """The table is ready: from now on, waiting input must be consumed."""
-        self._recovering = False
+    def progressed(self) -> None:
+        """An input message consumed or a changelog record read back (called per record:
+        keep it cheap); also a rebalance's steps, which take their own time."""
         self._last = self._clock()
 
     async def stalled(self) -> str | None:
         """Why the flagger should exit, or None."""
-        if self.limit_s <= 0 or self._recovering:
+        if self.limit_s <= 0:
             return None
         idle = self._clock() - self._last
         if idle < self.limit_s:
@@ -73,6 +65,6 @@ class StallWatch:
             self._last = self._clock()  # idle with nothing to do: not a stall
             return None
         return (
-            f"{waiting} records waiting on {len(partitions)} assigned partitions and nothing "
-            f"consumed for {idle:.0f}s"
+            f"{waiting} records waiting on {len(partitions)} assigned partitions and no input "
+            f"consumed nor changelog read for {idle:.0f}s"
         )

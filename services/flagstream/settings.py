@@ -205,7 +205,7 @@ class FlaggerSettings(KafkaSettings):
         600.0,
         ge=0,
         description="Exit (code 4, for the supervisor to restart it) when input waits on the "
-        "flagger's partitions and it has consumed nothing this long outside a recovery; 0: never",
+        "flagger's partitions and it has made no progress (input or changelog) this long; 0: never",
     )
 
 
