@@ -6,6 +6,7 @@ no rows - and what it must do, which works."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from kafka import KafkaProducer
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
@@ -23,12 +26,17 @@ from dashboard.context import Context
 from dashboard.scope import set_scope
 from flagstream import alerts, identity
 from flagstream.alerts_database import prepare as prepare_alerts
+from flagstream.codec import Codec
+from flagstream.domain.events import FlagChanged
 from flagstream.engine import make_engine
 from flagstream.term_calendar import england
+from flagstream.topics import Topics, create_topics
 from flagstream.users_file import User
+from flagstream_tools.broker import EmbeddedBroker
 from flagstream_tools.databases import BY_NAME, DATABASES
 from flagstream_tools.pg_roles import Plan, apply_grants, apply_roles, migrate_as_owners
 from notifier import rules, schedule
+from notifier.runner import Notifier, notifier_metrics
 from readmodel import tables
 from readmodel.db import create_schema
 from tests.extensions import asb_loaded
@@ -410,6 +418,51 @@ def test_the_notifier_can_do_its_job(cluster: Cluster) -> None:
     with read_model.connect() as conn:
         due = schedule.due_messages(conn, AT, plan, england(), to, "http://d")
     assert {m.message_id for m in due} == {"daily:100001:2026-09-25", "late:2026-09-25"}
+
+
+def test_the_notifier_tells_the_dsl_under_its_own_role(
+    cluster: Cluster, broker: EmbeddedBroker
+) -> None:
+    """Its own loop on the real broker, logged in as its role to both databases: a
+    safeguarding flag raised reaches the inbox of the DSL of the child's CURRENT school (read
+    from children under row-level security), with the position stored beside it."""
+    topics = Topics(f"pgn{uuid.uuid4().hex[:8]}")
+    create_topics(broker.bootstrap, topics, partitions=2)
+    codec = Codec()
+    raised = FlagChanged(
+        event_id=uuid.uuid4(), source="flagger", occurred_at=AT, recorded_at=AT,
+        child_key="a1", urn="100002", flag="SAFEGUARD", change="RAISED", reason="r",
+        rule_version="t", as_of=date(2026, 9, 25),
+    )  # fmt: skip
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    try:
+        sent = producer.send(topics.flag_changes, key=b"a1", value=codec.encode(raised))
+        partition = sent.get(timeout=10).partition
+    finally:
+        producer.close()
+    users = {
+        "dsl-a": User("dsl-a", "dsl", "100001", "x", "dsl-a@school.example"),
+        "dsl-b": User("dsl-b", "dsl", "100002", "x", "dsl-b@school.example"),
+    }
+    alerts_db = cluster.as_role("notifier", "alerts")
+    notifier = Notifier(
+        broker.bootstrap, topics.flag_changes, alerts_db, cluster.as_role("notifier", "read_model"),
+        codec, users, None, notifier_metrics(CollectorRegistry()), "http://dashboard.invalid",
+    )  # fmt: skip
+    try:
+        notifier.assign(timeout=30)
+        deadline = time.monotonic() + 30
+        while notifier.poll_once(timeout_ms=200) == 0:
+            assert time.monotonic() < deadline, "the flag change was not read in 30 s"
+    finally:
+        notifier._consumer.close()
+    with cluster.as_role("admin", "alerts").connect() as conn:
+        told = conn.execute(
+            text("SELECT recipient FROM alert_inbox WHERE message_id = :m"),
+            {"m": str(raised.event_id)},
+        )
+        assert told.all() == [("dsl-a",)]  # a1 is at 100001 now, whatever the event said
+        assert alerts.stored_offsets(conn)[(topics.flag_changes, partition)] == 1
 
 
 def test_the_notifier_reads_nothing_else_and_writes_no_read_model(cluster: Cluster) -> None:
