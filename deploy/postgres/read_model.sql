@@ -97,7 +97,8 @@ DECLARE
     'AND %2$s = current_setting(''flagstream.viewer_urn'', true)';
   listed constant text[] := ARRAY['children', 'child_flags', 'flag_changes', 'flag_history',
     'outcomes', 'rolls', 'child_sources', 'restricted_flags', 'restricted_flag_changes',
-    'huddles', 'huddle_reviews', 'child_households', 'child_links'];
+    'huddles', 'huddle_reviews', 'child_households', 'child_links',
+    'child_places'];
   r record;
   rule text;
 BEGIN
@@ -118,6 +119,8 @@ BEGIN
       -- A household row only for a child in scope: a sibling elsewhere is not even counted.
       ('child_households', child_in_scope),
       ('child_links', child_in_scope),
+      -- A child not yet in school has no school: its row is for county roles only.
+      ('child_places', child_in_scope),
       ('restricted_flags', dsl),
       ('restricted_flag_changes', 'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
         'AND (urn = current_setting(''flagstream.viewer_urn'', true) OR EXISTS (SELECT 1 FROM '

@@ -12,7 +12,18 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from . import casework_pages, evidence, exports, huddle_record, inbox, live_routes, oidc, pages
+from . import (
+    absence_lists,
+    casework_pages,
+    early_years,
+    evidence,
+    exports,
+    huddle_record,
+    inbox,
+    live_routes,
+    oidc,
+    pages,
+)
 from .authz import Principal
 from .context import HERE, Context, NotSignedIn
 from .live_hub import LiveHub
@@ -157,4 +168,6 @@ def create_app(ctx: Context, secret: str, secure_cookies: bool = True) -> FastAP
     app.include_router(inbox.router)
     app.include_router(casework_pages.router)
     app.include_router(evidence.router)
+    app.include_router(early_years.router)
+    app.include_router(absence_lists.router)
     return app

@@ -57,6 +57,9 @@ class EventKind:
     intake: Intake | None = None  # accepted by ingest's generic stream endpoint
     schemas_dir: Path | None = None  # where an extension's .avsc lives
     sensitive: bool = False  # its details are for the DSL only (kept out of shared tables)
+    # The fields (setting, zone) placing a child not yet in school (early years), kept per
+    # child in the read model's child_places (docs/families.md); None: it places no child.
+    place: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.observe is not None and self.mutate is None:

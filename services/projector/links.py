@@ -10,25 +10,29 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from readmodel.tables import child_flags, child_links, children
+from readmodel.tables import child_flags, child_links, child_places, children
 
 from . import bulk
 
 
 def apply_links(
-    conn: Connection, snapshots: MutableMapping[str, Any], links: Mapping[str, str]
+    conn: Connection,
+    snapshots: MutableMapping[str, Any],
+    links: Mapping[str, str],
+    places: MutableMapping[str, Any] | None = None,
 ) -> None:
-    """Record the batch's links (a number's first link stands), drop the snapshots of linked
-    numbers' keys from the batch, and delete the rows of the numbers linked now."""
+    """Record the batch's links (a number's first link stands), drop the snapshots and places
+    of linked numbers' keys from the batch, and delete the rows of the numbers linked now."""
+    places = {} if places is None else places
     if links:
         rows = [{"nhs_key": n, "child_key": c} for n, c in links.items()]
         bulk.write(conn, child_links, rows, "nothing")
-        for table in (child_flags, children):
+        for table in (child_flags, children, child_places):
             bulk.delete_keys(conn, table, "child_key", list(links))
-    if not snapshots:
+    keys = set(snapshots) | set(places)
+    if not keys:
         return
-    query = select(child_links.c.nhs_key).where(
-        bulk.one_of(conn, child_links.c.nhs_key, list(snapshots))
-    )
+    query = select(child_links.c.nhs_key).where(bulk.one_of(conn, child_links.c.nhs_key, keys))
     for nhs_key in conn.scalars(query):
         snapshots.pop(nhs_key, None)
+        places.pop(nhs_key, None)

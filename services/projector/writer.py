@@ -16,6 +16,7 @@ from readmodel import changes
 from readmodel.tables import (
     child_flags,
     child_households,
+    child_places,
     children,
     flag_changes,
     outcomes,
@@ -29,6 +30,7 @@ from readmodel.tables import (
 
 from . import bulk, daily, derived, history
 from .links import apply_links
+from .places import place_row
 from .rows import (
     Record,
     change_row,
@@ -67,6 +69,7 @@ class _Batch:
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
     households: dict[tuple[str, str], Record] = field(default_factory=dict)  # families.md
     links: dict[str, str] = field(default_factory=dict)  # nhs_key -> child_key (links.py)
+    places: dict[str, Record] = field(default_factory=dict)  # child_key -> row (places.py)
     days: set[date] = field(default_factory=set)
     # Latest [received, data as of] per (child, school, source) seen in the batch.
     facts: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
@@ -145,6 +148,8 @@ def _sort(batch: Sequence[Consumed]) -> _Batch:
         sort = _SORT.get(p.kind)
         if sort is not None:
             sort(b, p.record, record)
+        if (place := place_row(p.kind, p.record)) is not None:
+            b.places[place["child_key"]] = place
     return b
 
 
@@ -208,7 +213,7 @@ def project(
     """Write the batch's rows and the next offsets; returns rows written per table. With
     `known`, call known.commit() once the transaction has committed."""
     b = _sort(batch)
-    apply_links(conn, b.snapshots, b.links)  # a linked NHS number is no child of its own
+    apply_links(conn, b.snapshots, b.links, b.places)  # a linked number is no child of its own
     schools_known = known or KnownSchools()
     child_rows = [child_row(r) for r in b.snapshots.values()]
     urns = {r["urn"] for r in child_rows}
@@ -232,6 +237,7 @@ def project(
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
     bulk.write(conn, rolls, list(b.rolls.values()), "replace")
     bulk.write(conn, child_households, list(b.households.values()), "nothing")
+    bulk.write(conn, child_places, list(b.places.values()), "replace")
     seen = derived.record_sources(conn, b.facts)
     derived.refresh_children(
         conn, new_children, seen, {o["child_key"] for o in b.outcomes.values()}

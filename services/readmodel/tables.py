@@ -27,7 +27,7 @@ from .flag_tables import (
     restricted_flags,
     school_flag_counts,
 )
-from .household_tables import child_households, child_links
+from .household_tables import child_households, child_links, child_places
 from .huddle_tables import huddle_reviews, huddles
 from .meta import metadata
 
@@ -35,6 +35,7 @@ __all__ = [
     "child_flags",
     "child_households",
     "child_links",
+    "child_places",
     "child_sources",
     "children",
     "daily_counts",

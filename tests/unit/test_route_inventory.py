@@ -57,6 +57,8 @@ INVENTORY: dict[tuple[str, str], Route] = {
     ("GET", "/schools/{urn}/reviews"): Route("urn", True, "view_casework_reviews"),
     # Evidence of outcomes: aggregates only (no child rows), every view audited.
     ("GET", "/evidence"): Route("none", False, "view_evidence"),
+    # Children not yet in school (docs/families.md): county roles only.
+    ("GET", "/early_years"): Route("none", True, "view_early_years"),
     ("GET", "/evidence/zones/{zone}"): Route("zone", False, "view_evidence"),
     ("GET", "/evidence/schools/{urn}"): Route("urn", False, "view_evidence"),
     # The user's own messages: links to children, never their rows (the child page checks).

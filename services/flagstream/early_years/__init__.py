@@ -59,6 +59,7 @@ KIND = catalogue.register(
             "early-years", pseudonymise=("check_ref",), scope="health", key_by="nhs_number"
         ),
         schemas_dir=Path(__file__).parent,
+        place=("setting", "zone"),
     )
 )
 
