@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, Engine
 
 from flagstream.domain.rules import DEFAULT_RULES
+from flagstream.domain.rules.attend import AttendSettings
 from flagstream.term_calendar import TermCalendar, england
 
 from . import audit, marker, staleness
@@ -68,6 +69,7 @@ class Context:
     oidc: OidcSignIn | None = None  # council sign-in (OpenID Connect); None: users file only
     term_calendar: TermCalendar = field(default_factory=england)  # half terms for huddles
     reflag_after_days: int = 0  # FLAGSTREAM_REFLAG_AFTER_DAYS: as the projector counts re-flags
+    attend: AttendSettings = field(default_factory=AttendSettings)  # absence lists' bands
     evidence_cache: EvidenceCache = field(default_factory=EvidenceCache)  # figures kept a while
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates"))

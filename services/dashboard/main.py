@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 from flagstream import identity
 from flagstream.alerts_database import prepare as prepare_alerts
+from flagstream.domain.rules.attend import AttendSettings
 from flagstream.engine import make_engine as kernel_engine
+from flagstream.rules_file import RulesFileError, load_rules
 from flagstream.schema import create_tables
 from flagstream.settings import DashboardSettings
 from readmodel.db import create_schema, make_engine
@@ -78,10 +81,21 @@ def build(settings: DashboardSettings) -> FastAPI:
         alerts_db=alerts_db,
         term_calendar=settings.calendar(),
         reflag_after_days=settings.reflag_after_days,
+        attend=_attend(settings.rules_file),
     )
     return create_app(
         ctx, settings.dashboard_secret.get_secret_value(), settings.dashboard_secure_cookies
     )
+
+
+def _attend(rules_file: Path) -> AttendSettings:
+    """The rules file's Attend settings: the absence lists band pupils by its thresholds."""
+    try:
+        attend = load_rules(rules_file).flags["ATTEND"]
+    except RulesFileError as exc:
+        raise SystemExit(f"{exc}\nCheck it with `flagstream rules check FILE`.") from None
+    assert isinstance(attend, AttendSettings)
+    return attend
 
 
 def _now() -> datetime:

@@ -220,6 +220,9 @@ class DashboardSettings(_ReadModelDatabase, _IdentityDatabase, _TermCalendarFile
     """The dashboard (it reaches Kafka only through ingest's HTTP API)."""
 
     dashboard_host: str = Field("127.0.0.1", description="Address the dashboard binds")
+    rules_file: Path = Field(
+        DEFAULT_RULES_FILE, description="Versioned flag rules (TOML): the absence lists' bands"
+    )
     dashboard_port: int = Field(8090, description="Port of the dashboard web app")
     dashboard_users_file: Path = Field(
         Path("var/dashboard-users.json"), description="Dashboard logins (argon2 password hashes)"

@@ -42,6 +42,7 @@ INVENTORY: dict[tuple[str, str], Route] = {
     ("GET", "/live/zones/{zone}"): Route("zone", False, None),  # counts per school only
     ("GET", "/schools/{urn}/huddle"): Route("urn", True, "huddle"),
     ("GET", "/schools/{urn}/huddle.csv"): Route("urn", True, "export_csv"),
+    ("GET", "/schools/{urn}/absence"): Route("urn", True, "view_absence_lists"),
     ("POST", "/schools/{urn}/huddle"): Route("urn", False, None),  # record_huddle: its test
     ("GET", "/children/{child_key}"): Route("child", True, "view_child"),
     ("GET", "/children/{child_key}/outcomes"): Route("child", True, "live_outcomes"),

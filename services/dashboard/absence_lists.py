@@ -1,0 +1,68 @@
+"""A school's absence lists for its termly targeting support meetings: the pupils on roll in
+the severe, persistent and at-risk bands of the school year to date (docs/dashboard.md).
+The bands are the rules file's Attend thresholds (attend.band): where a pupil is today, where
+the ATTEND flag also says how they got there (it clears below a lower level)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
+
+from flagstream.domain.rules.attend import AttendSettings, band
+
+from . import leavers, people, queries
+from .context import forbid
+from .pages import Ctx, Who
+
+router = APIRouter()
+
+BANDS = (
+    ("severe", "Severe absence"),
+    ("persistent", "Persistent absence"),
+    ("at_risk", "At risk of persistent absence"),
+)
+
+
+def banded(rows: Iterable[dict[str, Any]], s: AttendSettings) -> dict[str, list[dict[str, Any]]]:
+    """Band -> the pupils in it, most absent first; pupils in no band are left out."""
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in BANDS}
+    for r in rows:
+        name = band(r["possible_sessions"], r["absent_sessions"], s)
+        if name:
+            pct = 100.0 * r["absent_sessions"] / r["possible_sessions"]
+            flags = [f for f in (r["flags"] or "").split(",") if f]
+            out[name].append({**r, "absent_pct": round(pct, 1), "flag_list": flags})
+    for members in out.values():
+        members.sort(key=lambda r: (-r["absent_pct"], r["child_key"]))
+    return out
+
+
+def on_roll(conn: Connection, urn: str) -> list[dict[str, Any]]:
+    """The school's children who have not left it."""
+    rows = queries.school_children(conn, urn)
+    leavers.annotate(conn, rows, urn)
+    return [r for r in rows if r["left_on"] is None]
+
+
+@router.get("/schools/{urn}/absence")
+def absence_lists(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
+    """The severe, persistent and at-risk absence lists of one school."""
+    with ctx.read_as(who) as conn:
+        found = queries.school(conn, urn)
+        forbid(found is not None and who.can_see_school(urn, found.zone))
+        bands = banded(on_roll(conn, urn), ctx.attend)
+    listed = [r["child_key"] for members in bands.values() for r in members]
+    ctx.record(who, request, "view_absence_lists", urn=urn, rows=len(listed))
+    shown = people.labels(ctx, who, listed)
+    return ctx.render(  # type: ignore[no-any-return]
+        request,
+        "absence_lists.html",
+        who,
+        school=found,
+        bands=[(name, title, bands[name]) for name, title in BANDS],
+        shown=shown,
+        s=ctx.attend,
+    )
