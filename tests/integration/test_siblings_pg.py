@@ -1,9 +1,12 @@
-"""Row-level security on child_households (docs/families.md) on this machine's PostgreSQL: the
+"""Row-level security on the family tables (docs/families.md) on this machine's PostgreSQL: the
 dashboard's role sees a household row only when its child is in the viewer's scope, so a
 sibling at a school out of scope is not even counted; the sibling query run as the dashboard
-returns the same (the role matrix and its fixture: test_pg_roles.py)."""
+returns the same; a child not yet in school (no school) and its place are for county roles
+only; a link is seen with its child (the role matrix and its fixture: test_pg_roles.py)."""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import insert, text
@@ -60,3 +63,35 @@ def test_household_rows_are_seen_only_for_children_in_scope(cluster: Cluster) ->
     finally:
         with projector.begin() as conn:
             conn.execute(text("DELETE FROM child_households"))
+
+
+def test_children_not_yet_in_school_are_for_county_roles_only(cluster: Cluster) -> None:
+    projector = cluster.as_role("projector", "read_model")
+    with projector.begin() as conn:
+        conn.execute(
+            insert(tables.children),
+            {"child_key": "ey1", "urn": "", "as_of": date(2026, 9, 25), "possible_sessions": 0,
+             "absent_sessions": 0, "indicators": 1, "flags": "EY", "rule_version": "t",
+             "updated_at": datetime(2026, 9, 25, tzinfo=UTC)},
+        )  # fmt: skip
+        conn.execute(
+            insert(tables.child_places),
+            {"child_key": "ey1", "source": "early_years", "setting": "EY1", "zone": "North",
+             "checked_on": date(2026, 9, 1)},
+        )  # fmt: skip
+        conn.execute(insert(tables.child_links), {"nhs_key": "ey0", "child_key": "a1"})
+    dashboard = cluster.as_role("dashboard", "read_model")
+    try:
+        for table in ("child_places", "children"):
+            sql = f"SELECT count(*) FROM {table} WHERE child_key = 'ey1'"
+            assert rows(dashboard, sql, Principal("m", "manager", None)) == [(1,)], table
+            for who in (Principal("z", "zone", "North"), Principal("s", "school", "100001")):
+                assert rows(dashboard, sql, who) == [(0,)], (table, who)
+        links = "SELECT child_key FROM child_links"
+        assert rows(dashboard, links, Principal("s", "school", "100001")) == [("a1",)]
+        assert rows(dashboard, links, Principal("s", "school", "100003")) == []
+    finally:
+        with projector.begin() as conn:
+            for table in ("child_links", "child_places"):
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("DELETE FROM children WHERE child_key = 'ey1'"))
