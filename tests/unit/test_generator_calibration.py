@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from flagstream.domain.events import Session
 from flagstream_tools.generator import SenRecorded, make_county, timeline
-from flagstream_tools.generator.calibration import Rates, measure, shares
+from flagstream_tools.generator.calibration import Rates, group_rates, measure, shares
 from flagstream_tools.generator.groups import Group, pupil_groups
-from flagstream_tools.generator.model import FsmRecorded
+from flagstream_tools.generator.model import FsmRecorded, RawMark, Register
 from flagstream_tools.generator.reference import (
     ABSENCE_GROUPS,
     DEFAULT_PATH,
@@ -24,6 +25,11 @@ from flagstream_tools.generator.reference import (
 
 REFERENCE = load_reference()
 DAYS = 70  # about an autumn term
+SESSIONS: tuple[Session, Session] = ("AM", "PM")
+
+
+def _slots(days: list[date]) -> list[tuple[date, Session]]:
+    return [(d, s) for d in days for s in SESSIONS]
 
 
 def _tolerances(pupils: int) -> tuple[float, float]:
@@ -116,6 +122,32 @@ def test_partner_records_carry_the_same_groups() -> None:
     assert baseline_sen == {upn: g.sen for upn, g in groups.items()}
     assert baseline_fsm == {upn for upn, g in groups.items() if g.fsm}
     assert baseline_fsm and any(g.sen != "N" for g in groups.values())
+
+
+def test_group_rates_count_sessions_pupils_and_the_last_mark() -> None:
+    day = date(2025, 9, 8)
+    # Over five days A misses 1 of 10 sessions (10%: persistent), B 5 of 10 unauthorised
+    # (severe; its first N is corrected to O); C has an X (not possible) and misses none.
+    days = [day.replace(day=8 + i) for i in range(5)]
+    a = [RawMark("A", d, s, "I" if (d, s) == (day, "AM") else "/") for d in days for s in SESSIONS]
+    b = [RawMark("B", d, s, "O" if i < 5 else "/") for i, (d, s) in enumerate(_slots(days))]
+    b.insert(0, RawMark("B", day, "AM", "N"))  # corrected by the O that follows
+    c = [RawMark("C", d, s, "X" if i == 0 else "/") for i, (d, s) in enumerate(_slots(days))]
+    regs = [Register("1", day, tuple(a + b + c))]
+    groups = {
+        "A": Group("primary", True, "N"),
+        "B": Group("secondary", False, "K"),
+        "C": Group("primary", False, "N"),
+    }
+    rates = group_rates(regs, groups)
+    assert rates["overall"] == Rates(3, 100 * 6 / 29, 200 / 3, 100 * 5 / 29, 100 / 3)
+    assert rates["primary"] == Rates(2, 100 / 19, 50.0, 0.0, 0.0)
+    assert rates["fsm"].persistent == 100.0 and rates["sen_support"].severe == 100.0
+    assert "special" not in rates and "ehc_plan" not in rates
+    # Weighed as 75% primary, 25% secondary: A and C count 37.5 each, B 25.
+    weighed = group_rates(regs, groups, {"primary": 75.0, "secondary": 25.0, "special": 0.0})
+    assert weighed["overall"].pupils == 3
+    assert weighed["overall"].persistent == pytest.approx(100 * (0.75 / 2 + 0.25))
 
 
 def test_groups_are_deterministic_by_seed() -> None:

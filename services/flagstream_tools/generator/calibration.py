@@ -31,6 +31,7 @@ class Rates:
     absence: float  # sessions missed / possible sessions, the group's pupils together
     persistent: float  # pupils who missed 10% or more of their possible sessions
     unauthorised: float  # unauthorised sessions / possible sessions
+    severe: float  # pupils who missed 50% or more (not in the reference table)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,7 @@ def group_rates(
     pupils: Counter[str] = Counter()
     weights: defaultdict[str, float] = defaultdict(float)
     persistent: defaultdict[str, float] = defaultdict(float)
+    severe: defaultdict[str, float] = defaultdict(float)
     for upn, t in tallies.items():
         group = groups[upn]
         w = weight[group.phase]
@@ -88,12 +90,14 @@ def group_rates(
             pupils[name] += 1
             weights[name] += w
             persistent[name] += w * (t.absent * 10 >= t.possible)
+            severe[name] += w * (t.absent * 2 >= t.possible)
     return {
         name: Rates(
             pupils[name],
             100 * absent[name] / possible[name],
             100 * persistent[name] / weights[name],
             100 * unauth[name] / possible[name],
+            100 * severe[name] / weights[name],
         )
         for name in ABSENCE_GROUPS
         if weights[name]
@@ -152,7 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     mix = reference.phase_mix if args.national_mix else None
     rates, groups = measure(args.preset, args.seed, args.days, mix)
     print(markdown(rates, reference))
-    print(f"\nunauthorised absence: {rates['overall'].unauthorised:.2f}% of possible sessions")
+    overall = rates["overall"]
+    print(f"\nunauthorised absence: {overall.unauthorised:.2f}% of possible sessions")
+    print(f"severe absence: {overall.severe:.2f}% of pupils missed 50% or more")
     for phase, (fsm, k, e) in shares(groups).items():
         print(f"{phase}: FSM {fsm:.1f}%, SEN support {k:.1f}%, EHC plan {e:.1f}%")
 
