@@ -10,9 +10,12 @@ a traceback, two races that happen while a client is being closed and mean nothi
   OSError EBADF ("Bad file descriptor"): the reader thread reads a socket close() just
   released.
 
-Those two records are lowered to DEBUG (shown only when kafka's logger is set to DEBUG);
-every other kafka-python record, including a refresh that fails for any other reason, keeps
-its level. See docs/operations.md "Logs".
+Those two records are lowered to DEBUG (shown only when kafka's logger is set to DEBUG),
+and so is `kafka.net.selector`'s WARNING "Task ... ran for 0.2s (>0.100s threshold)" for a
+step under `SLOW_STEP_S`: on a busy 2-core host our own threads hold the GIL that long,
+which no operator can act on; a step of a second or more (a real livelock in the client)
+keeps its WARNING. Every other kafka-python record, including a refresh that fails for any
+other reason, keeps its level. See docs/operations.md "Logs".
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Literal
@@ -31,6 +35,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 QUIET = ("kafka", "aiokafka", "faust", "mode", "httpx")  # their INFO is chatter: WARNING and up
+SLOW_STEP_S = 1.0  # kafka-python's slow-step warnings below this are lowered to DEBUG
+_SLOW_STEP = re.compile(r"^Task .* ran for (\d+(?:\.\d+)?)s \(>")
 
 
 class LogSettings(BaseSettings):
@@ -77,10 +83,20 @@ def _is_close_race(record: logging.LogRecord) -> bool:
     return False
 
 
+def _is_short_slow_step(record: logging.LogRecord) -> bool:
+    if record.name != "kafka.net.selector":
+        return False
+    found = _SLOW_STEP.match(record.getMessage())
+    return found is not None and float(found.group(1)) < SLOW_STEP_S
+
+
 class KafkaCloseNoise(logging.Filter):
     """Lowers kafka-python's close-time races (see the module text) from ERROR to DEBUG."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and _is_short_slow_step(record):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("kafka").isEnabledFor(logging.DEBUG)
         if record.levelno < logging.ERROR or not _is_close_race(record):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
@@ -89,8 +105,8 @@ class KafkaCloseNoise(logging.Filter):
 
 
 def install_kafka_filter() -> None:
-    """Filter kafka-python's two noisy loggers (idempotent)."""
-    for name in ("kafka.cluster", "kafka.net.transport"):
+    """Filter kafka-python's three noisy loggers (idempotent)."""
+    for name in ("kafka.cluster", "kafka.net.transport", "kafka.net.selector"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, KafkaCloseNoise) for f in logger.filters):
             logger.addFilter(KafkaCloseNoise())

@@ -97,18 +97,26 @@ class EmbeddedBroker:
             "--cluster-id",
             EMBEDDED_CLUSTER_ID,  # how clients know their broker's quirks (flagstream/topics.py)
         ]
+        # Its own session: Ctrl-C in a terminal signals the foreground process group, and the
+        # broker must outlive the services while they stop (they flush and commit through it);
+        # whoever started it stops it last (stop(), or the demo's stack.stop()).
         if self._log_path is None:
             self._proc = subprocess.Popen(
                 command,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         else:
             self._log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._log_path, "ab") as log:
                 self._proc = subprocess.Popen(
-                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
         try:
             wait_for_port("127.0.0.1", self._tansu_port, timeout, "embedded Kafka broker (Tansu)")

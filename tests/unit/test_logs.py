@@ -121,3 +121,21 @@ def test_configure_keeps_a_host_s_handlers_and_adds_one_only_when_there_is_none(
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+def test_a_short_slow_step_of_kafka_python_is_not_a_warning(
+    captured: list[logging.LogRecord],
+) -> None:
+    # As kafka/net/selector.py logs it: the message formatted before the call.
+    selector = logging.getLogger("kafka.net.selector")
+    template = (
+        "Task %r ran for %.3fs (>%.3fs threshold). It is blocking the event loop -- likely "
+        "a tight sync loop inside a coroutine. Other pollers will time out."
+    )
+    selector.warning(template % ("<Task 1>", 0.363, 0.1))
+    selector.warning(template % ("<Task 2>", 2.5, 0.1))  # a real livelock keeps its WARNING
+    selector.warning("Task <Task 3> left RUNNING after step; demoting to UNSCHEDULED")
+    assert [(r.levelname, r.getMessage()[:13]) for r in captured] == [
+        ("WARNING", "Task '<Task 2"),
+        ("WARNING", "Task <Task 3>"),
+    ]
