@@ -174,6 +174,9 @@ def test_a_broken_reference_table_is_refused_with_the_entry(tmp_path: Path) -> N
     broken.write_text(text.replace('source = "census_autumn"', 'source = "nowhere"', 1))
     with pytest.raises(ReferenceTableError, match=r"\[absence.primary\].*nowhere"):
         load_reference(broken)
+    broken.write_text(text.replace('unauthorised_source = "', 'unauthorised_source = "x'))
+    with pytest.raises(ReferenceTableError, match=r"\[absence.overall\].*has no"):
+        load_reference(broken)
     broken.write_text(text.replace("persistent = 31.7", "persistent = 'high'"))
     with pytest.raises(ReferenceTableError, match=r"\[absence.fsm\].*persistent"):
         load_reference(broken)

@@ -79,7 +79,9 @@ class Reference:
 def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = table.get(key)
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ReferenceTableError(f"{where}: '{key}' is missing or not {kind}")
+        kinds = (kind,) if isinstance(kind, type) else kind
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise ReferenceTableError(f"{where}: '{key}' is missing or not {wanted}")
     return value
 
 
@@ -107,8 +109,12 @@ def load_reference(path: Path = DEFAULT_PATH) -> Reference:
         where = f"{path} [absence.{group}]"
         a = _get(table, group, dict, str(path))
         source = _get(a, "source", str, where)
-        if source not in sources:
-            raise ReferenceTableError(f"{where}: source '{source}' has no [source.{source}]")
+        named = [source] + (
+            [_get(a, "unauthorised_source", str, where)] if "unauthorised" in a else []
+        )
+        for key in named:
+            if key not in sources:
+                raise ReferenceTableError(f"{where}: source '{key}' has no [source.{key}]")
         absence[group] = AbsenceFigure(
             _number(a, "absence", where),
             _number(a, "persistent", where),
