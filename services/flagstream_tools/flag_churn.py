@@ -6,7 +6,7 @@ evaluates; the flag changes are paired into intervals by the projector's own
 history.intervals. Nothing is written: only counts come out (no child key, no school).
 
     .venv/bin/python -m flagstream_tools.flag_churn --preset demo --days 35 \\
-        --rules deploy/rules.toml [--clear-at-raise] [--reflag-after-days 28]
+        --rules deploy/rules.toml [--clear-at-raise --reflag-after-days 0]
 """
 
 from __future__ import annotations
@@ -95,10 +95,14 @@ def churn(events: Iterable[Any], config: RuleConfig, reflag_after_days: int) -> 
 
 
 def without_clearing_level(config: RuleConfig) -> RuleConfig:
-    """The rules as they were before ATTEND had a clearing level (it clears at the raise)."""
+    """ATTEND as before issue 18: it clears at the raise level, with no minimum time raised."""
     attend = config.flags["ATTEND"]
     assert isinstance(attend, AttendSettings)
-    level = dataclasses.replace(attend, persistent_clear_below_pct=attend.persistent_absence_pct)
+    level = dataclasses.replace(
+        attend,
+        persistent_clear_below_pct=attend.persistent_absence_pct,
+        persistent_min_raised_days=0,
+    )
     return RuleConfig(f"{config.version}-no-clearing-level", {**config.flags, "ATTEND": level})
 
 
@@ -109,8 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=35, help="school days (35: seven weeks)")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 9, 7))
     parser.add_argument("--rules", type=Path, default=Path("deploy/rules.toml"))
-    parser.add_argument("--clear-at-raise", action="store_true",
-                        help="ATTEND without its clearing level (as before issue 18)")  # fmt: skip
+    parser.add_argument(
+        "--clear-at-raise",
+        action="store_true",
+        help="ATTEND without its clearing level or minimum time raised",
+    )
     parser.add_argument("--reflag-after-days", type=int, default=28)
     args = parser.parse_args(argv)
     config = load_rules(args.rules)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from .codes import ABSENT_IDS, ATTENDED_IDS, ID_OF, UNAUTHORISED_IDS
@@ -16,11 +17,13 @@ from .events import Session
 CARRY_WEEKS = 20
 
 
+@cache
 def school_year_start(day: date) -> date:
     """1 September of the school year containing the day."""
     return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
 
 
+@cache
 def register_origin(day: date) -> date:
     """The first day a register as of this day holds: CARRY_WEEKS before its school year."""
     return school_year_start(day) - timedelta(weeks=CARRY_WEEKS)
@@ -122,19 +125,21 @@ class SessionRegister:
         sessions from `unauthorised_from` (all inclusive, none before register_origin(end)):
         one translate, then counts from offsets, where separate window counts took three
         copies and six passes (the Attend rule was the largest part of evaluating a child)."""
-        floor = self._first(register_origin(end))
-        window = self.codes[floor : self._end(end)].translate(_CATEGORY)
-        year = self._first(school_year_start(end)) - floor
-        recent = max(year, self._first(recent_from) - floor)
-        unauthorised = max(0, self._first(unauthorised_from) - floor)
-        absent = window.count(_ABSENT, year) + window.count(_UNAUTHORISED, year)
-        recent_absent = window.count(_ABSENT, recent) + window.count(_UNAUTHORISED, recent)
+        origin = self.origin
+        floor = max(0, (register_origin(end) - origin).days * 2)
+        window = self.codes[floor : max(0, (end - origin).days * 2 + 2)].translate(_CATEGORY)
+        year = max(0, (school_year_start(end) - origin).days * 2 - floor)
+        recent = max(year, (recent_from - origin).days * 2 - floor)
+        unauthorised = max(0, (unauthorised_from - origin).days * 2 - floor)
+        count = window.count
+        absent = count(_ABSENT, year) + count(_UNAUTHORISED, year)
+        recent_absent = count(_ABSENT, recent) + count(_UNAUTHORISED, recent)
         return Tally(
-            possible=window.count(_ATTENDED, year) + absent,
+            possible=count(_ATTENDED, year) + absent,
             absent=absent,
-            recent_possible=window.count(_ATTENDED, recent) + recent_absent,
+            recent_possible=count(_ATTENDED, recent) + recent_absent,
             recent_absent=recent_absent,
-            unauthorised=window.count(_UNAUTHORISED, unauthorised),
+            unauthorised=count(_UNAUTHORISED, unauthorised),
         )
 
     def school_weeks_from(self, end: date, weeks: int) -> date:
@@ -142,16 +147,17 @@ class SessionRegister:
         (Monday to Sunday) with a possible session on or before `end`, across holidays and
         school years but no further back than register_origin(end) (its day if fewer)."""
         floor = register_origin(end)
+        lowest = max(0, (floor - self.origin).days * 2)
         possible = self.codes[: self._end(end)].translate(_POSSIBLE)
         monday = end - timedelta(days=end.weekday())
+        lo = (monday - self.origin).days * 2  # a week is 14 sessions from its Monday's AM
         found = 0
-        while monday + timedelta(days=6) >= floor:
-            lo, hi = self._first(max(monday, floor)), self._first(monday + timedelta(days=7))
-            if possible.find(1, lo, hi) >= 0:
+        while lo + 14 > lowest:
+            if possible.find(1, max(lo, lowest), max(0, lo + 14)) >= 0:
                 found += 1
                 if found == weeks:
-                    return max(monday, floor)
-            monday -= timedelta(days=7)
+                    return max(self.origin + timedelta(days=lo // 2), floor)
+            lo -= 14
         return floor
 
     def held_since(

@@ -106,7 +106,7 @@ def _absence(
     elif absent_pct >= s.persistent_absence_pct:
         tiers.append("persistent")
         words.append(f"persistent absence from {s.persistent_absence_pct:g}%")
-    elif absent_pct >= s.persistent_clear_below_pct or s.persistent_min_raised_days:
+    elif absent_pct >= s.persistent_clear_below_pct or _within_reach(possible, absent, s):
         held = register.held_since(
             as_of, s.persistent_absence_pct, s.persistent_clear_below_pct,
             s.min_possible_sessions, s.persistent_min_raised_days,
@@ -116,6 +116,13 @@ def _absence(
             words.append(
                 f"persistent absence: {s.persistent_absence_pct:g}%+ on {held}, {_clears(s)}"
             )
+
+
+def _within_reach(possible: int, absent: int, s: AttendSettings) -> bool:
+    """Whether absence can have been persistent_absence_pct on a day in the minimum time
+    raised: each day back takes at most two possible sessions off, none absent."""
+    kept = s.persistent_min_raised_days
+    return kept > 0 and 100.0 * absent >= s.persistent_absence_pct * (possible - 2 * kept)
 
 
 def _clears(s: AttendSettings) -> str:
