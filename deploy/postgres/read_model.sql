@@ -74,6 +74,17 @@ LANGUAGE sql STABLE AS $fn$
     ELSE false
   END
 $fn$;
+-- Whether the viewer may see a row placed in zone `zone` (a child not yet in school, placed by
+-- an early-years setting: docs/families.md): county roles, and that zone's users.
+CREATE OR REPLACE FUNCTION flagstream_viewer_sees_zone(zone text) RETURNS boolean
+LANGUAGE sql STABLE AS $fn$
+  SELECT CASE current_setting('flagstream.viewer_role', true)
+    WHEN 'manager' THEN true
+    WHEN 'admin' THEN true
+    WHEN 'zone' THEN zone = current_setting('flagstream.viewer_zone', true)
+    ELSE false
+  END
+$fn$;
 RESET check_function_bodies;
 
 -- Row-level security on every table holding a child's rows: the second wall behind the
@@ -104,7 +115,12 @@ DECLARE
 BEGIN
   FOR r IN
     SELECT t.name, t.rule FROM (VALUES
-      ('children', 'flagstream_viewer_sees(urn)'),
+      -- A child not yet in school (no school) for county roles and the zone it is placed in.
+      ('children', CASE WHEN to_regclass('public.child_places') IS NULL
+                        THEN 'flagstream_viewer_sees(urn)'
+                        ELSE 'flagstream_viewer_sees(urn) OR (urn = '''' AND EXISTS (SELECT 1 '
+                             'FROM public.child_places p WHERE p.child_key = %1$I.child_key '
+                             'AND flagstream_viewer_sees_zone(p.zone)))' END),
       -- A child's flags as strict as its children row: urn is the same current school.
       ('child_flags', 'flagstream_viewer_sees(urn)'),
       ('flag_changes', 'flagstream_viewer_sees(urn) OR ' || child_in_scope),
@@ -119,8 +135,8 @@ BEGIN
       -- A household row only for a child in scope: a sibling elsewhere is not even counted.
       ('child_households', child_in_scope),
       ('child_links', child_in_scope),
-      -- A child not yet in school has no school: its row is for county roles only.
-      ('child_places', child_in_scope),
+      -- Where a child not yet in school is seen: county roles and that zone's users.
+      ('child_places', 'flagstream_viewer_sees_zone(zone)'),
       ('restricted_flags', dsl),
       ('restricted_flag_changes', 'current_setting(''flagstream.viewer_role'', true) = ''dsl'' '
         'AND (urn = current_setting(''flagstream.viewer_urn'', true) OR EXISTS (SELECT 1 FROM '

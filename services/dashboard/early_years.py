@@ -1,7 +1,8 @@
 """Children not yet in school, by zone and early-years setting (docs/families.md): the children
 an early-years stream flags before any school enrols them (a `children` row with no school and
-a `child_places` row). County roles only for now: such a child has no school, so row-level
-security shows it to them alone, and the page says the same on SQLite."""
+a `child_places` row), for county roles and, of their own zone, zone users: such a child has
+no school, so the zone it is placed in scopes it - here, and in row-level security behind it
+(deploy/postgres/read_model.sql, `flagstream_viewer_sees_zone`)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ def by_zone(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, An
 @router.get("/early_years")
 def early_years(request: Request, ctx: Ctx, who: Who) -> Response:
     """Children not yet in school, flagged or not, grouped by zone and setting."""
-    forbid(who.can_see_county())
+    forbid(who.can_see_county() or who.role == "zone")
     with ctx.read_as(who) as conn:
-        rows = not_in_school(conn)
+        rows = [r for r in not_in_school(conn) if who.can_see_zone(r["zone"])]
     ctx.record(who, request, "view_early_years", rows=len(rows))
     shown = labels(ctx, who, [r["child_key"] for r in rows])
     return ctx.render(  # type: ignore[no-any-return]

@@ -65,7 +65,7 @@ def test_household_rows_are_seen_only_for_children_in_scope(cluster: Cluster) ->
             conn.execute(text("DELETE FROM child_households"))
 
 
-def test_children_not_yet_in_school_are_for_county_roles_only(cluster: Cluster) -> None:
+def test_children_not_yet_in_school_are_for_county_roles_and_their_zone(cluster: Cluster) -> None:
     projector = cluster.as_role("projector", "read_model")
     with projector.begin() as conn:
         conn.execute(
@@ -84,9 +84,19 @@ def test_children_not_yet_in_school_are_for_county_roles_only(cluster: Cluster) 
     try:
         for table in ("child_places", "children"):
             sql = f"SELECT count(*) FROM {table} WHERE child_key = 'ey1'"
-            assert rows(dashboard, sql, Principal("m", "manager", None)) == [(1,)], table
-            for who in (Principal("z", "zone", "North"), Principal("s", "school", "100001")):
+            for who in (Principal("m", "manager", None), Principal("z", "zone", "North")):
+                assert rows(dashboard, sql, who) == [(1,)], (table, who)
+            for who in (
+                Principal("z", "zone", "South"),
+                Principal("s", "school", "100001"),
+                Principal("d", "dsl", "100001"),
+            ):
                 assert rows(dashboard, sql, who) == [(0,)], (table, who)
+        # The school children of the zone are as before, the child not in school besides.
+        north = "SELECT child_key FROM children ORDER BY child_key"
+        assert [r[0] for r in rows(dashboard, north, Principal("z", "zone", "North"))] == [
+            "a1", "a2", "b1", "ey1",
+        ]  # fmt: skip
         links = "SELECT child_key FROM child_links"
         assert rows(dashboard, links, Principal("s", "school", "100001")) == [("a1",)]
         assert rows(dashboard, links, Principal("s", "school", "100003")) == []

@@ -1,7 +1,8 @@
 """Children not yet in school, by zone and early-years setting (docs/families.md): the projector
-places a child from the early-years stream's setting and zone; the county page of them lists
-each child with no school by zone and setting, for county roles only; once an enrolment links
-the NHS number, the number's child is gone from it (one child, not two)."""
+places a child from the early-years stream's setting and zone; the page of them lists each
+child with no school by zone and setting, for county roles and, of their own zone, zone users;
+once an enrolment links the NHS number, the number's child is gone from it (one child, not
+two)."""
 
 from __future__ import annotations
 
@@ -80,14 +81,20 @@ def test_the_projector_places_children_from_the_stream(ctx: Context) -> None:
     assert rows == {NORTH: ("North Zone", "EY100001"), SOUTH: ("South Zone", "EY200002")}
 
 
-def test_county_roles_see_them_by_zone_and_setting_and_no_one_else(ctx: Context) -> None:
+def test_county_and_zone_users_see_them_by_zone_and_setting_and_no_one_else(
+    ctx: Context,
+) -> None:
     page = client_for(ctx, "boss").get("/early_years")
     assert page.status_code == 200, page.text
     text = page.text
     assert text.index("North Zone") < text.index("EY100001") < text.index("South Zone")
     assert "EY200002" in text and "2, of whom 1 flagged" in text
     assert f"Child {NORTH[:8]}" in text and f"Child {SOUTH[:8]}" in text
-    for user in ("north", "staff", "dsl"):
+    north = client_for(ctx, "north").get("/early_years")  # a zone's users: their zone only
+    assert north.status_code == 200 and "EY100001" in north.text
+    assert "South Zone" not in north.text and "EY200002" not in north.text
+    assert "1, of whom 1 flagged" in north.text
+    for user in ("staff", "dsl", "other"):
         assert client_for(ctx, user).get("/early_years").status_code == 403, user
 
 
