@@ -24,7 +24,9 @@ from .audit import dashboard_sessions as sessions
 from .audit import oidc_sessions
 from .users import User
 
-EndedBy = Literal["sign_out", "replaced", "expired", "idle", "user_removed", "user_changed"]
+EndedBy = Literal[
+    "sign_out", "replaced", "expired", "idle", "user_removed", "user_changed", "admin"
+]
 KEEP_FOR = timedelta(days=30)  # Ended sessions' rows are pruned after this.
 
 
@@ -128,6 +130,18 @@ class SessionStore:
                 .where(sessions.c.id_hash == _hash(token), sessions.c.revoked_at.is_(None))
                 .values(revoked_at=_utc(now), ended_by=why)
             )
+
+    def end_user(self, username: str, now: datetime) -> int:
+        """End every open session of one user at once, local or signed in through the
+        council's identity provider (`flagstream dashboard end-sessions`); returns how many.
+        The next request of each is sent to the sign-in page."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(sessions)
+                .where(sessions.c.username == username, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=_utc(now), ended_by="admin")
+            )
+        return int(result.rowcount or 0)
 
     def end_changed(self, users: Mapping[str, User], now: datetime) -> int:
         """End every open session whose user is gone or changed; returns how many."""

@@ -294,3 +294,35 @@ def test_the_dashboard_command_wires_sessions_and_a_live_users_file(tmp_path: Pa
     assert signed_out(client, "/")
     ended = [r["ended_by"] for r in session_rows(ctx.audit_db)]
     assert ended == ["user_removed"]
+
+
+def test_an_admin_ends_every_session_of_one_user_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`flagstream dashboard end-sessions NAME`: a council (identity provider) session and a
+    local one of the same user end; another user's does not."""
+    from flagstream_tools.cli import main
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    engine = make_engine(url)
+    create_audit_schema(engine)
+    store = SessionStore(engine, lifetime=timedelta(hours=8), idle=timedelta(minutes=30))
+    now = datetime.now(UTC)
+    council = User("jo.bloggs", "zone", "North Zone", "")
+    local = User("jo.bloggs", "school", "100001", hash_password("a long enough secret"))
+    other = User("sam", "dsl", "100001", hash_password("another long secret"))
+    tokens = [store.start(council, now, federated=True), store.start(local, now)]
+    kept = store.start(other, now)
+    users = {"jo.bloggs": local, "sam": other}
+    assert store.resume(tokens[0], users, now) == council
+    monkeypatch.setenv("FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL", url)
+    assert main(["dashboard", "end-sessions", "jo.bloggs"]) == 0
+    assert "2 open session(s) of jo.bloggs ended" in capsys.readouterr().out
+    later = now + timedelta(seconds=1)
+    assert [store.resume(t, users, later) for t in tokens] == [None, None]
+    assert store.resume(kept, users, later) == other
+    with engine.connect() as conn:
+        ended = {r.username: r.ended_by for r in conn.execute(select(sessions)) if r.revoked_at}
+    assert ended == {"jo.bloggs": "admin"}
+    assert main(["dashboard", "end-sessions"]) == 2
+    engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from flagstream_tools.commands import Add, stop_on_sigterm
 
@@ -127,10 +128,35 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
             return 2
         print(f"{args.username} ({args.role}) written to {settings.dashboard_users_file}")
         return 0
+    if args.action == "end-sessions":
+        return _end_sessions(settings, args.username)
     from dashboard.main import run
 
     stop_on_sigterm()
     run(settings)
+    return 0
+
+
+def _end_sessions(settings: Any, username: str | None) -> int:
+    """Sign one user out everywhere now (a council account disabled, a lost laptop)."""
+    from datetime import UTC, datetime
+
+    from dashboard.sessions import SessionStore
+    from flagstream.engine import make_engine
+
+    if not username:
+        print("end-sessions needs the user name (as they sign in)", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.dashboard_audit_database_url)
+    try:
+        ended = SessionStore(engine).end_user(username, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    print(
+        f"{ended} open session(s) of {username} ended: their next request goes to the sign-in "
+        "page. A council user can sign in again unless their account or group is removed at "
+        "the identity provider; a local user unless removed from the users file."
+    )
     return 0
 
 
@@ -209,12 +235,13 @@ def add_commands(add: Add) -> None:
     dash.add_argument(
         "action",
         nargs="?",
-        choices=["serve", "add-user"],
+        choices=["serve", "add-user", "end-sessions"],
         default="serve",
         help="serve (default): run the web app; add-user: add or replace a login "
-        "(password asked for, or read from stdin with --password-stdin)",
+        "(password asked for, or read from stdin with --password-stdin); end-sessions: sign "
+        "a user (local or council) out of every open session now",
     )
-    dash.add_argument("username", nargs="?", help="add-user: the login name")
+    dash.add_argument("username", nargs="?", help="add-user, end-sessions: the login name")
     dash.add_argument(
         "--role",
         choices=["school", "dsl", "zone", "manager", "admin"],
