@@ -324,5 +324,7 @@ def test_an_admin_ends_every_session_of_one_user_at_once(
     with engine.connect() as conn:
         ended = {r.username: r.ended_by for r in conn.execute(select(sessions)) if r.revoked_at}
     assert ended == {"jo.bloggs": "admin"}
+    [row] = [r for r in audit_rows(engine) if r["action"] == "end_sessions"]
+    assert row["role"] == "admin" and row["detail"] == "ended 2 session(s) of jo.bloggs"
     assert main(["dashboard", "end-sessions"]) == 2
     engine.dispose()

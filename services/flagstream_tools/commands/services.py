@@ -139,8 +139,10 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _end_sessions(settings: Any, username: str | None) -> int:
     """Sign one user out everywhere now (a council account disabled, a lost laptop)."""
+    import getpass
     from datetime import UTC, datetime
 
+    from dashboard.audit import AuditEntry, append
     from dashboard.sessions import SessionStore
     from flagstream.engine import make_engine
 
@@ -148,8 +150,13 @@ def _end_sessions(settings: Any, username: str | None) -> int:
         print("end-sessions needs the user name (as they sign in)", file=sys.stderr)
         return 2
     engine = make_engine(settings.dashboard_audit_database_url)
+    now = datetime.now(UTC)
     try:
-        ended = SessionStore(engine).end_user(username, datetime.now(UTC))
+        ended = SessionStore(engine).end_user(username, now)
+        with engine.begin() as conn:  # an admin's act on someone's access: in the audit log
+            append(conn, AuditEntry(now, f"cli:{getpass.getuser()}", "admin", "end_sessions",
+                                    "flagstream dashboard end-sessions", rows=ended,
+                                    detail=f"ended {ended} session(s) of {username}"))  # fmt: skip
     finally:
         engine.dispose()
     print(
