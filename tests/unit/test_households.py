@@ -145,3 +145,14 @@ def test_the_oracle_gives_every_member_the_household_case_in_any_order() -> None
     later = replace(case, closed_on=date(2025, 7, 1), recorded_at=datetime(2025, 9, 2, tzinfo=UTC))
     flags = {k: raised(o) for k, o in recompute([*log, later], date(2025, 9, 1), config).items()}
     assert "FAMILY" not in flags["sister"] and "FAMILY" not in flags["brother"]
+
+
+def test_a_held_transfer_names_the_household_at_once(ingest: Ingest) -> None:
+    enrol(ingest, SISTER, "100001", household_ref="HH-0001")
+    enrol(ingest, BROTHER, "100002")  # on the other school's roll
+    ingest.post("/v1/family-cases", {"records": [_case(SISTER, "HH-0001")]})
+    # The sister's school enrols the brother too: held as a pending transfer (not published),
+    # but the household is a fact about the child, so the case reaches him now.
+    held = enrol(ingest, BROTHER, "100001", scope="school", household_ref="HH-0001")
+    assert held["pending"] == 1
+    assert {c.child_key for c in _cases(ingest)} == {KEY(SISTER), KEY(BROTHER)}

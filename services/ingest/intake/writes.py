@@ -40,14 +40,17 @@ def queue_checked(
     if nhs_keyed(kind.name):
         events = tx.nhs_route(router.codec, events, stamp.recorded_at)
     tx.publish(kind.route(router, events), stamp.source, day, kind.name, key_id=key_id)
+    # An enrolment held as a pending transfer names the child's household and NHS number as
+    # well: they are facts about the child, not the school (docs/families.md).
+    family = events + [h.event for h in checked.held]
     if kind.name == "enrolment":
         # Records sent by NHS number before this enrolment linked it, now the child's.
-        linked = router.child_events(tx.nhs_link(router.codec, events, stamp.recorded_at))
+        linked = router.child_events(tx.nhs_link(router.codec, family, stamp.recorded_at))
         tx.publish([replace(m, records=0) for m in linked], stamp.source, day, "nhs_link")
     if kind.name in HOUSEHOLD_KINDS:
         # Copies of household cases: not partner records of their own (records=0), so the
         # ledger counts each case once (docs/families.md).
-        copies = router.child_events(tx.household_copies(events, stamp.recorded_at))
+        copies = router.child_events(tx.household_copies(family, stamp.recorded_at))
         shared = [replace(m, records=0) for m in copies]
         tx.publish(shared, stamp.source, day, "family_case", key_id=key_id)
     letters = [
