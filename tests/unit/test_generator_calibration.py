@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from flagstream.domain.events import Session
-from flagstream_tools.generator import SenRecorded, make_county, timeline
+from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
+from flagstream_tools.generator import DayEnded, SenRecorded, make_county, timeline
 from flagstream_tools.generator.calibration import Rates, group_rates, measure, shares
+from flagstream_tools.generator.canonical import canonical_events
 from flagstream_tools.generator.groups import Group, pupil_groups
 from flagstream_tools.generator.model import FsmRecorded, RawMark, Register
 from flagstream_tools.generator.reference import (
@@ -22,6 +24,7 @@ from flagstream_tools.generator.reference import (
     ReferenceTableError,
     load_reference,
 )
+from flagstream_tools.oracle import recompute_children
 
 REFERENCE = load_reference()
 DAYS = 70  # about an autumn term
@@ -122,6 +125,32 @@ def test_partner_records_carry_the_same_groups() -> None:
     assert baseline_sen == {upn: g.sen for upn, g in groups.items()}
     assert baseline_fsm == {upn for upn, g in groups.items() if g.fsm}
     assert baseline_fsm and any(g.sen != "N" for g in groups.values())
+
+
+def test_attend_flags_follow_the_groups() -> None:
+    # The oracle's flags on a generated term: ATTEND is raised more often for FSM pupils and
+    # in secondary schools, as persistent absence is.
+    county = make_county("tiny", 5)
+    items = list(timeline(county, date(2025, 9, 8), DAYS, 5))
+    as_of = max(i.day for i in items if isinstance(i, DayEnded))
+    rules = parse_rules(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    flags = {
+        k: r.flags
+        for k, r in recompute_children(canonical_events(county, items), as_of, rules).items()
+    }
+    groups = pupil_groups(county, 5)
+
+    def attend_share(members: list[str]) -> float:
+        assert len(members) >= 40, "too few pupils to compare"
+        return sum("ATTEND" in flags[upn] for upn in members) / len(members)
+
+    on_roll = [upn for upn in groups if upn in flags]
+    fsm = [u for u in on_roll if groups[u].fsm]
+    assert attend_share(fsm) > 1.5 * attend_share([u for u in on_roll if not groups[u].fsm])
+    secondary = [u for u in on_roll if groups[u].phase == "secondary"]
+    assert attend_share(secondary) > attend_share(
+        [u for u in on_roll if groups[u].phase == "primary"]
+    )
 
 
 def test_group_rates_count_sessions_pupils_and_the_last_mark() -> None:
