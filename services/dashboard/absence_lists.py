@@ -5,39 +5,17 @@ the ATTEND flag also says how they got there (it clears below a lower level)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
-from flagstream.domain.rules.attend import AttendSettings, band
-
 from . import leavers, people, queries
+from .absence_bands import BANDS, banded
 from .context import forbid
 from .pages import Ctx, Who
 
 router = APIRouter()
-
-BANDS = (
-    ("severe", "Severe absence"),
-    ("persistent", "Persistent absence"),
-    ("at_risk", "At risk of persistent absence"),
-)
-
-
-def banded(rows: Iterable[dict[str, Any]], s: AttendSettings) -> dict[str, list[dict[str, Any]]]:
-    """Band -> the pupils in it, most absent first; pupils in no band are left out."""
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in BANDS}
-    for r in rows:
-        name = band(r["possible_sessions"], r["absent_sessions"], s)
-        if name:
-            pct = 100.0 * r["absent_sessions"] / r["possible_sessions"]
-            flags = [f for f in (r["flags"] or "").split(",") if f]
-            out[name].append({**r, "absent_pct": round(pct, 1), "flag_list": flags})
-    for members in out.values():
-        members.sort(key=lambda r: (-r["absent_pct"], r["child_key"]))
-    return out
 
 
 def on_roll(conn: Connection, urn: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from readmodel import changes
 
-from . import casework_view, charts, leavers, people, queries, siblings
+from . import absence_bands, casework_view, charts, leavers, people, queries, siblings
 from .authz import Principal
 from .context import Context, forbid
 from .live_etag import matches, table_etag
@@ -261,6 +261,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         sent=sent == "1",
         casework=casework_view.section(ctx, request, who, row, found),
         siblings=siblings.section(ctx, who, child_key),
+        absence=absence_bands.child_band(row, ctx.attend),
     )
 
 

@@ -6,7 +6,7 @@ evaluates; the flag changes are paired into intervals by the projector's own
 history.intervals. Nothing is written: only counts come out (no child key, no school).
 
     .venv/bin/python -m flagstream_tools.flag_churn --preset demo --days 35 \\
-        --rules deploy/rules.toml [--clear-at-raise --reflag-after-days 0]
+        --rules deploy/rules.toml [--clear-at-raise --reflag-after-days 0] [--check-oracle]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from flagstream.rules_file import load_rules
 from flagstream_tools.generator.canonical import canonical_events
 from flagstream_tools.generator.county import make_county
 from flagstream_tools.generator.sources import timeline
+from flagstream_tools.oracle import raised, recompute_children
 from projector.history import REFERRAL_WINDOW_DAYS, intervals
 
 _AT = datetime(2026, 1, 1)
@@ -46,9 +47,12 @@ class Churn:
     seconds: float
 
 
-def stream_changes(events: Iterable[Any], config: RuleConfig) -> tuple[list[Any], int]:
-    """Every flag change the flagger would emit, and how many child evaluations it made."""
-    states: dict[str, ChildState] = {}
+def stream_changes(
+    events: Iterable[Any], config: RuleConfig, states: dict[str, ChildState] | None = None
+) -> tuple[list[Any], int]:
+    """Every flag change the flagger would emit, and how many child evaluations it made;
+    each child's final state is left in `states`."""
+    states = {} if states is None else states
     changes: list[Any] = []
     evaluations = 0
 
@@ -74,10 +78,15 @@ def stream_changes(events: Iterable[Any], config: RuleConfig) -> tuple[list[Any]
     return changes, evaluations
 
 
-def churn(events: Iterable[Any], config: RuleConfig, reflag_after_days: int) -> Churn:
+def churn(
+    events: Iterable[Any],
+    config: RuleConfig,
+    reflag_after_days: int,
+    states: dict[str, ChildState] | None = None,
+) -> Churn:
     """Count the intervals and re-flags of a streamed timeline."""
     started = time.perf_counter()
-    changes, evaluations = stream_changes(events, config)
+    changes, evaluations = stream_changes(events, config, states)
     seconds = time.perf_counter() - started
     rows = intervals(changes, reflag_after_days)
     again = Counter(
@@ -92,6 +101,18 @@ def churn(events: Iterable[Any], config: RuleConfig, reflag_after_days: int) -> 
         evaluations,
         seconds,
     )
+
+
+def disagreements(states: dict[str, ChildState], expected: dict[str, Any]) -> int:
+    """Children whose streamed flags and tiers differ from the oracle's."""
+
+    def streamed(key: str) -> dict[str, str]:
+        return {f.flag: f.tier for f in states[key].flags} if key in states else {}
+
+    def recomputed(key: str) -> dict[str, str]:
+        return raised(expected[key].outcomes) if key in expected else {}
+
+    return sum(streamed(k) != recomputed(k) for k in set(states) | set(expected))
 
 
 def without_clearing_level(config: RuleConfig) -> RuleConfig:
@@ -119,17 +140,23 @@ def main(argv: list[str] | None = None) -> int:
         help="ATTEND without its clearing level or minimum time raised",
     )
     parser.add_argument("--reflag-after-days", type=int, default=28)
+    parser.add_argument(
+        "--check-oracle",
+        action="store_true",
+        help="also recompute every child's flags with the oracle and count disagreements",
+    )
     args = parser.parse_args(argv)
     config = load_rules(args.rules)
     if args.clear_at_raise:
         config = without_clearing_level(config)
     county = make_county(args.preset, args.seed)
     items = list(timeline(county, args.start, args.days, args.seed))
-    end = args.start + timedelta(days=args.days * 7 // 5)
-    result = churn(canonical_events(county, items), config, args.reflag_after_days)
+    events = list(canonical_events(county, items))
+    states: dict[str, ChildState] = {}
+    result = churn(events, config, args.reflag_after_days, states)
     print(
         f"{args.preset} county, seed {args.seed}, {len(county.pupils):,} pupils, "
-        f"{args.days} school days from {args.start} (to about {end}); rules {config.version}; "
+        f"{args.days} school days from {args.start}; rules {config.version}; "
         f"re-flag after {args.reflag_after_days} days"
     )
     for flag in sorted(result.intervals):
@@ -140,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     per = 1e6 * result.seconds / max(1, result.evaluations)
     print(f"  {result.evaluations:,} evaluations in {result.seconds:.1f} s ({per:.1f} us each)")
+    if args.check_oracle:
+        as_of = max(s.as_of for s in states.values() if s.as_of is not None)
+        differ = disagreements(states, recompute_children(events, as_of, config))
+        print(f"  oracle as of {as_of}: {differ:,} of {len(states):,} children differ")
+        return 1 if differ else 0
     return 0
 
 

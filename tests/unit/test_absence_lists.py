@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, update
 
-from dashboard.absence_lists import banded
+from dashboard.absence_bands import banded
 from flagstream.domain.rules.attend import AttendSettings
 from readmodel.tables import children
 from tests.browser import seed
@@ -42,6 +42,12 @@ def test_the_school_lists_pupils_by_band_with_their_figures(tmp_path: Path) -> N
     assert "Amelia Ashdown" in persistent and "15.0" in persistent and "Attend" in persistent
     assert "Ben Barrow" in at_risk and "7.5" in at_risk
     assert "Ben" not in severe + persistent and "Dev" not in page.text  # another school's
+    # The child page names the band and links to it.
+    staff = client_for(ctx, "staff")
+    assert (
+        'absence#band-at_risk">at risk of persistent absence' in staff.get(f"/children/{A2}").text
+    )
+    assert "absence#band-persistent" in staff.get(f"/children/{A1}").text
     rows = [r for r in audit_rows(ctx.audit_db) if r["action"] == "view_absence_lists"]
     assert len(rows) == 1 and rows[0]["urn"] == "100001"
     # The bands are the rules file's: with at risk from 8% Ben is on no list.

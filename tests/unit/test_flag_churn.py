@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from flagstream.domain import events as ev
 from flagstream.domain.rules import RuleConfig
 from flagstream.domain.rules.attend import AttendSettings
-from flagstream_tools.flag_churn import churn, without_clearing_level
+from flagstream.domain.state import ChildState
+from flagstream_tools.flag_churn import churn, disagreements, without_clearing_level
+from flagstream_tools.oracle import recompute_children
 
 from .factories import T0, mark
 from .test_attend_dfe import HOVER, school_days
@@ -44,3 +46,15 @@ def test_the_clearing_level_ends_the_flapping_and_the_gap_drops_the_re_flag() ->
     gapped = churn(_timeline(), CONFIG, 28)
     assert gapped.reflags["ATTEND"] == 0 and gapped.raised_again["ATTEND"] == 1
     assert steady.evaluations == len(_timeline())  # one per message and per tick
+
+
+def test_the_streamed_flags_are_checked_against_the_oracle() -> None:
+    events = _timeline()
+    states: dict[str, ChildState] = {}
+    churn(events, CONFIG, 28, states)
+    as_of = states["c1"].as_of
+    assert as_of is not None
+    assert disagreements(states, recompute_children(events, as_of, CONFIG)) == 0
+    # As of the Monday before, the flag had cleared: the oracle then differs from the stream.
+    earlier = recompute_children(events, as_of - timedelta(days=3), CONFIG)
+    assert states["c1"].flags and disagreements(states, earlier) == 1
