@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flagger.state_codec import StateCodec
+from flagstream.codec import Codec
 from flagstream.domain.codes import ABSENT, CATEGORY_OF
 from flagstream.domain.events import Session
 from flagstream.domain.flagging import step
@@ -228,3 +230,17 @@ def test_held_since_is_the_definition_over_the_daily_series(
     assert (got is not None) == expected
     if got is not None:
         assert (pct_on(got) or 0.0) >= raise_pct
+
+
+def test_a_register_that_carried_last_year_round_trips_through_the_state_codec() -> None:
+    summer = [mark("c1", d, "AM", "U") for d in school_days(date(2026, 7, 6), date(2026, 7, 22))]
+    autumn = [mark("c1", d, "AM", "O") for d in school_days(date(2026, 9, 3), date(2026, 9, 4))]
+    state = step(ChildState("c1"), [*summer, *autumn], CONFIG, "f", T0).state
+    codec = StateCodec(Codec())
+    back = codec.decode(codec.encode(state))
+    assert back == state and back.register is not None
+    assert back.register.origin == date(2026, 4, 14) and back.flags == state.flags
+    # A state written before the carry (origin 1 September) reads as such a register.
+    old = SessionRegister(date(2025, 9, 1)).with_marks([(date(2025, 9, 8), "AM", "O")])
+    kept = codec.decode(codec.encode(ChildState("c1", register=old)))
+    assert kept.register == old and kept.register.year_to_date(date(2025, 9, 8)) == (1, 1)
