@@ -26,7 +26,7 @@ from ingest.nhs import check_digit_ok
 from ingest.routing import Router
 from tests.extensions import early_years_loaded
 
-from .test_ingest_support import KEY, NOW, UPN, Ingest, make_ingest
+from .test_ingest_support import KEY, NOW, OTHER, UPN, Ingest, make_ingest
 
 NHS = "943 476 5919"  # a valid number (the check digit is right); synthetic
 EARLY_YEARS = "flagstream.early_years"
@@ -140,3 +140,18 @@ def test_the_oracle_merges_a_linked_number_into_the_child(early_years: ModuleTyp
     later = check("child", "r2", date(2025, 8, 1), True)
     cleared = {k: raised(o) for k, o in recompute([*log, later], date(2025, 9, 1), rules).items()}
     assert "EY" not in cleared["child"]
+
+
+def test_a_second_pupil_with_a_linked_number_keeps_the_first_link_and_says_so(
+    ingest: Ingest, early_years: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    pupil = {"urn": "100001", "nc_year": 0, "sex": "F", "month_of_birth": "2021-01"}
+    first = {**pupil, "upn": UPN, "joined_on": "2025-09-01", "nhs_number": NHS}
+    _post(ingest, first, kind_name="enrolment")
+    other = {**first, "upn": OTHER}
+    with caplog.at_level("WARNING", logger="flagstream.ingest"):
+        _post(ingest, other, kind_name="enrolment")
+    assert "already linked to another pupil" in caplog.text
+    assert NHS not in caplog.text and "9434765919" not in caplog.text and OTHER not in caplog.text
+    _post(ingest, _check("c9", "2025-07-01", False))
+    assert _checks(ingest, early_years)[-1].child_key == KEY(UPN)  # the first link stands

@@ -4,6 +4,7 @@ then, read and written in the upload's transaction. Only pseudonyms and encoded 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -27,6 +28,8 @@ from flagstream.codec import Codec
 
 from .counts import dialect_insert
 from .tables import metadata
+
+log = logging.getLogger("flagstream.ingest")
 
 nhs_keys = Table(
     "ingest_nhs_keys",
@@ -86,6 +89,11 @@ def link(conn: Connection, codec: Codec, pairs: Mapping[str, str], now: datetime
     the order they were accepted."""
     links = lock(conn, pairs, now)
     new = {n: c for n, c in pairs.items() if links.get(n) is None}
+    others = sum(1 for n, c in pairs.items() if links.get(n) not in (None, c))
+    if others:
+        # Two pupils named with one NHS number: a data error at a partner. Said without any
+        # identifier; the first link stands (docs/families.md).
+        log.warning("%d enrolment(s) named an NHS number already linked to another pupil", others)
     if not new:
         return []
     for n, c in new.items():
