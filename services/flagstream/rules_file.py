@@ -86,7 +86,9 @@ def describe_rules(config: RuleConfig, rules: Mapping[str, Rule] = DEFAULT_RULES
     lines = [f"Rules version {config.version}:"]
     for flag, settings in config.flags.items():
         if settings.enabled:
-            lines.append(f"  - {rules[flag].describe(settings)}")
+            kept = settings.min_raised_days
+            also = f" Once raised, kept raised at least {kept} days." if kept else ""
+            lines.append(f"  - {rules[flag].describe(settings)}{also}")
         else:
             lines.append(f"  - {flag}: switched off.")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import ATTEND, AttendSettings, attend, band
 from flagstream.domain.state import ChildState
+from flagstream.rules_file import RulesFileError, describe_rules, parse_rules
 from flagstream_tools.oracle import recompute
 
 from .factories import T0, mark
@@ -244,3 +246,20 @@ def test_a_register_that_carried_last_year_round_trips_through_the_state_codec()
     old = SessionRegister(date(2025, 9, 1)).with_marks([(date(2025, 9, 8), "AM", "O")])
     kept = codec.decode(codec.encode(ChildState("c1", register=old)))
     assert kept.register == old and kept.register.year_to_date(date(2025, 9, 8)) == (1, 1)
+
+
+def test_the_rules_file_says_when_each_flag_clears() -> None:
+    text = """version = "t"
+[flags.ATTEND]
+persistent_clear_below_pct = 8.0
+persistent_min_raised_days = 5
+[flags.FSM]
+min_raised_days = 3
+"""
+    words = describe_rules(parse_rules(text))
+    assert "clears once it has been below 8% since it was last 10%+, 5+ days ago" in words
+    fsm = next(line for line in words.splitlines() if "FSM" in line)
+    assert fsm.endswith("Once raised, kept raised at least 3 days.")
+    bad = 'version = "t"\n[flags.ATTEND]\npersistent_clear_below_pct = 11.0\n'
+    with pytest.raises(RulesFileError, match="cannot be above persistent_absence_pct"):
+        parse_rules(bad)
