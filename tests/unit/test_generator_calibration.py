@@ -16,6 +16,7 @@ from flagstream_tools.generator import DayEnded, SenRecorded, make_county, timel
 from flagstream_tools.generator.calibration import Rates, group_rates, measure, shares
 from flagstream_tools.generator.canonical import canonical_events
 from flagstream_tools.generator.groups import Group, pupil_groups
+from flagstream_tools.generator.households import households
 from flagstream_tools.generator.model import FsmRecorded, RawMark, Register
 from flagstream_tools.generator.reference import (
     ABSENCE_GROUPS,
@@ -177,6 +178,20 @@ def test_group_rates_count_sessions_pupils_and_the_last_mark() -> None:
     weighed = group_rates(regs, groups, {"primary": 75.0, "secondary": 25.0, "special": 0.0})
     assert weighed["overall"].pupils == 3
     assert weighed["overall"].persistent == pytest.approx(100 * (0.75 / 2 + 0.25))
+
+
+def test_siblings_share_fsm() -> None:
+    county = make_county("demo", 2)
+    groups, homes = pupil_groups(county, 4), households(county, 4)
+    members: dict[str, list[Group]] = {}
+    for upn, home in homes.items():
+        members.setdefault(home, []).append(groups[upn])
+    mainstream = [m for m in members.values() if all(g.phase != "special" for g in m)]
+    agree = sum(len({g.fsm for g in m}) == 1 for m in mainstream)
+    assert len(mainstream) > 500 and agree >= 0.97 * len(mainstream)
+    # Households with an FSM pupil are about a quarter, not the share of pupils compounded.
+    with_fsm = sum(any(g.fsm for g in m) for m in mainstream) / len(mainstream)
+    assert 0.2 < with_fsm < 0.32
 
 
 def test_groups_are_deterministic_by_seed() -> None:

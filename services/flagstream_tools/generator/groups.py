@@ -2,6 +2,7 @@
 
 The absence model (marks.py) and the partner sources (partners.py) both read these, so a
 pupil whose FSM or SEN record the sources send is also the pupil who misses more school.
+Siblings (households.py) share FSM eligibility, as a household's benefits decide it.
 Shares are calibrated against reference/absence_autumn_2024_25.toml.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from flagstream.domain.events import Phase
+from flagstream_tools.generator.households import households
 from flagstream_tools.generator.model import County, SenProvision
 
 PhaseGroup = Literal["primary", "secondary", "special"]
@@ -52,10 +54,16 @@ def _sen_chance(share: float, fsm_share: float, fsm: bool) -> float:
 def pupil_groups(county: County, seed: int) -> dict[str, Group]:
     """Each pupil's group by UPN, deterministic by seed (its own random stream)."""
     rng = random.Random(f"flagstream.generator.groups/{seed}")
+    homes = households(county, seed)
+    draws: dict[str, float] = {}  # household -> the FSM draw its pupils share
     out: dict[str, Group] = {}
     for pupil in county.pupils:
         phase = PHASE_GROUP[county.school(pupil.urn).phase]
-        fsm = rng.random() < _FSM[phase]
+        u = rng.random()
+        home = homes.get(pupil.upn)
+        # One draw per household against each pupil's own phase share: siblings agree
+        # unless their phases' shares straddle it, and every phase keeps its share.
+        fsm = (u if home is None else draws.setdefault(home, u)) < _FSM[phase]
         e = _sen_chance(_SEN_E[phase], _FSM[phase], fsm) if phase != "special" else _SEN_E[phase]
         k = _sen_chance(_SEN_K[phase], _FSM[phase], fsm) if phase != "special" else _SEN_K[phase]
         y = rng.random()

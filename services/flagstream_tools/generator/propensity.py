@@ -19,8 +19,8 @@ from flagstream_tools.generator.groups import Group, PhaseGroup
 _MEDIAN: Final = 0.012  # a primary pupil without FSM or SEN
 _PHASE: Final[dict[PhaseGroup, float]] = {"primary": 1.0, "secondary": 1.62, "special": 1.15}
 _FSM: Final = 2.5
-_SEN: Final = {"N": 1.0, "K": 1.7, "E": 2.18}
-_SPREAD: Final = {"N": 1.42, "K": 1.48, "E": 1.58}  # standard deviation of the log rate
+_SEN: Final = {"N": 1.0, "K": 1.7, "E": 2.0}
+_SPREAD: Final = {"N": 1.42, "K": 1.48, "E": 1.7}  # standard deviation of the log rate
 _FSM_SPREAD: Final = 0.85  # FSM pupils' absence is higher but less spread out
 _CAP: Final = 0.8  # nobody misses every session for a whole term by propensity alone
 _COLLAPSE: Final = 0.02  # share of the lowest-risk group that collapses; grows with risk
