@@ -10,6 +10,7 @@ replay of the durable record repeats it exactly.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +21,7 @@ from . import fields as f
 
 Key = Callable[[str], str]
 HOUSEHOLD_KINDS = frozenset({"enrolment", "family_case"})
+NO_CHILD = ""  # the child_key of a case on a household that names no child: never published
 
 
 def household_key(value: object, key: Key) -> str | None:
@@ -38,6 +40,9 @@ class Plan:
     copies: list[FamilyCaseRecorded]  # in order: held cases to new members, then this batch's
     joins: list[tuple[str, str]]  # (household_key, child_key) named
     kept: list[FamilyCaseRecorded]  # each case's latest record in this upload
+    # Records naming no child that reach a topic for the first time with these copies: the
+    # ledger counts each as published once (writes.py)
+    first: frozenset[uuid.UUID] = frozenset()
 
 
 def plan(
@@ -56,21 +61,29 @@ def plan(
     named = [e for e in events if getattr(e, "household_key", None)]
     after = {h: set(m) for h, m in members.items()}
     for e in named:
-        after.setdefault(e.household_key, set()).add(e.child_key)
+        after.setdefault(e.household_key, set())
+        if e.child_key != NO_CHILD:
+            after[e.household_key].add(e.child_key)
     latest: dict[tuple[str, str], FamilyCaseRecorded] = {}
     for e in named:
         if isinstance(e, FamilyCaseRecorded) and e.household_key:
             latest[(e.household_key, e.case_id)] = e
     copies: list[FamilyCaseRecorded] = []
+    first: set[uuid.UUID] = set()
     for h in sorted(after):
         new = after[h] - members.get(h, set())
         for case in held.get(h, ()):
             if (h, case.case_id) not in latest:
                 copies += [replace(case, child_key=c) for c in sorted(new - {case.child_key})]
+                if case.child_key == NO_CHILD and new and not members.get(h):
+                    first.add(case.event_id)  # the household's first child: first on a topic
     for (h, _), case in latest.items():
         copies += [replace(case, child_key=c) for c in sorted(after[h] - {case.child_key})]
-    joins = list(dict.fromkeys((e.household_key, e.child_key) for e in named))
-    return Plan(copies, joins, list(latest.values()))
+        if case.child_key == NO_CHILD and after[h]:
+            first.add(case.event_id)
+    named_children = [e for e in named if e.child_key != NO_CHILD]
+    joins = list(dict.fromkeys((e.household_key, e.child_key) for e in named_children))
+    return Plan(copies, joins, list(latest.values()), frozenset(first))
 
 
 def names_household(event: Any) -> bool:

@@ -78,7 +78,8 @@ class FamilyCaseIn(RecordIn):
     household_ref: str | None = Field(
         None,
         description="Optional: the household the case is on (the council's reference); the "
-        "case then raises Family for every child of it (docs/families.md)",
+        "case then raises Family for every child of it, and upn may be left out "
+        "(docs/families.md)",
     )
 
 

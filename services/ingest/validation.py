@@ -19,8 +19,8 @@ from flagstream.domain.events import (
 from . import fields as f
 from .fields import REASONS, Invalid, Reason, Reject, Stamp, check
 from .households import household_key
-from .nhs import optional_nhs_key
 from .models import EnrolmentIn, MarkIn, SchoolIn
+from .nhs import optional_nhs_key
 
 __all__ = ["REASONS", "Invalid", "Reason", "Stamp", "check", "enrolment", "mark", "school"]
 

@@ -21,7 +21,7 @@ from flagstream.restricted import Details
 
 from . import fields as f
 from .fields import Reject, Stamp
-from .households import household_key
+from .households import NO_CHILD, household_key
 from .models_partners import AssessmentIn, FamilyCaseIn, FsmIn, NotificationIn, OutcomeIn, SenIn
 
 Key = Callable[[str], str]
@@ -95,8 +95,12 @@ def _areas(value: list[str] | str | None) -> list[str]:
 
 
 def family_case(raw: FamilyCaseIn, key: Key, stamp: Stamp) -> FamilyCaseRecorded:
-    """A validated family-support case event; raises Reject."""
-    child_key = f.child_key(raw.upn, key)
+    """A validated family-support case event; raises Reject. A case on a household may name
+    no child (health and family-support teams do not always hold a UPN): its child_key is
+    then '' and ingest publishes it only as copies for the household's children."""
+    household = household_key(raw.household_ref, key)
+    no_upn = raw.upn is None or (isinstance(raw.upn, str) and not raw.upn.strip())
+    child_key = NO_CHILD if household and no_upn else f.child_key(raw.upn, key)
     case_id = f.text(raw.case_id, "case_id", 64)
     opened = f.past_day(raw.opened_on, "opened_on", stamp)
     closed = f.not_before(
@@ -111,7 +115,7 @@ def family_case(raw: FamilyCaseIn, key: Key, stamp: Stamp) -> FamilyCaseRecorded
         opened_on=opened,
         closed_on=closed,
         outcome_areas=_areas(raw.outcome_areas),
-        household_key=household_key(raw.household_ref, key),
+        household_key=household,
     )
 
 

@@ -156,3 +156,37 @@ def test_a_held_transfer_names_the_household_at_once(ingest: Ingest) -> None:
     held = enrol(ingest, BROTHER, "100001", scope="school", household_ref="HH-0001")
     assert held["pending"] == 1
     assert {c.child_key for c in _cases(ingest)} == {KEY(SISTER), KEY(BROTHER)}
+
+
+def test_a_case_naming_only_the_household_reaches_its_children_and_counts_once(
+    ingest: Ingest,
+) -> None:
+    # Health and family-support teams do not always hold a UPN: a case on the household alone.
+    body = ingest.post("/v1/family-cases", {"records": [_case("", "HH-0002")]}).json()
+    assert (body["accepted"], body["rejected"]) == (1, 0)
+    assert _cases(ingest) == []  # no child known yet: nothing published, the record is queued
+
+    def counted() -> int:  # records the outbox rows of the case's source and kind carry
+        rows = ingest.rows()
+        return sum(
+            r.records for r in rows if (r.source, r.kind) == ("family-support", "family_case")
+        )
+
+    assert counted() == 0
+    enrol(ingest, SISTER, "100001", household_ref="HH-0002")
+    enrol(ingest, BROTHER, "100002", household_ref="HH-0002")
+    assert sorted(c.child_key for c in _cases(ingest)) == sorted([KEY(SISTER), KEY(BROTHER)])
+    assert counted() == 1  # the first copy stands for the record: published once, as sent
+    # Neither a UPN nor a household: the UPN is missing, as before.
+    none = ingest.post("/v1/family-cases", {"records": [_case("", None)]}).json()
+    assert [x["reason"] for x in none["rejections"]] == ["missing_field"]
+
+
+def test_the_plan_counts_a_childless_record_once_when_it_first_reaches_a_child() -> None:
+    held = _family("", "h")
+    first = plan([_enrolment("a", "h")], {"h": set()}, {"h": [held]})
+    assert [c.child_key for c in first.copies] == ["a"] and first.first == {held.event_id}
+    again = plan([_enrolment("b", "h")], {"h": {"a"}}, {"h": [held]})
+    assert [c.child_key for c in again.copies] == ["b"] and again.first == frozenset()
+    alone = plan([_family("", "h")], {}, {})
+    assert alone.copies == [] and alone.first == frozenset() and alone.joins == []

@@ -13,13 +13,14 @@ from flagstream.identity import Identity
 from flagstream.restricted import Details
 
 from .. import fields as f
-from ..households import HOUSEHOLD_KINDS
+from ..households import HOUSEHOLD_KINDS, NO_CHILD
 from ..kinds import Kind
 from ..nhs import nhs_keyed
 from ..routing import DeadLetter, Router
 from ..store import Transaction
 from ..validation_partners import notification_details
 from .checks import Checked
+from .household_copies import publish_copies
 from .roll import Move
 
 
@@ -39,7 +40,9 @@ def queue_checked(
     events = [e for _, e in checked.accepted]
     if nhs_keyed(kind.name):
         events = tx.nhs_route(router.codec, events, stamp.recorded_at)
-    tx.publish(kind.route(router, events), stamp.source, day, kind.name, key_id=key_id)
+    # A case on a household naming no child reaches a topic only as the household's copies.
+    named = [e for e in events if getattr(e, "child_key", None) != NO_CHILD]
+    tx.publish(kind.route(router, named), stamp.source, day, kind.name, key_id=key_id)
     # An enrolment held as a pending transfer names the child's household and NHS number as
     # well: they are facts about the child, not the school (docs/families.md).
     family = events + [h.event for h in checked.held]
@@ -48,11 +51,9 @@ def queue_checked(
         linked = router.child_events(tx.nhs_link(router.codec, family, stamp.recorded_at))
         tx.publish([replace(m, records=0) for m in linked], stamp.source, day, "nhs_link")
     if kind.name in HOUSEHOLD_KINDS:
-        # Copies of household cases: not partner records of their own (records=0), so the
-        # ledger counts each case once (docs/families.md).
-        copies = router.child_events(tx.household_copies(family, stamp.recorded_at))
-        shared = [replace(m, records=0) for m in copies]
-        tx.publish(shared, stamp.source, day, "family_case", key_id=key_id)
+        # Copies of household cases: the ledger counts each case once (household_copies.py).
+        shared = tx.household_copies(family, stamp.recorded_at)
+        publish_copies(tx, router, shared, stamp.source, day, key_id)
     letters = [
         router.dead_letter(
             DeadLetter(

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Date, DateTime, String, Table, Text, 
 
 from flagstream.domain.events import FamilyCaseRecorded
 
-from ..households import names_household, plan
+from ..households import Plan, names_household, plan
 from .counts import dialect_insert
 from .tables import metadata
 
@@ -121,19 +121,19 @@ def keep_cases(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     conn.execute(stmt, list(rows))
 
 
-def share(conn: Connection, events: Sequence[Any], now: datetime) -> list[FamilyCaseRecorded]:
+def share(conn: Connection, events: Sequence[Any], now: datetime) -> Plan:
     """Lock the households these events name, and return the family-case copies they lead
     to (households.plan), keeping the new members and each case's latest record."""
     named = [e for e in events if names_household(e)]
     if not named:
-        return []
+        return Plan([], [], [])
     keys = sorted({e.household_key for e in named})
     lock(conn, keys, now)
     held = {h: [_case(row) for row in rows] for h, rows in cases(conn, keys).items()}
     result = plan(named, members(conn, keys), held)
     join(conn, result.joins, now)
     keep_cases(conn, [_row(c) for c in result.kept])
-    return result.copies
+    return result
 
 
 def _utc(at: datetime) -> datetime:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from flagstream.codec import Codec
 
+from ..households import Plan
 from ..routing import Message
 from . import households, nhs_links
 from . import school_roll as roll
@@ -170,7 +171,7 @@ class Transaction:
         )
         return self._conn.execute(query).first()
 
-    def household_copies(self, events: Sequence[Any], now: datetime) -> list[Any]:
+    def household_copies(self, events: Sequence[Any], now: datetime) -> Plan:
         """The family-case copies these enrolments or cases lead to, their households locked
         and kept (store/households.py, docs/families.md)."""
         return households.share(self._conn, events, now)
