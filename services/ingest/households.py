@@ -41,7 +41,7 @@ class Plan:
     joins: list[tuple[str, str]]  # (household_key, child_key) named
     kept: list[FamilyCaseRecorded]  # each case's latest record in this upload
     # Records naming no child that reach a topic for the first time with these copies: the
-    # ledger counts each as published once (writes.py)
+    # ledger counts each as published once (intake/household_copies.py)
     first: frozenset[uuid.UUID] = frozenset()
 
 
@@ -56,7 +56,8 @@ def plan(
     Every child named (by an enrolment or a case) is a member from now on. A new member gets
     the household's held cases; every member but the child it names gets the latest record
     of each case in this upload. Only the latest: a copy of an earlier one would reach a
-    child after that child's own, newer record of the same case.
+    child after that child's own, newer record of the same case. A case naming no child
+    (NO_CHILD) makes no member; it reaches every member as copies.
     """
     named = [e for e in events if getattr(e, "household_key", None)]
     after = {h: set(m) for h, m in members.items()}
