@@ -35,7 +35,8 @@ class Figure:
     percent: float
     source: str
     url: str
-    published: date
+    published: date | str  # a date, or the month as text where the release gives no day
+    group: str = ""  # "" for all pupils, else a pupil group as the evidence screen names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +49,21 @@ class ReferenceData:
     figures: tuple[Figure, ...]
 
     def for_flag(self, flag: str, term: str = "") -> Figure | None:
-        """The figure for `flag` in `term` if the file has one, else the whole-year one."""
-        matches = [f for f in self.figures if f.flag == flag.upper()]
+        """The all-pupils figure for `flag` in `term` if the file has one, else the
+        whole-year one."""
+        return self._best(flag, "", term, any_term=False)
+
+    def for_group(self, flag: str, group: str, term: str = "") -> Figure | None:
+        """The figure for `flag` within a pupil group (e.g. persistent absence of FSM-eligible
+        pupils): the term's, else the whole year's, else one of another term (its label
+        names the term)."""
+        return self._best(flag, group, term, any_term=True)
+
+    def _best(self, flag: str, group: str, term: str, any_term: bool) -> Figure | None:
+        matches = [f for f in self.figures if f.flag == flag.upper() and f.group == group]
         exact = [f for f in matches if term and f.term == term]
         whole = [f for f in matches if not f.term]
-        found = exact or whole
+        found = exact or whole or (matches if any_term else [])
         return found[0] if found else None
 
 
@@ -67,14 +78,20 @@ def _figure(raw: Any, where: str) -> Figure:
         raise ReferenceDataError(
             f"{where}: percent must be a number from 0 to 100, not {percent!r}"
         )
-    if not isinstance(raw["published"], date):
-        raise ReferenceDataError(f"{where}: published must be a date (YYYY-MM-DD)")
-    for name in ("key", "flag", "label", "term", "source", "url"):
-        if not isinstance(raw[name], str):
+    published = raw["published"]
+    if not isinstance(published, date) and not (isinstance(published, str) and published):
+        raise ReferenceDataError(
+            f"{where}: published must be a date (YYYY-MM-DD), or the month as text"
+        )
+    group = raw.get("group", "")
+    for name, value in [(n, raw[n]) for n in ("key", "flag", "label", "term", "source", "url")] + [
+        ("group", group)
+    ]:
+        if not isinstance(value, str):
             raise ReferenceDataError(f"{where}: {name} must be text")
     return Figure(
         raw["key"], raw["flag"].upper(), raw["label"], raw["term"], float(percent),
-        raw["source"], raw["url"], raw["published"],
+        raw["source"], raw["url"], published, group,
     )  # fmt: skip
 
 

@@ -28,6 +28,8 @@ def test_manager_sees_the_rereferral_screen_with_the_national_line(
     assert "Persistent absence" in label and "19.1" in label  # the autumn-term figure
     source = page.locator("#reference-source").inner_text()
     assert "Pupil absence in schools in England" in source and "published" in source
+    fsm_row = page.locator("#group-rates tbody tr").filter(has_text="FSM eligible")
+    assert "England 31.7" in fsm_row.inner_text()  # persistent absence of FSM pupils
     zones = set(page.locator("#term-trends tbody th[scope=row]").all_inner_texts())
     assert zones and zones <= set(dashboard.county.zones())
     shot(page, "evidence-county")

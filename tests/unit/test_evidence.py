@@ -216,6 +216,18 @@ def test_the_packaged_reference_file_loads_with_its_sources() -> None:
     assert all(f.url.startswith("https://") and f.published for f in ref.figures)
 
 
+def test_figures_within_a_pupil_group_are_apart_from_the_all_pupils_ones() -> None:
+    ref = load_reference()
+    fsm = ref.for_group("ATTEND", "FSM eligible", "Autumn")
+    assert fsm is not None and fsm.percent == 31.7 and fsm.published == "January 2025"
+    spring = ref.for_group("ATTEND", "SEN support", "Spring")  # only an autumn figure: shown
+    assert spring is not None and spring.percent == 29.0 and "autumn" in spring.label
+    assert (
+        ref.for_group("ATTEND", "Year 3") is None and ref.for_group("FSM", "FSM eligible") is None
+    )
+    assert ref.for_flag("ATTEND", "Autumn").percent == 19.1  # type: ignore[union-attr]
+
+
 def test_a_missing_or_invalid_reference_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReferenceDataError, match="does not exist"):
         load_reference(tmp_path / "nope.toml")
