@@ -19,6 +19,8 @@ from readmodel.tables import (
     child_places,
     children,
     flag_changes,
+    huddle_reviews,
+    huddles,
     outcomes,
     projector_offsets,
     restricted_flag_changes,
@@ -29,6 +31,7 @@ from readmodel.tables import (
 )
 
 from . import bulk, daily, derived, history
+from .huddle_rows import huddle_row, review_outcomes, review_rows
 from .links import apply_links
 from .places import place_row
 from .rows import (
@@ -66,6 +69,8 @@ class _Batch:
     changes: dict[str, Record] = field(default_factory=dict)
     restricted_changes: dict[str, Record] = field(default_factory=dict)  # sensitive flags
     outcomes: dict[str, Record] = field(default_factory=dict)
+    huddles: dict[str, Record] = field(default_factory=dict)
+    huddle_reviews: dict[tuple[str, str], Record] = field(default_factory=dict)
     rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
     households: dict[tuple[str, str], Record] = field(default_factory=dict)  # families.md
     links: dict[str, str] = field(default_factory=dict)  # nhs_key -> child_key (links.py)
@@ -97,6 +102,16 @@ def _outcome(b: _Batch, r: Record, _c: Consumed) -> None:
     b.outcomes.setdefault(r["event_id"], outcome_row(r))
 
 
+def _huddle(b: _Batch, r: Record, _c: Consumed) -> None:
+    if r["event_id"] in b.huddles:
+        return  # A repeat of the same event (at-least-once): the first copy stands.
+    b.huddles[r["event_id"]] = huddle_row(r)
+    for row in review_rows(r):
+        b.huddle_reviews[(row["huddle_event_id"], row["child_key"])] = row
+    for row in review_outcomes(r):
+        b.outcomes.setdefault(row["event_id"], row)
+
+
 def _enrolment(b: _Batch, r: Record, c: Consumed) -> None:
     row = roll_row(r)
     b.rolls[(row["child_key"], row["urn"], row["joined_on"])] = row
@@ -126,6 +141,7 @@ _SORT = {
     ev.FlagChanged: _change,
     ev.SchoolRecorded: _school,
     ev.OutcomeRecorded: _outcome,
+    ev.HuddleRecorded: _huddle,
     ev.EnrolmentRecorded: _enrolment,
     ev.FamilyCaseRecorded: _household,
     ev.DayEnded: _day_ended,
@@ -235,6 +251,8 @@ def project(
     bulk.write(conn, flag_changes, list(b.changes.values()), "nothing")
     _write_restricted(conn, b)
     bulk.write(conn, outcomes, list(b.outcomes.values()), "nothing")
+    bulk.write(conn, huddles, list(b.huddles.values()), "nothing")
+    bulk.write(conn, huddle_reviews, list(b.huddle_reviews.values()), "nothing")
     bulk.write(conn, rolls, list(b.rolls.values()), "replace")
     bulk.write(conn, child_households, list(b.households.values()), "nothing")
     bulk.write(conn, child_places, list(b.places.values()), "replace")
@@ -266,6 +284,7 @@ def project(
         "children": len(child_rows),
         "flag_changes": len(b.changes),
         "outcomes": len(b.outcomes),
+        "huddles": len(b.huddles),
         "source_events": len(b.facts),
     }
 
