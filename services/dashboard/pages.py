@@ -262,6 +262,7 @@ def child(child_key: str, request: Request, ctx: Ctx, who: Who, sent: str = "") 
         casework=casework_view.section(ctx, request, who, row, found),
         siblings=siblings.section(ctx, who, child_key),
         absence=absence_bands.child_band(row, ctx.attend),
+        term=absence_bands.term_to_date(row, ctx.term_calendar),
     )
 
 

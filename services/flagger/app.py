@@ -19,6 +19,7 @@ from flagstream.codec import Codec, CodecError
 from flagstream.kafka_security import KafkaSecurity
 from flagstream.metrics import ConsumerMetrics, ServiceMetrics
 from flagstream.settings import FlaggerSettings
+from flagstream.term_calendar import term_start_lookup
 from flagstream.topics import FLAGGER_APP_ID, FLAGGER_TABLE, Topics
 
 from . import guard, kafka_quirks
@@ -208,7 +209,8 @@ def create_app(
         return kafka_quirks.faust_producer(app)
 
     durable = FaustTable(table, BatchProducer(producer))
-    handle = MessageHandler(codec, durable, settings.rules(), partitions)
+    term_of = term_start_lookup(settings.calendar())  # a bad calendar file stops it here
+    handle = MessageHandler(codec, durable, settings.rules(), partitions, term_of=term_of)
     pending = Checkpoint(
         handle,
         codec,

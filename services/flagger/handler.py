@@ -22,7 +22,7 @@ from flagstream.domain.events import (
     FlagChanged,
     RulesDeployed,
 )
-from flagstream.domain.flagging import StepResult, reevaluate, step
+from flagstream.domain.flagging import StepResult, TermOf, reevaluate, step
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.rules_file import RulesFileError, parse_rules
 
@@ -79,11 +79,12 @@ class MessageHandler:
         partitions: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flag_rules: Mapping[str, Rule] = DEFAULT_RULES,
+        term_of: TermOf | None = None,
     ) -> None:
         self._codec = codec
         self._table = MappingTable(table) if isinstance(table, MutableMapping) else table
         self._states = ChildStates(self._table, StateCodec(codec), partitions)
-        self._flag_rules = flag_rules
+        self._flag_rules, self._term_of = flag_rules, term_of  # term_of: snapshots' term figures
         self._default, self._partitions, self._clock = rules, partitions, clock
         self._rules: dict[int, RuleConfig] = {}
 
@@ -148,7 +149,7 @@ class MessageHandler:
         for child_key, events in by_child.items():
             key = child_key.encode()
             state = self._states.load(key, partition)
-            result = step(state, events, rules, "flagger", now, self._flag_rules)
+            result = step(state, events, rules, "flagger", now, self._flag_rules, self._term_of)
             self._states.save(key, partition, result.state)
             out.changes.extend(result.changes)
             if result.evaluated:
@@ -165,7 +166,7 @@ class MessageHandler:
             state = self._states.load(key, partition)
             if state.as_of is not None and state.as_of >= tick.day:
                 continue
-            result = step(state, [tick], rules, "flagger", now, self._flag_rules)
+            result = step(state, [tick], rules, "flagger", now, self._flag_rules, self._term_of)
             self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)
         return out
@@ -188,7 +189,9 @@ class MessageHandler:
         now = self._clock()
         for key in self._states.owned(partition):
             state = self._states.load(key, partition)
-            result = reevaluate(state, deployed, config, "flagger", now, self._flag_rules)
+            result = reevaluate(
+                state, deployed, config, "flagger", now, self._flag_rules, self._term_of
+            )
             if result.state != state:
                 self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)

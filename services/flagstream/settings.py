@@ -191,7 +191,7 @@ class IngestSettings(KafkaSettings, _IdentityDatabase):
     )
 
 
-class FlaggerSettings(KafkaSettings):
+class FlaggerSettings(KafkaSettings, _TermCalendarFile):
     """The Faust flagger."""
 
     flagger_metrics_port: int = Field(9101, description="Port of the flagger's /metrics")

@@ -24,8 +24,10 @@ File format (every entry optional; an entry replaces the default of the same hal
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,20 @@ class TermCalendar:
             return None
         return next(t for t in self._terms if half in t.halves)
 
+    def term_start_of(self, day: date) -> date | None:
+        """The first day of the term a child's figures as of `day` count from: the term
+        holding it; in a holiday, the term just ended; from 1 September until the autumn
+        term starts, that autumn term (nothing counted yet: the summer term belongs to the
+        school year before); None before the calendar's first term or after its last year."""
+        term = self.term_of(day)
+        if term is None:
+            return None
+        year_start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+        if term.starts >= year_start:
+            return term.starts
+        year_end = date(year_start.year + 1, 9, 1)
+        return next((t.starts for t in self._terms if year_start <= t.starts < year_end), None)
+
     def is_school_day(self, day: date) -> bool:
         """A weekday inside a half term that is not a closure (INSET day, bank holiday)."""
         half = self.half_term_of(day)
@@ -140,6 +156,12 @@ class TermCalendar:
         """School days from `starts` to `ends`, both included."""
         days = (ends - starts).days + 1
         return sum(self.is_school_day(starts + timedelta(n)) for n in range(max(days, 0)))
+
+
+def term_start_lookup(calendar: TermCalendar) -> Callable[[date], date | None]:
+    """calendar.term_start_of remembered per date: the flagger asks it for every snapshot,
+    and a window's children mostly share their as-of date."""
+    return lru_cache(maxsize=4096)(calendar.term_start_of)
 
 
 def _h(label: str, year: str, starts: str, ends: str) -> HalfTerm:

@@ -44,7 +44,9 @@ def child_columns_sql(flags: Sequence[str]) -> str:
             f"MAX({when} f.tier END) AS {n}_tier",
             f"MAX({when} f.since END) AS {n}_since",
         ]
-    own = ", ".join(f"c.{c.name}" for c in children.columns)
+    # c.*: the columns children has when the view is made, so a migration before one that
+    # adds a column makes it too; refresh() makes it again once columns differ from these.
+    own = "c.*"
     # Grouped by the key alone: PostgreSQL takes c's other columns as dependent on it.
     return (
         f"SELECT {own}{''.join(', ' + c for c in cols)} "

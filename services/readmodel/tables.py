@@ -109,6 +109,22 @@ children = Table(
     Column("overall_progress", String(16), comment="Latest status against the first"),
     Column("outcome_on", Date, comment="Date of the latest outcome record"),
     *_source_columns(),
+    # Last, as migration 0010 added them (columns keep their order on both databases).
+    Column("term_start", Date, comment="First day of the term of as_of (term calendar)"),
+    Column(
+        "term_possible_sessions",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="Possible sessions, term to date",
+    ),
+    Column(
+        "term_absent_sessions",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="Absent sessions, term to date",
+    ),
     comment="One current row per child",
 )
 

@@ -45,6 +45,9 @@ def snapshot(child: str, urn: str, absent: int, flagged: bool) -> ChildFlagsSnap
         absent_sessions=absent,
         flags=flags,
         rule_version="v1",
+        term_start=date(2025, 9, 3),
+        term_possible_sessions=30,
+        term_absent_sessions=absent // 2,
     )
 
 
@@ -170,6 +173,13 @@ def test_projects_rows_and_offsets_in_one_transaction_and_resumes(
             "c3": ("100002", True, 6),
         }
         assert rows["c3"].attendance_pct == 85.0 and rows["c3"].indicators == 1
+        c = children.c
+        term = select(c.child_key, c.term_start, c.term_possible_sessions, c.term_absent_sessions)
+        assert sorted(conn.execute(term).all()) == [
+            ("c1", date(2025, 9, 3), 30, 1),  # the later snapshot's figures
+            ("c2", date(2025, 9, 3), 30, 0),
+            ("c3", date(2025, 9, 3), 30, 3),
+        ]
         assert conn.scalar(select(func.count()).select_from(flag_changes)) == 3
         summary = {
             r.urn: (r.children, r.attend_flagged, r.any_flagged)

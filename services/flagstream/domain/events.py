@@ -197,6 +197,10 @@ class ChildFlagsSnapshot(Event):
     absent_sessions: int
     flags: list[ActiveFlag]
     rule_version: str
+    # Term to date: from the first day of as_of's term (term calendar) to as_of.
+    term_start: date | None = None
+    term_possible_sessions: int = 0
+    term_absent_sessions: int = 0
 
     @property
     def indicators(self) -> int:

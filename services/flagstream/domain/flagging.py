@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,6 +14,10 @@ from .state import ChildState, apply_all, with_flags
 
 # Derived ids make a replay emit the same event ids, so sinks can drop repeats.
 _IDS = uuid.UUID("6b1f5c2e-6a41-4e55-9f8e-2f1d3c4b5a69")
+
+# The first day of the term holding a date (TermCalendar.term_start_of), None if none: the
+# composition root passes the council's calendar in, so the domain never reads settings.
+TermOf = Callable[[date], date | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,7 @@ class StepResult:
     source: str = ""
     recorded_at: datetime | None = None
     rule_version: str = ""
+    term_of: TermOf | None = None  # None: no calendar, no term-to-date figures
 
     @property
     def snapshot(self) -> ChildFlagsSnapshot | None:
@@ -40,6 +45,9 @@ class StepResult:
         assert as_of is not None and self.occurred_at is not None and self.recorded_at is not None
         register = state.register
         possible, absent = register.year_to_date(as_of) if register else (0, 0)
+        term_start = self.term_of(as_of) if self.term_of is not None else None
+        # A term starting after as_of (1 September before the autumn term) has counted nothing.
+        term = register.totals(term_start, as_of) if register and term_start else (0, 0)
         key = f"{state.child_key}|snapshot|{self.cause_id}|{self.rule_version}"
         return ChildFlagsSnapshot(
             event_id=derived_id(_IDS, key),
@@ -55,6 +63,9 @@ class StepResult:
             absent_sessions=absent,
             flags=list(state.flags),
             rule_version=self.rule_version,
+            term_start=term_start,
+            term_possible_sessions=term[0],
+            term_absent_sessions=term[1],
         )
 
 
@@ -65,11 +76,13 @@ def step(
     source: str,
     recorded_at: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
+    term_of: TermOf | None = None,
 ) -> StepResult:
     """Apply events to one child's state; emit flag changes and the child's snapshot."""
     if not events:
         return StepResult(state, [])
-    return reevaluate(apply_all(state, events), events[-1], config, source, recorded_at, rules)
+    state = apply_all(state, events)
+    return reevaluate(state, events[-1], config, source, recorded_at, rules, term_of)
 
 
 def reevaluate(
@@ -79,6 +92,7 @@ def reevaluate(
     source: str,
     recorded_at: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
+    term_of: TermOf | None = None,
 ) -> StepResult:
     """Evaluate every enabled rule as of the child's as-of date; diff against held flags."""
     if state.as_of is None:
@@ -115,7 +129,7 @@ def reevaluate(
         state = with_flags(state, flags)
     return StepResult(
         state, changes, True, cause.event_id, cause.occurred_at, source, recorded_at,
-        config.version,
+        config.version, term_of,
     )  # fmt: skip
 
 

@@ -106,6 +106,9 @@ def _toggle(engine: Engine, urn: str, rng: random.Random, offset: int) -> float:
             absent_sessions=row.absent_sessions,
             flags=flags,
             rule_version=row.rule_version,
+            term_start=row.term_start,
+            term_possible_sessions=row.term_possible_sessions,
+            term_absent_sessions=row.term_absent_sessions,
         )
         project(conn, [Consumed("bench.live-changes", 0, offset, event)])
     return time.time()

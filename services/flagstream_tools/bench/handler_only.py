@@ -12,6 +12,7 @@ from flagger.checkpoint import FLUSH_EVERY
 from flagger.handler import MessageHandler
 from flagstream.codec import Codec
 from flagstream.domain.rules import RuleConfig
+from flagstream.term_calendar import england, term_start_lookup
 from flagstream_tools.bench.workload import Workload
 
 # On Dorset, partition 0's first ~39 of 68 school days (~16 s): most of a term, because the
@@ -44,7 +45,9 @@ def handler_rate(
             break
         messages.append(m)
         events += m.events
-    handler = MessageHandler(codec, {}, rules, partitions)
+    # England's calendar, as the flagger loads it: snapshots carry the term-to-date figures.
+    term_of = term_start_lookup(england())
+    handler = MessageHandler(codec, {}, rules, partitions, term_of=term_of)
     started = time.perf_counter()
     for n, m in enumerate(messages, 1):
         # Every snapshot built, as live (catching up, the flagger builds fewer: see Pending).
@@ -55,7 +58,7 @@ def handler_rate(
     seconds = time.perf_counter() - started
     if profile_to:
         # A second, profiled run on a fresh table: the profiler slows it 2-3x.
-        handler = MessageHandler(codec, {}, rules, partitions)
+        handler = MessageHandler(codec, {}, rules, partitions, term_of=term_of)
         profiler = cProfile.Profile()
         profiler.enable()
         for m in messages:
