@@ -119,6 +119,9 @@ def test_projected_attend_flags_equal_an_independent_computation(
     for upn, (possible, absent) in expected.items():
         row = rows[key(upn)]
         assert (row.possible_sessions, row.absent_sessions) == (possible, absent), upn
+        # The flagger's calendar (England's: Autumn 1 from 3 September 2025) holds every mark.
+        term = (str(row.term_start), row.term_possible_sessions, row.term_absent_sessions)
+        assert term == ("2025-09-03", possible, absent), upn
         assert row.urn == school_of[upn]
         # Raised at 10% (of 20+ sessions); cleared under 9% once 10 days have passed since
         # the last day at 10%+ (issue 18: a flag hovering near 10% no longer flaps).
