@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import date, timedelta
 
 from flagstream.domain.events import AttendanceMarkRecorded, ChildFlagsSnapshot, DayEnded
 from flagstream.domain.flagging import TermOf, step
+from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import default_config
 from flagstream.domain.state import ChildState
 from flagstream.term_calendar import england, parse_term_calendar, term_start_lookup
@@ -130,3 +132,21 @@ def test_the_lookup_remembers_each_date() -> None:
     term_of = term_start_lookup(ENGLAND)
     assert term_of(date(2026, 10, 1)) == AUTUMN_26 == term_of(date(2026, 10, 1))
     assert term_of.cache_info().hits == 1  # type: ignore[attr-defined]
+
+
+def test_year_and_term_in_one_pass_equal_the_separate_totals() -> None:
+    rng = random.Random(18)
+    origin = register_origin(date(2026, 11, 1))
+    for _ in range(200):
+        marks = [
+            (origin + timedelta(days=rng.randrange(0, 420)), rng.choice(("AM", "PM")), code)
+            for code in rng.choices(
+                ("/", "I", "O", "G", "#", "L", "Y", "X"), k=rng.randrange(0, 300)
+            )
+        ]
+        register = SessionRegister(origin).with_marks(marks)
+        end = origin + timedelta(days=rng.randrange(140, 420))
+        term_start = ENGLAND.term_start_of(end)
+        want = (*register.year_to_date(end), *register.totals(term_start, end))
+        assert register.year_and_term(end, term_start) == want
+        assert register.year_and_term(end, None) == (*register.year_to_date(end), 0, 0)

@@ -44,10 +44,11 @@ class StepResult:
         state, as_of = self.state, self.state.as_of
         assert as_of is not None and self.occurred_at is not None and self.recorded_at is not None
         register = state.register
-        possible, absent = register.year_to_date(as_of) if register else (0, 0)
         term_start = self.term_of(as_of) if self.term_of is not None else None
         # A term starting after as_of (1 September before the autumn term) has counted nothing.
-        term = register.totals(term_start, as_of) if register and term_start else (0, 0)
+        possible, absent, term_possible, term_absent = (
+            register.year_and_term(as_of, term_start) if register else (0, 0, 0, 0)
+        )
         key = f"{state.child_key}|snapshot|{self.cause_id}|{self.rule_version}"
         return ChildFlagsSnapshot(
             event_id=derived_id(_IDS, key),
@@ -64,8 +65,8 @@ class StepResult:
             flags=list(state.flags),
             rule_version=self.rule_version,
             term_start=term_start,
-            term_possible_sessions=term[0],
-            term_absent_sessions=term[1],
+            term_possible_sessions=term_possible,
+            term_absent_sessions=term_absent,
         )
 
 

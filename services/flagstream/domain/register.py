@@ -45,6 +45,7 @@ _CATEGORY = bytes(
     for i in range(256)
 )  # fmt: skip
 _POSSIBLE = bytes(0 if c == _OTHER else 1 for c in _CATEGORY)  # any possible session
+_ABSENCE = bytes(_ABSENT if c == _UNAUTHORISED else c for c in _CATEGORY)  # absent or attended
 
 
 class Tally(NamedTuple):
@@ -114,6 +115,19 @@ class SessionRegister:
     def year_to_date(self, end: date) -> tuple[int, int]:
         """(possible, absent) sessions from 1 September of the day's school year to the day."""
         return self.totals(school_year_start(end), end)
+
+    def year_and_term(self, end: date, term_start: date | None) -> tuple[int, int, int, int]:
+        """(possible, absent) sessions of the school year to `end`, then of the term from
+        `term_start` (counted within that year; a later day: 0, 0; None: 0, 0), from one
+        translate: the snapshot is built once per child per output window."""
+        lo = self._first(school_year_start(end))
+        count = self.codes[lo : self._end(end)].translate(_ABSENCE).count
+        absent = count(_ABSENT)
+        if term_start is None:
+            return count(_ATTENDED) + absent, absent, 0, 0
+        t = max(0, self._first(term_start) - lo)
+        term_absent = count(_ABSENT, t)
+        return count(_ATTENDED) + absent, absent, count(_ATTENDED, t) + term_absent, term_absent
 
     def unauthorised(self, start: date, end: date) -> int:
         """Unauthorised absent sessions between two days inclusive (from the floor of end)."""
