@@ -90,7 +90,8 @@ def by_zone(
     """zone -> flag -> flagged children (plus ANY), over children with at least one flag."""
     counts: dict[str, Counter[str]] = {}
     for child in children.values():
-        zone = zones.get(child.urn, "(unknown school)")
+        # No school: a child known only by NHS number, not yet in school (docs/families.md).
+        zone = zones.get(child.urn, "(unknown school)" if child.urn else "(not yet in school)")
         tally = counts.setdefault(zone, Counter())
         for flag in flags:
             tally[flag] += flag in child.flags

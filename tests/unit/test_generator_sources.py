@@ -276,7 +276,11 @@ def test_timeline_files_round_trip_exactly(
         1 + len(tiny.schools) + len(tiny.pupils) + len(tiny_items)
     )
     assert read_timeline(path) == (tiny, tiny_items)
-    # Every kind of record, without reading 30 days of demo registers back: only day one's.
+    # Every kind of record, without reading 30 days of demo registers back: only day one's;
+    # with the households and early-years checks the demo adds (generator/families.py).
+    from flagstream_tools.generator.families import add_families
+
+    demo, demo_items, _ = add_families(demo, demo_items, 0, START)
     first_day = START.replace(day=8)
     sample = [x for x in demo_items if not isinstance(x, Register) or x.day == first_day]
     assert {type(x) for x in sample} == set(get_args(Item))

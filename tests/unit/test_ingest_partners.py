@@ -215,20 +215,39 @@ def test_openapi_documents_every_partner_endpoint(ingest: Ingest) -> None:
     assert "OutcomeBatchIn" in spec["components"]["schemas"]
 
 
-def test_demo_sender_sends_a_whole_timeline_without_rejections(tmp_path: Path) -> None:
+def test_demo_sender_sends_a_whole_timeline_without_rejections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flagstream.codec import Codec
     from flagstream_tools.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
-    from flagstream_tools.generator import make_county, timeline
+    from flagstream_tools.generator import EarlyYearsRecorded, make_county, timeline
+    from flagstream_tools.generator.families import add_families
+    from ingest.http import app as ingest_app
+    from ingest.kinds import every_kind
+    from tests.extensions import early_years_loaded
 
-    ingest = make_ingest(tmp_path, max_records=1000, now=datetime(2026, 1, 1, tzinfo=UTC))
+    from . import test_ingest_support as support
+
     county = make_county("tiny", 3)
-    with ingest.store.engine.begin() as conn:  # as if send_reference had sent the schools
-        know_schools(conn, [s.urn for s in county.schools], None, None)
     items = list(timeline(county, date(2025, 9, 1), 30, 3))
+    county, items, _ = add_families(county, items, 3, date(2025, 9, 1))  # as the demo sends
     wanted = [i for i in items if type(i) in CHILD_EVENT_ENDPOINTS]
     assert {type(i) for i in wanted} == set(CHILD_EVENT_ENDPOINTS)  # every kind is exercised
-    ingest.client.headers.update(ingest.headers())
-    sent: list[int] = []
-    accepted, rejected = send_child_events(ingest.client, items, 50, sent.append)
+    with early_years_loaded():  # the demo's services load it (its stream's route and schema)
+        kinds = every_kind()
+        monkeypatch.setattr(ingest_app, "KINDS", kinds)
+        monkeypatch.setattr(ingest_app, "BY_NAME", {k.name: k for k in kinds})
+        monkeypatch.setattr(support, "CODEC", Codec())
+        ingest = make_ingest(tmp_path, max_records=1000, now=datetime(2026, 1, 1, tzinfo=UTC))
+        with ingest.store.engine.begin() as conn:  # as if send_reference had sent the schools
+            know_schools(conn, [s.urn for s in county.schools], None, None)
+        ingest.client.headers.update(ingest.headers())
+        sent: list[int] = []
+        accepted, rejected = send_child_events(ingest.client, items, 50, sent.append)
+        published = ingest.sent()
     assert (accepted, rejected) == (len(wanted), 0)
-    assert sum(sent) == len(wanted) and len(ingest.sent()) == len(wanted)
-    assert {e.child_key for e in ingest.sent()} <= {KEY(p.upn) for p in county.pupils}
+    # A case on a household is also copied to the other children a case named in it (the
+    # same event id: one partner record).
+    assert sum(sent) == len(wanted) == len({e.event_id for e in published})
+    nhs = {KEY(f"nhs:{i.nhs_number}") for i in wanted if isinstance(i, EarlyYearsRecorded)}
+    assert {e.child_key for e in published} <= {KEY(p.upn) for p in county.pupils} | nhs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import shutil
 import sys
 import time
@@ -11,10 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Final
 
 import httpx
 from sqlalchemy import Engine
 
+from flagstream import extensions
 from flagstream.codec import Codec
 from flagstream.settings import Settings
 from flagstream_tools.commands.runs import DEMO_START
@@ -34,6 +37,7 @@ from flagstream_tools.generator import (
     timeline,
     write_timeline,
 )
+from flagstream_tools.generator.families import add_families
 from projector.writer import stored_offsets
 from readmodel.db import make_engine
 
@@ -138,10 +142,39 @@ class _Sender:
         )
 
 
+EARLY_YEARS: Final = "flagstream.early_years"
+
+
+def _early_years_on(workdir: Path) -> Path:
+    """Load the early-years extension here and in every service the demo starts (they
+    inherit this process's environment), with its flag EY switched on in a copy of the
+    rules file; returns the env file `flagstream reconcile` needs (docs/families.md)."""
+    names = [m for m in extensions.ExtensionSettings().modules if m != EARLY_YEARS]
+    os.environ["FLAGSTREAM_EXTENSIONS"] = ",".join([*names, EARLY_YEARS])
+    extensions.load([EARLY_YEARS])
+    rules = Settings().rules_file.read_text()
+    if "[flags.EY]" not in rules:
+        rules += "\n[flags.EY]\nenabled = true\n"
+    (workdir / "rules.toml").write_text(rules)
+    os.environ["FLAGSTREAM_RULES_FILE"] = str(workdir / "rules.toml")
+    return workdir / "reconcile.env"
+
+
+def _write_env(path: Path, stack: Stack) -> None:
+    """What `flagstream reconcile` needs to read the demo (owner-only: it holds the
+    pseudonym key, as the work folder's pseudonym-key file does)."""
+    names = ("FLAGSTREAM_PSEUDONYM_KEY", "FLAGSTREAM_DATABASE_URL", "FLAGSTREAM_KAFKA_BOOTSTRAP")
+    env = {**{n: stack.env()[n] for n in names}}
+    env |= {n: os.environ[n] for n in ("FLAGSTREAM_EXTENSIONS", "FLAGSTREAM_RULES_FILE")}
+    path.touch(mode=0o600)
+    path.write_text("".join(f"export {n}={v}\n" for n, v in env.items()))
+
+
 def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], Path]:
     live = options.live_days if options.keep_running else 0
     county = make_county(options.preset, options.seed)
     items = list(timeline(county, options.start, options.days + live, options.seed))
+    county, items, families = add_families(county, items, options.seed, options.start)
     run_file = workdir / "timeline.jsonl"
     write_timeline(run_file, county, items)
     _say(
@@ -150,8 +183,14 @@ def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], 
         f"{options.start}: {sum(len(i.marks) for i in items if isinstance(i, Register)):,} "
         f"marks (corrections and repeats included) and "
         f"{sum(not isinstance(i, Register | DayEnded) for i in items):,} SEN, FSM, assessment, "
-        f"family-case, police and enrolment-change records -> {run_file}"
+        f"family-case, police, enrolment-change and early-years records -> {run_file}"
         + (f"\n  {options.days} days are sent now, {live} more stream in live" if live else "")
+    )
+    _say(
+        f"families: {families.households:,} households of {families.household_pupils:,} "
+        f"pupils, {families.household_cases:,} family cases opened on a household; "
+        f"{families.early_years_children:,} early-years children checked by NHS number, "
+        f"{families.linked_pupils:,} of them Reception pupils whose enrolment brings it"
     )
     return county, items, run_file
 
@@ -232,6 +271,7 @@ def run_demo(options: DemoOptions) -> int:
     if workdir.exists():
         shutil.rmtree(workdir)  # Each demo starts from nothing: the broker is in-memory too.
     workdir.mkdir(parents=True)
+    env_file = _early_years_on(workdir)
     county, items, run_file = _generate(options, workdir)
     stack = Stack(workdir)
     _say("starting embedded broker, ingest, flagger and projector ...")
@@ -268,7 +308,9 @@ def run_demo(options: DemoOptions) -> int:
         _say(f"\n{verdict} - demo took {time.monotonic() - began:.0f}s")
         _say(f"read model (SQLite): {workdir / 'flagstream.db'}")
         _say(f"  try: sqlite3 {workdir / 'flagstream.db'} 'select * from school_summary'")
+        _write_env(env_file, stack)
         _say(f"timeline file: {run_file} (flagstream recompute --log {run_file})")
+        _say(f"  reconcile it: . {env_file} && flagstream reconcile --log {run_file}")
         _say(f"logs: {workdir / 'logs'}")
         if options.keep_running:
             with contextlib.suppress(KeyboardInterrupt):

@@ -17,6 +17,7 @@ from flagstream_tools.generator import (
     AssessmentRecorded,
     County,
     DomesticAbuseNotified,
+    EarlyYearsRecorded,
     EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
@@ -92,8 +93,18 @@ def _retryable(response: httpx.Response) -> bool:
     return not (isinstance(answer, dict) and answer.get("reason") == "idempotency_key_reused")
 
 
+def _family(pupil: Any) -> dict[str, str]:
+    """The household reference and NHS number a pupil's enrolment brings, if any."""
+    return {
+        name: value
+        for name in ("household_ref", "nhs_number")
+        if (value := getattr(pupil, name)) is not None
+    }
+
+
 def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
-    """Schools, then enrolments; returns (accepted, rejected)."""
+    """Schools, then enrolments (with each pupil's household and NHS number, if it has
+    them: generator/families.py); returns (accepted, rejected)."""
     schools = _post(
         client,
         "/v1/schools",
@@ -125,6 +136,7 @@ def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
                     "month_of_birth": p.month_of_birth,
                     "joined_on": p.joined_on.isoformat(),
                     **dict(zip(("forename", "surname"), pupil_name(p.upn, p.sex), strict=True)),
+                    **_family(p),
                 }
                 for p in county.pupils
             ],
@@ -161,10 +173,16 @@ def send_registers(client: httpx.Client, registers: Sequence[Register]) -> tuple
 
 
 def _json(record: Any) -> dict[str, Any]:
-    """A generator record as JSON: dates as YYYY-MM-DD, tuples as lists."""
+    """A generator record as JSON: dates as YYYY-MM-DD, tuples as lists, no absent
+    household; an early-years check's on_track as true/false text, as its partners send
+    it."""
     out: dict[str, Any] = {}
     for name, value in asdict(record).items():
-        if hasattr(value, "isoformat"):
+        if name == "household_ref" and value is None:
+            continue
+        if isinstance(record, EarlyYearsRecorded) and name == "on_track":
+            value = "true" if value else "false"
+        elif hasattr(value, "isoformat"):
             value = value.isoformat()
         elif isinstance(value, tuple):
             value = list(value)
@@ -186,6 +204,8 @@ CHILD_EVENT_ENDPOINTS: Final[dict[type[Any], tuple[str, str]]] = {
     AssessmentRecorded: ("/v1/assessments", "demo-assessments"),
     FamilyCaseRecorded: ("/v1/family-cases", "demo-family-support"),
     DomesticAbuseNotified: ("/v1/domestic-abuse-notifications", "demo-police"),
+    # The catalogue stream of the flagstream.early_years extension, keyed by NHS number.
+    EarlyYearsRecorded: ("/v1/streams/early_years", "demo-health-visiting"),
 }
 # The census-style enrolments endpoint names its list; the partner endpoints say "records".
 _LIST_KEY: Final = {"/v1/enrolments": "enrolments"}
@@ -197,10 +217,10 @@ def send_child_events(
     batch_size: int = 5000,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
-    """Enrolment changes (movers, leavers), SEN, FSM, assessment, family-case and notification
-    records of a generator timeline, in timeline order per kind, batched per endpoint;
-    registers and DayEnded items are skipped (send registers with send_registers, ticks with
-    flagstream_tools.clock). Returns (accepted, rejected)."""
+    """Enrolment changes (movers, leavers), SEN, FSM, assessment, family-case, notification
+    and early-years records of a generator timeline, in timeline order per kind, batched per
+    endpoint; registers and DayEnded items are skipped (send registers with send_registers,
+    ticks with flagstream_tools.clock). Returns (accepted, rejected)."""
     pending: dict[str, list[dict[str, Any]]] = defaultdict(list)
     sources: dict[str, str] = {}
     accepted = rejected = 0

@@ -3,8 +3,11 @@
 The generator writes what partners send (keyed by UPN); the pipeline publishes domain
 events keyed by child_key. `canonical_events` does that step without HTTP or Kafka:
 `child_key` is whatever the caller passes (ingest's keyed HMAC to compare with a real
-pipeline, or the identity function for a self-contained check). Event ids are derived
-from content, so the same input always gives the same events.
+pipeline, or the identity function for a self-contained check). Household references and
+NHS numbers are keyed with the same function, domain-separated exactly as ingest does
+(ingest/households.py, ingest/nhs.py), and an early-years check is published under its NHS
+number's key (the oracle joins it to the child an enrolment links the number to). Event ids
+are derived from content, so the same input always gives the same events.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 from flagstream.domain import events as ev
 from flagstream_tools.generator import model as m
+from ingest.households import household_key
+from ingest.nhs import nhs_key, optional_nhs_key
 
 _IDS = uuid.UUID("0f6f2b8e-3d0c-4b7e-9a51-6f0c3b1d2e48")
 
@@ -46,7 +51,22 @@ def reference_events(county: m.County, child_key: Callable[[str], str]) -> Itera
             **_env("enrolment", p.joined_on, p.upn, p.urn),
             child_key=child_key(p.upn), urn=p.urn, nc_year=p.nc_year, sex=p.sex,
             month_of_birth=p.month_of_birth, joined_on=p.joined_on,
+            household_key=household_key(p.household_ref, child_key),
+            nhs_key=optional_nhs_key(p.nhs_number, child_key),
         )  # fmt: skip
+
+
+def _early_years(x: m.EarlyYearsRecorded, child_key: Callable[[str], str]) -> Any:
+    """An early-years check as ingest's catalogue intake builds it (ingest/streams.py):
+    under the NHS number's key, its check reference keyed too."""
+    from flagstream.early_years import KIND, EarlyYearsOutcomeRecorded  # an extension
+
+    ref = child_key(f"ref:{KIND.label}:check_ref:{x.check_ref.encode('utf-8').hex()}")
+    return EarlyYearsOutcomeRecorded(
+        **_env("early-years", x.checked_on, x.nhs_number, x.check_ref),
+        child_key=nhs_key(x.nhs_number, child_key), setting=x.setting, zone=x.zone,
+        check_ref=ref, checked_on=x.checked_on, on_track=x.on_track,
+    )  # fmt: skip
 
 
 def _register(r: m.Register, child_key: Callable[[str], str]) -> ev.AttendanceMarksRecorded:
@@ -85,12 +105,14 @@ _CONVERT: dict[type[Any], Callable[[Any, Callable[[str], str]], Any]] = {
         **_env("case", x.opened_on, x.case_id, x.closed_on),
         child_key=k(x.upn), case_id=x.case_id, opened_on=x.opened_on, closed_on=x.closed_on,
         outcome_areas=list(x.outcome_areas),
+        household_key=household_key(x.household_ref, k),
     ),
     m.DomesticAbuseNotified: lambda x, k: ev.DomesticAbuseNotified(
         **_env("notification", x.incident_on, x.police_reference),
         child_key=k(x.upn), urn=x.urn, incident_on=x.incident_on,
         child_present=x.child_present,
     ),
+    m.EarlyYearsRecorded: _early_years,
     m.DayEnded: lambda x, _k: ev.DayEnded(**_env("day-ended", x.day), day=x.day),
     m.EnrolmentChanged: lambda x, k: ev.EnrolmentRecorded(
         **_env("enrolment-change", x.left_on or x.joined_on, x.upn, x.urn, x.nc_year,

@@ -41,6 +41,10 @@ class Pupil:
     sex: Sex
     month_of_birth: str
     joined_on: dt.date
+    # The family around the child (docs/families.md), given by generator/families.py: the
+    # council's household reference and the NHS number its enrolment brings, if any.
+    household_ref: str | None = None
+    nhs_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,7 @@ class FamilyCaseRecorded:
     opened_on: dt.date
     closed_on: dt.date | None
     outcome_areas: tuple[str, ...]  # ids from flagstream.domain.events.OUTCOME_AREAS
+    household_ref: str | None = None  # a case on a household: it reaches every child of it
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -181,6 +186,19 @@ class EnrolmentChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyYearsRecorded:
+    """An early-years check as a setting or health visitor sends it, keyed by NHS number
+    (POST /v1/streams/early_years; the stream is flagstream.early_years)."""
+
+    nhs_number: str
+    setting: str
+    zone: str
+    check_ref: str
+    checked_on: dt.date
+    on_track: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DayEnded:
     """Marker: every source has sent what it will send for this school day."""
 
@@ -195,5 +213,6 @@ Item: TypeAlias = (
     | FamilyCaseRecorded
     | DomesticAbuseNotified
     | EnrolmentChanged
+    | EarlyYearsRecorded
     | DayEnded
 )

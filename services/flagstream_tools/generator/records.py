@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from typing import Any, Final, get_args
 
 from flagstream.domain.events import Phase, Session, Sex
@@ -12,6 +12,7 @@ from flagstream_tools.generator.model import (
     County,
     DayEnded,
     DomesticAbuseNotified,
+    EarlyYearsRecorded,
     EnrolmentChanged,
     FamilyCaseRecorded,
     FsmRecorded,
@@ -39,6 +40,7 @@ def _enum(name: str, literal: Any) -> dict[str, Any]:
 # so they arrive as strings); _once defines each enum at its first use.
 _AVRO: Final[dict[str, Any]] = {
     "str": "string",
+    "str | None": ["null", "string"],
     "int": "int",
     "bool": "boolean",
     "dt.date": _DATE,
@@ -66,8 +68,13 @@ def _once(avro: Any) -> Any:
 
 
 def _record(cls: type[Any]) -> dict[str, Any]:
-    """An Avro record schema with one field per dataclass field."""
-    fs = [{"name": f.name, "type": _once(_AVRO[str(f.type)])} for f in fields(cls)]
+    """An Avro record schema with one field per dataclass field; a field with a default
+    (added later, e.g. a pupil's household) has it in the schema too."""
+    fs = [
+        {"name": f.name, "type": _once(_AVRO[str(f.type)])}
+        | ({} if f.default is MISSING else {"default": f.default})
+        for f in fields(cls)
+    ]
     return {"type": "record", "name": cls.__name__, "fields": fs}
 
 
@@ -86,7 +93,15 @@ def _convert(kind: str, value: Any, day: Dates, seq: Callable[[Any], Any]) -> An
 
 
 def _build(cls: type[Any], d: dict[str, Any], day: Dates) -> Any:
-    return cls(**{f.name: _convert(str(f.type), d[f.name], day, tuple) for f in fields(cls)})
+    """The dataclass from its payload; a field with a default may be absent (a file written
+    before the field was added)."""
+    return cls(
+        **{
+            f.name: _convert(str(f.type), d[f.name], day, tuple)
+            for f in fields(cls)
+            if f.name in d or f.default is MISSING
+        }
+    )
 
 
 # The partner-source kinds a timeline adds to a register run, by JSONL kind.
@@ -98,6 +113,7 @@ _SOURCES: Final[dict[str, type[Any]]] = {
     "domestic_abuse": DomesticAbuseNotified,
     "day_ended": DayEnded,
     "enrolment_changed": EnrolmentChanged,
+    "early_years": EarlyYearsRecorded,
 }
 _KIND_OF_CLASS: Final = {cls: kind for kind, cls in _SOURCES.items()}
 
