@@ -157,3 +157,16 @@ def test_reconcile_counts_a_child_with_no_school_as_not_yet_in_school() -> None:
     counts = by_zone(kids, {"1": "North"}, ["EY", "SEN"])
     assert counts["(not yet in school)"] == {"EY": 1, "SEN": 0, ANY: 1}
     assert counts["(unknown school)"] == {"EY": 0, "SEN": 1, ANY: 1}
+
+
+def test_the_demo_sends_half_the_linked_pupils_checks_before_their_enrolments() -> None:
+    from flagstream_tools.demo.runner import _checks_first, _days
+
+    _, _, (county, items, summary) = _run(days=3)
+    days = list(_days(items))
+    first, rest = _checks_first(county, days)
+    linked = {p.nhs_number for p in county.pupils if p.nhs_number}
+    assert len(first) == (summary.linked_pupils + 1) // 2
+    assert all(isinstance(i, EarlyYearsRecorded) and i.nhs_number in linked for i in first)
+    assert sorted(map(repr, first + rest[0][2])) == sorted(map(repr, days[0][2]))  # none lost
+    assert rest[1:] == days[1:] and rest[0][:2] == days[0][:2]
