@@ -6,13 +6,22 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
 
 from flagstream.domain.events import AttendanceMarkRecorded, ChildFlagsSnapshot, DayEnded
 from flagstream.domain.flagging import TermOf, step
 from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import default_config
 from flagstream.domain.state import ChildState
-from flagstream.term_calendar import england, parse_term_calendar, term_start_lookup
+from flagstream.settings import FlaggerSettings
+from flagstream.term_calendar import (
+    TermCalendarError,
+    england,
+    parse_term_calendar,
+    term_start_lookup,
+)
 
 from .factories import T0, mark
 
@@ -150,3 +159,18 @@ def test_year_and_term_in_one_pass_equal_the_separate_totals() -> None:
         want = (*register.year_to_date(end), *register.totals(term_start, end))
         assert register.year_and_term(end, term_start) == want
         assert register.year_and_term(end, None) == (*register.year_to_date(end), 0, 0)
+
+
+def test_the_flagger_reads_the_councils_calendar_from_its_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    council = tmp_path / "terms.toml"
+    council.write_text(
+        '[[half_term]]\nlabel = "Spring 1"\nschool_year = "2026/27"\n'
+        "starts = 2027-01-11\nends = 2027-02-12\n"
+    )
+    monkeypatch.setenv("FLAGSTREAM_TERM_CALENDAR", str(council))
+    assert FlaggerSettings().calendar().term_start_of(date(2027, 1, 20)) == date(2027, 1, 11)
+    monkeypatch.setenv("FLAGSTREAM_TERM_CALENDAR", str(tmp_path / "missing.toml"))
+    with pytest.raises(TermCalendarError, match="FLAGSTREAM_TERM_CALENDAR"):
+        FlaggerSettings().calendar()  # the flagger's composition root stops on it, saying why
