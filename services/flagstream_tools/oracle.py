@@ -46,6 +46,9 @@ def _gather(log: Iterable[Any], as_of: date) -> dict[str, _Facts]:
         for e in marks:
             if not hasattr(e, "child_key"):  # Ticks, reference data, rules deployments.
                 continue
+            if not e.child_key:  # A case naming only its household (a generator file's).
+                households.note(e)
+                continue
             f = facts[e.child_key]
             if isinstance(e, ev.AttendanceMarkRecorded):
                 if origin <= e.date <= as_of:

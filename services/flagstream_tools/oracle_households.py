@@ -36,7 +36,8 @@ class Households:
         household = getattr(event, "household_key", None)
         if not household or not isinstance(event, ev.EnrolmentRecorded | ev.FamilyCaseRecorded):
             return False
-        self.members[household].add(event.child_key)
+        if event.child_key:  # a case naming only its household makes no member
+            self.members[household].add(event.child_key)
         if isinstance(event, ev.EnrolmentRecorded):
             return False
         held = self.cases[household].get(event.case_id)

@@ -220,7 +220,12 @@ def test_demo_sender_sends_a_whole_timeline_without_rejections(
 ) -> None:
     from flagstream.codec import Codec
     from flagstream_tools.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events
-    from flagstream_tools.generator import EarlyYearsRecorded, make_county, timeline
+    from flagstream_tools.generator import (
+        EarlyYearsRecorded,
+        FamilyCaseRecorded,
+        make_county,
+        timeline,
+    )
     from flagstream_tools.generator.families import add_families
     from ingest.http import app as ingest_app
     from ingest.kinds import every_kind
@@ -247,7 +252,10 @@ def test_demo_sender_sends_a_whole_timeline_without_rejections(
         published = ingest.sent()
     assert (accepted, rejected) == (len(wanted), 0)
     # A case on a household is also copied to the other children a case named in it (the
-    # same event id: one partner record).
-    assert sum(sent) == len(wanted) == len({e.event_id for e in published})
+    # same event id: one partner record); one naming only its household is held until the
+    # household has a child (no enrolments are sent here), so only those may be missing.
+    assert sum(sent) == len(wanted)
+    alone = [i for i in wanted if isinstance(i, FamilyCaseRecorded) and not i.upn]
+    assert 0 <= len(wanted) - len({e.event_id for e in published}) <= len(alone)
     nhs = {KEY(f"nhs:{i.nhs_number}") for i in wanted if isinstance(i, EarlyYearsRecorded)}
     assert {e.child_key for e in published} <= {KEY(p.upn) for p in county.pupils} | nhs

@@ -189,7 +189,8 @@ def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], 
     )
     _say(
         f"families: {families.households:,} households of {families.household_pupils:,} "
-        f"pupils, {families.household_cases:,} family cases opened on a household; "
+        f"pupils, {families.household_cases:,} family cases opened on a household "
+        f"({families.household_only:,} naming only the household); "
         f"{families.early_years_children:,} early-years children checked by NHS number, "
         f"{families.linked_pupils:,} of them Reception pupils whose enrolment brings it"
     )

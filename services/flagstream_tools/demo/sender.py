@@ -174,12 +174,12 @@ def send_registers(client: httpx.Client, registers: Sequence[Register]) -> tuple
 
 def _json(record: Any) -> dict[str, Any]:
     """A generator record as JSON: dates as YYYY-MM-DD, tuples as lists, no absent
-    household; an early-years check's on_track as true/false text, as its partners send
+    household or UPN; an early-years check's on_track as true/false text, as its partners send
     it."""
     out: dict[str, Any] = {}
     for name, value in asdict(record).items():
-        if name == "household_ref" and value is None:
-            continue
+        if (name, value) in (("household_ref", None), ("upn", "")):
+            continue  # no household; a case naming only its household
         if isinstance(record, EarlyYearsRecorded) and name == "on_track":
             value = "true" if value else "false"
         elif hasattr(value, "isoformat"):

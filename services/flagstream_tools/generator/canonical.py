@@ -19,7 +19,7 @@ from typing import Any
 
 from flagstream.domain import events as ev
 from flagstream_tools.generator import model as m
-from ingest.households import household_key
+from ingest.households import NO_CHILD, household_key
 from ingest.nhs import nhs_key, optional_nhs_key
 
 _IDS = uuid.UUID("0f6f2b8e-3d0c-4b7e-9a51-6f0c3b1d2e48")
@@ -103,8 +103,9 @@ _CONVERT: dict[type[Any], Callable[[Any, Callable[[str], str]], Any]] = {
     ),
     m.FamilyCaseRecorded: lambda x, k: ev.FamilyCaseRecorded(
         **_env("case", x.opened_on, x.case_id, x.closed_on),
-        child_key=k(x.upn), case_id=x.case_id, opened_on=x.opened_on, closed_on=x.closed_on,
-        outcome_areas=list(x.outcome_areas),
+        # A case naming only its household: no child's, as in ingest (NO_CHILD).
+        child_key=k(x.upn) if x.upn else NO_CHILD, case_id=x.case_id, opened_on=x.opened_on,
+        closed_on=x.closed_on, outcome_areas=list(x.outcome_areas),
         household_key=household_key(x.household_ref, k),
     ),
     m.DomesticAbuseNotified: lambda x, k: ev.DomesticAbuseNotified(

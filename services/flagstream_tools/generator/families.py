@@ -6,7 +6,8 @@ adds to a county and its timeline so that households and early years are exercis
   linked.
 * About half of the family-support cases of a pupil in a household are opened on the
   household (`FamilyCaseRecorded.household_ref`; the open and the close record alike), so
-  the case reaches every child of it.
+  the case reaches every child of it; a quarter of those name only the household (`upn`
+  '', as a family-support team holding no UPN sends them).
 * Early-years checks by NHS number (early_years.py): children not yet in school, and some
   Reception pupils whose enrolment brings their NHS number too (`Pupil.nhs_number`), so
   their check joins their state. The checks are in the baseline, before the first school day.
@@ -28,6 +29,7 @@ from .households import households
 from .model import County, EarlyYearsRecorded, FamilyCaseRecorded, Item
 
 HOUSEHOLD_CASES: Final = 0.5  # share of a household pupil's cases opened on the household
+HOUSEHOLD_ONLY: Final = 0.25  # of those, the share naming no pupil, only the household
 RECEPTION_LINKED: Final = 0.2  # Reception pupils whose enrolment brings an NHS number
 NOT_IN_SCHOOL_PER_ZONE: Final = 30  # early-years children known only by NHS number
 
@@ -39,12 +41,15 @@ class Families:
     households: int
     household_pupils: int
     household_cases: int  # distinct cases opened on a household
+    household_only: int  # of them, cases naming only the household (no UPN)
     early_years_children: int  # children with an early-years check
     linked_pupils: int  # of them, pupils whose enrolment brings the NHS number
 
 
-def _on_household(case_id: str, seed: int, share: float) -> bool:
-    return random.Random(f"household-case:{seed}:{case_id}").random() < share
+def _on_household(case_id: str, seed: int) -> tuple[bool, bool]:
+    """(on the household, naming only the household) for a case, drawn once per case id."""
+    u = random.Random(f"household-case:{seed}:{case_id}").random()
+    return u < HOUSEHOLD_CASES, u < HOUSEHOLD_CASES * HOUSEHOLD_ONLY
 
 
 def add_families(
@@ -82,15 +87,19 @@ def add_families(
         for c in kids
     ]
     cases: set[str] = set()
+    only: set[str] = set()
     out: list[Item] = []
     for item in items:
-        if (
-            isinstance(item, FamilyCaseRecorded)
-            and item.upn in refs
-            and _on_household(item.case_id, seed, HOUSEHOLD_CASES)
-        ):
-            item = replace(item, household_ref=refs[item.upn])
-            cases.add(item.case_id)
+        if isinstance(item, FamilyCaseRecorded) and item.upn in refs:
+            on, alone = _on_household(item.case_id, seed)
+            if on:
+                cases.add(item.case_id)
+                item = replace(item, household_ref=refs[item.upn])
+            if alone:
+                only.add(item.case_id)
+                item = replace(item, upn="")
         out.append(item)
-    summary = Families(len(set(refs.values())), len(refs), len(cases), len(kids), len(by_upn))
+    summary = Families(
+        len(set(refs.values())), len(refs), len(cases), len(only), len(kids), len(by_upn)
+    )
     return County(county.name, county.schools, pupils), checks + out, summary

@@ -138,7 +138,9 @@ class AssessmentRecorded:
 
 @dataclass(frozen=True, slots=True)
 class FamilyCaseRecorded:
-    """A family-support case opened, or closed (the same case_id sent again with closed_on)."""
+    """A family-support case opened, or closed (the same case_id sent again with closed_on).
+
+    On a household (household_ref), upn may be '': the case names only the household."""
 
     upn: str
     case_id: str
