@@ -176,3 +176,14 @@ def test_the_demo_sends_half_the_linked_pupils_checks_before_their_enrolments() 
     assert all(isinstance(i, EarlyYearsRecorded) and i.nhs_number in linked for i in first)
     assert sorted(map(repr, first + rest[0][2])) == sorted(map(repr, days[0][2]))  # none lost
     assert rest[1:] == days[1:] and rest[0][:2] == days[0][:2]
+
+
+def test_generate_with_families_writes_them_to_the_run_file(tmp_path: Path) -> None:
+    from flagstream_tools.cli import main
+
+    path = tmp_path / "run.jsonl"
+    args = ["generate", "--preset", "tiny", "--seed", str(SEED), "--days", "30"]
+    assert main([*args, "--start", START.isoformat(), "--out", str(path)]) == 0
+    plain = read_timeline(path)
+    assert main([*args, "--start", START.isoformat(), "--families", "--out", str(path)]) == 0
+    assert read_timeline(path) == add_families(*plain, SEED, START)[:2]

@@ -26,7 +26,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.registers_only:
         lines = write_run(args.out, county, registers(county, args.start, args.days, args.seed))
     else:
-        items = timeline(county, args.start, args.days, args.seed)
+        items = list(timeline(county, args.start, args.days, args.seed))
+        if args.families:  # households and early-years checks, as the demo sends them
+            from flagstream_tools.generator.families import add_families
+
+            county, items, _ = add_families(county, items, args.seed, args.start)
         lines = write_timeline(args.out, county, items)
     print(
         f"wrote {args.out}: {len(county.schools)} schools, {len(county.pupils)} pupils, "
@@ -114,6 +118,13 @@ def add_commands(add: Add) -> None:
         help="first day (YYYY-MM-DD); weekends are skipped",
     )
     gen.add_argument("--out", type=_run_file, required=True, help="output file: .jsonl or .avro")
+    gen.add_argument(
+        "--families",
+        action="store_true",
+        help="add households and early-years checks by NHS number, as `flagstream demo` does "
+        "(docs/families.md); `recompute --log` counts EY with FLAGSTREAM_EXTENSIONS="
+        "flagstream.early_years and EY enabled in the rules file",
+    )
     gen.add_argument(
         "--registers-only",
         action="store_true",
