@@ -79,6 +79,8 @@ def test_families_add_households_household_cases_and_early_years_checks() -> Non
     assert all(p.nc_year == 0 for p in linked)
     zone_of = {c.nhs_number: c.zone for c in checks}
     assert all(zone_of[p.nhs_number] == fam_county.school(p.urn).zone for p in linked)
+    zones = fam_county.zones()  # and each setting is one of its zone's (EY<zone><n>)
+    assert all(c.setting[:4] == f"EY{zones.index(c.zone) + 1:02d}" for c in checks)
     # A case is on a household (naming its pupil or not) for all its records or none.
     on = Counter(
         (i.case_id, i.household_ref, i.upn == "")

@@ -46,6 +46,11 @@ class Families:
     linked_pupils: int  # of them, pupils whose enrolment brings the NHS number
 
 
+def _setting_in(setting: str, zone_index: int) -> str:
+    """The setting code early_years.children draws (`EY<zone><n>`), in the given zone."""
+    return f"EY{zone_index + 1:02d}{setting[4:]}"
+
+
 def _on_household(case_id: str, seed: int) -> tuple[bool, bool]:
     """(on the household, naming only the household) for a case, drawn once per case id."""
     u = random.Random(f"household-case:{seed}:{case_id}").random()
@@ -80,9 +85,15 @@ def add_families(
     for p in county.pupils:
         if p.upn in by_upn:  # a pupil's last check before school was where its school is
             zones[by_upn[p.upn].nhs_number] = zone_of[p.urn]
+    names = county.zones()
     checks: list[Item] = [
         EarlyYearsRecorded(
-            c.nhs_number, c.setting, zones[c.nhs_number], c.check_ref, c.checked_on, c.on_track
+            c.nhs_number,
+            _setting_in(c.setting, names.index(zones[c.nhs_number])),
+            zones[c.nhs_number],
+            c.check_ref,
+            c.checked_on,
+            c.on_track,
         )
         for c in kids
     ]
