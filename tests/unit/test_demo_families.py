@@ -17,6 +17,7 @@ from flagstream.rules_file import DEFAULT_RULES_FILE, parse_rules
 from flagstream_tools.demo.sender import CHILD_EVENT_ENDPOINTS, send_child_events, send_reference
 from flagstream_tools.generator import (
     County,
+    DayEnded,
     EarlyYearsRecorded,
     FamilyCaseRecorded,
     Item,
@@ -61,7 +62,8 @@ def test_families_add_households_household_cases_and_early_years_checks() -> Non
     assert [replace(p, household_ref=None, nhs_number=None) for p in fam_county.pupils] == list(
         county.pupils
     )
-    checks = [i for i in fam_items if isinstance(i, EarlyYearsRecorded)]
+    checks = fam_items[: summary.early_years_children]  # in the baseline, before any register
+    assert all(isinstance(i, EarlyYearsRecorded) for i in checks)
     others = [i for i in fam_items if not isinstance(i, EarlyYearsRecorded)]
     assert len(others) == len(items)
     for was, now in zip(items, others, strict=True):
@@ -70,7 +72,6 @@ def test_families_add_households_household_cases_and_early_years_checks() -> Non
             assert now.upn in (was.upn, "")  # perhaps naming only the household
         else:
             assert now == was
-    assert fam_items[: len(checks)] == checks  # in the baseline, before any register
     assert all(i.checked_on < START and check_digit_ok(i.nhs_number) for i in checks)
     assert len({i.nhs_number for i in checks}) == len(checks) == summary.early_years_children
     # Some Reception pupils' enrolments bring the NHS number of a check, in their school's zone.
@@ -81,6 +82,15 @@ def test_families_add_households_household_cases_and_early_years_checks() -> Non
     assert all(zone_of[p.nhs_number] == fam_county.school(p.urn).zone for p in linked)
     zones = fam_county.zones()  # and each setting is one of its zone's (EY<zone><n>)
     assert all(c.setting[:4] == f"EY{zones.index(c.zone) + 1:02d}" for c in checks)
+    # On school days, children not yet in school are checked again, dated that day.
+    later = fam_items[summary.early_years_children :]
+    again = [(n, i) for n, i in enumerate(later) if isinstance(i, EarlyYearsRecorded)]
+    assert len(again) == summary.rechecks >= 1
+    ends = [(n, i.day) for n, i in enumerate(later) if isinstance(i, DayEnded)]
+    assert all(next(d for m, d in ends if m > n) == i.checked_on for n, i in again)
+    first = {c.nhs_number: c for c in checks}
+    assert all(first[i.nhs_number].setting == i.setting for _, i in again)
+    assert not {i.nhs_number for _, i in again} & {p.nhs_number for p in linked}
     # A case is on a household (naming its pupil or not) for all its records or none.
     on = Counter(
         (i.case_id, i.household_ref, i.upn == "")

@@ -192,7 +192,8 @@ def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], 
         f"pupils, {families.household_cases:,} family cases opened on a household "
         f"({families.household_only:,} naming only the household); "
         f"{families.early_years_children:,} early-years children checked by NHS number, "
-        f"{families.linked_pupils:,} of them Reception pupils whose enrolment brings it"
+        f"{families.linked_pupils:,} of them Reception pupils whose enrolment brings it, and "
+        f"{families.rechecks:,} checks again on school days"
     )
     return county, items, run_file
 

@@ -10,7 +10,9 @@ adds to a county and its timeline so that households and early years are exercis
   '', as a family-support team holding no UPN sends them).
 * Early-years checks by NHS number (early_years.py): children not yet in school, and some
   Reception pupils whose enrolment brings their NHS number too (`Pupil.nhs_number`), so
-  their check joins their state. The checks are in the baseline, before the first school day.
+  their check joins their state. The checks are in the baseline, before the first school day;
+  on each school day a child not yet in school may be checked again (its EY flag raised or
+  cleared as the new check says).
 
 Deterministic from the seed. The references and NHS numbers are fictional (NHS numbers in the
 999 test range); the run file carries them as it carries UPNs, and ingest and the oracle key
@@ -24,14 +26,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
-from .early_years import children
+from .early_years import BELOW, children
 from .households import households
-from .model import County, EarlyYearsRecorded, FamilyCaseRecorded, Item
+from .model import County, DayEnded, EarlyYearsRecorded, FamilyCaseRecorded, Item
 
 HOUSEHOLD_CASES: Final = 0.5  # share of a household pupil's cases opened on the household
 HOUSEHOLD_ONLY: Final = 0.25  # of those, the share naming no pupil, only the household
 RECEPTION_LINKED: Final = 0.2  # Reception pupils whose enrolment brings an NHS number
 NOT_IN_SCHOOL_PER_ZONE: Final = 30  # early-years children known only by NHS number
+RECHECK: Final = 0.01  # chance a child not yet in school is checked again on a school day
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,22 @@ class Families:
     household_only: int  # of them, cases naming only the household (no UPN)
     early_years_children: int  # children with an early-years check
     linked_pupils: int  # of them, pupils whose enrolment brings the NHS number
+    rechecks: int  # checks again on school days, of children not yet in school
 
 
 def _setting_in(setting: str, zone_index: int) -> str:
     """The setting code early_years.children draws (`EY<zone><n>`), in the given zone."""
     return f"EY{zone_index + 1:02d}{setting[4:]}"
+
+
+def _rechecks(first: list[Item], day: date, rng: random.Random) -> list[Item]:
+    """The children of these first checks (not yet in school) checked again on `day`."""
+    out: list[Item] = []
+    for c in first:
+        if isinstance(c, EarlyYearsRecorded) and rng.random() < RECHECK:
+            ref = f"{c.check_ref}/{day.isoformat()}"
+            out.append(replace(c, check_ref=ref, checked_on=day, on_track=rng.random() >= BELOW))
+    return out
 
 
 def _on_household(case_id: str, seed: int) -> tuple[bool, bool]:
@@ -100,7 +114,12 @@ def add_families(
     cases: set[str] = set()
     only: set[str] = set()
     out: list[Item] = []
+    rechecks = 0
     for item in items:
+        if isinstance(item, DayEnded):  # before the day ends, its checks again
+            again = _rechecks(checks[len(by_upn) :], item.day, rng)
+            rechecks += len(again)
+            out.extend(again)
         if isinstance(item, FamilyCaseRecorded) and item.upn in refs:
             on, alone = _on_household(item.case_id, seed)
             if on:
@@ -111,6 +130,12 @@ def add_families(
                 item = replace(item, upn="")
         out.append(item)
     summary = Families(
-        len(set(refs.values())), len(refs), len(cases), len(only), len(kids), len(by_upn)
+        len(set(refs.values())),
+        len(refs),
+        len(cases),
+        len(only),
+        len(kids),
+        len(by_upn),
+        rechecks,
     )
     return County(county.name, county.schools, pupils), checks + out, summary
