@@ -107,6 +107,10 @@ def committed(engine: Engine) -> int:
         return sum(stored_offsets(conn).values())
 
 
+# The killed (subprocess) and the clean (in-process) projector count re-flags alike.
+REFLAG_AFTER_DAYS = 28
+
+
 def start(bootstrap: str, topics: Topics, url: str) -> subprocess.Popen[bytes]:
     env_ = {
         **os.environ,
@@ -116,6 +120,7 @@ def start(bootstrap: str, topics: Topics, url: str) -> subprocess.Popen[bytes]:
         "FLAGSTREAM_PROJECTOR_BATCH_SIZE": "40",
         "FLAGSTREAM_PARTITIONS": str(PARTITIONS),
         "FLAGSTREAM_PROJECTOR_METRICS_PORT": str(free_port()),
+        "FLAGSTREAM_REFLAG_AFTER_DAYS": str(REFLAG_AFTER_DAYS),  # the clean run's too
     }
     cmd = [sys.executable, "-m", "flagstream_tools.cli", "projector"]
     return subprocess.Popen(cmd, env=env_, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -185,7 +190,10 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_run(
 
     clean = make_engine(second_url)
     create_schema(clean)
-    projector = Projector(broker.bootstrap, topics, clean, CODEC, service_metrics("projector"))
+    projector = Projector(
+        broker.bootstrap, topics, clean, CODEC, service_metrics("projector"),
+        reflag_after_days=REFLAG_AFTER_DAYS,
+    )  # fmt: skip
     projector._assign()
     while not caught_up(broker.bootstrap, topics, clean):
         projector.poll_once(timeout_ms=200)
