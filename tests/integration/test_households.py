@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import make_county
+from flagstream_tools.generator.households import enrolment_json
 from flagstream_tools.generator.model import Pupil
 from projector.writer import stored_offsets
 from readmodel.db import make_engine
@@ -26,15 +27,7 @@ HOUSEHOLD = "HH-DORSET-0042"
 
 
 def _enrolment(p: Pupil, household: str | None) -> dict[str, object]:
-    return {
-        "upn": p.upn,
-        "urn": p.urn,
-        "nc_year": p.nc_year,
-        "sex": p.sex,
-        "month_of_birth": p.month_of_birth,
-        "joined_on": p.joined_on.isoformat(),
-        "household_ref": household,
-    }
+    return {**enrolment_json(p), "household_ref": household}
 
 
 def test_a_household_case_raises_family_for_siblings_at_two_schools(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from flagstream_tools.generator import (
     Register,
     SenRecorded,
 )
+from flagstream_tools.generator.households import enrolment_json
 from flagstream_tools.generator.names import pupil_name
 from flagstream_tools.progress_bar import Progress
 
@@ -129,12 +130,7 @@ def send_reference(client: httpx.Client, county: County) -> tuple[int, int]:
             "source": "demo",
             "enrolments": [
                 {
-                    "upn": p.upn,
-                    "urn": p.urn,
-                    "nc_year": p.nc_year,
-                    "sex": p.sex,
-                    "month_of_birth": p.month_of_birth,
-                    "joined_on": p.joined_on.isoformat(),
+                    **enrolment_json(p),
                     **dict(zip(("forename", "surname"), pupil_name(p.upn, p.sex), strict=True)),
                     **_family(p),
                 }

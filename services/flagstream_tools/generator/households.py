@@ -42,20 +42,22 @@ def households(county: County, seed: int = 0, share: float = SHARE) -> dict[str,
     return refs
 
 
+def enrolment_json(p: Pupil) -> dict[str, Any]:
+    """A pupil's enrolment as a school MIS sends it to ingest's /v1/enrolments (the demo's
+    sender adds names, household and NHS number to it)."""
+    return {
+        "upn": p.upn,
+        "urn": p.urn,
+        "nc_year": p.nc_year,
+        "sex": p.sex,
+        "month_of_birth": p.month_of_birth,
+        "joined_on": p.joined_on.isoformat(),
+    }
+
+
 def enrolments_with_households(county: County, refs: dict[str, str]) -> list[dict[str, Any]]:
     """The county's enrolments as a school MIS re-sends them, with each pupil's household."""
-    return [
-        {
-            "upn": p.upn,
-            "urn": p.urn,
-            "nc_year": p.nc_year,
-            "sex": p.sex,
-            "month_of_birth": p.month_of_birth,
-            "joined_on": p.joined_on.isoformat(),
-            "household_ref": refs.get(p.upn),
-        }
-        for p in county.pupils
-    ]
+    return [{**enrolment_json(p), "household_ref": refs.get(p.upn)} for p in county.pupils]
 
 
 def siblings(refs: dict[str, str]) -> dict[str, list[str]]:
