@@ -164,7 +164,13 @@ def _early_years_on(workdir: Path) -> Path:
 def _write_env(path: Path, stack: Stack) -> None:
     """What `flagstream reconcile` needs to read the demo (owner-only: it holds the
     pseudonym key, as the work folder's pseudonym-key file does)."""
-    names = ("FLAGSTREAM_PSEUDONYM_KEY", "FLAGSTREAM_DATABASE_URL", "FLAGSTREAM_KAFKA_BOOTSTRAP")
+    # The ingest database too: reconcile's ledger (received = accepted + rejected) reads it.
+    names = (
+        "FLAGSTREAM_PSEUDONYM_KEY",
+        "FLAGSTREAM_DATABASE_URL",
+        "FLAGSTREAM_INGEST_DATABASE_URL",
+        "FLAGSTREAM_KAFKA_BOOTSTRAP",
+    )
     env = {**{n: stack.env()[n] for n in names}}
     env |= {n: os.environ[n] for n in ("FLAGSTREAM_EXTENSIONS", "FLAGSTREAM_RULES_FILE")}
     path.touch(mode=0o600)
