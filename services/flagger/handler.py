@@ -23,6 +23,7 @@ from flagstream.domain.events import (
     RulesDeployed,
 )
 from flagstream.domain.flagging import StepResult, TermOf, reevaluate, step
+from flagstream.domain.memo import OutcomeMemo
 from flagstream.domain.rules import DEFAULT_RULES, Rule, RuleConfig
 from flagstream.rules_file import RulesFileError, parse_rules
 
@@ -87,6 +88,7 @@ class MessageHandler:
         self._flag_rules, self._term_of = flag_rules, term_of  # term_of: snapshots' term figures
         self._default, self._partitions, self._clock = rules, partitions, clock
         self._rules: dict[int, RuleConfig] = {}
+        self._memo = OutcomeMemo()  # outcomes whose inputs did not change are not re-run
 
     @property
     def dirty(self) -> int:
@@ -102,6 +104,7 @@ class MessageHandler:
         self.flush()
         self._states.forget()
         self._rules.clear()
+        self._memo.clear()
 
     def rules(self, partition: int) -> RuleConfig:
         """The rules in force on a partition: the last deployed there, else the file's."""
@@ -149,7 +152,9 @@ class MessageHandler:
         for child_key, events in by_child.items():
             key = child_key.encode()
             state = self._states.load(key, partition)
-            result = step(state, events, rules, "flagger", now, self._flag_rules, self._term_of)
+            result = step(
+                state, events, rules, "flagger", now, self._flag_rules, self._term_of, self._memo
+            )
             self._states.save(key, partition, result.state)
             out.changes.extend(result.changes)
             if result.evaluated:
@@ -166,7 +171,9 @@ class MessageHandler:
             state = self._states.load(key, partition)
             if state.as_of is not None and state.as_of >= tick.day:
                 continue
-            result = step(state, [tick], rules, "flagger", now, self._flag_rules, self._term_of)
+            result = step(
+                state, [tick], rules, "flagger", now, self._flag_rules, self._term_of, self._memo
+            )
             self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)
         return out
@@ -190,8 +197,9 @@ class MessageHandler:
         for key in self._states.owned(partition):
             state = self._states.load(key, partition)
             result = reevaluate(
-                state, deployed, config, "flagger", now, self._flag_rules, self._term_of
-            )
+                state, deployed, config, "flagger", now, self._flag_rules, self._term_of,
+                self._memo,
+            )  # fmt: skip
             if result.state != state:
                 self._states.save(key, partition, result.state)
             _keep_if_changed(out, result, state.flags)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from .events import ActiveFlag, ChildFlagsSnapshot, Event, FlagChanged
 from .ids import derived_id
+from .memo import OutcomeMemo
 from .rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from .state import ChildState, apply_all, with_flags
 
@@ -78,12 +79,13 @@ def step(
     recorded_at: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
     term_of: TermOf | None = None,
+    memo: OutcomeMemo | None = None,
 ) -> StepResult:
     """Apply events to one child's state; emit flag changes and the child's snapshot."""
     if not events:
         return StepResult(state, [])
     state = apply_all(state, events)
-    return reevaluate(state, events[-1], config, source, recorded_at, rules, term_of)
+    return reevaluate(state, events[-1], config, source, recorded_at, rules, term_of, memo)
 
 
 def reevaluate(
@@ -94,12 +96,16 @@ def reevaluate(
     recorded_at: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
     term_of: TermOf | None = None,
+    memo: OutcomeMemo | None = None,
 ) -> StepResult:
-    """Evaluate every enabled rule as of the child's as-of date; diff against held flags."""
+    """Evaluate every enabled rule as of the child's as-of date; diff against held flags.
+    With a memo, a rule whose inputs are as at the child's last evaluation is not run again
+    (domain/memo.py): the same outcome, sooner."""
     if state.as_of is None:
         return StepResult(state, [])  # Nothing dated yet: nothing to evaluate.
     as_of = state.as_of
-    outcomes = evaluate(state, as_of, config, rules)
+    known = memo.reusable(state, as_of, config, rules) if memo is not None else None
+    outcomes = evaluate(state, as_of, config, rules, known)
     raised = {flag: o for flag, o in outcomes.items() if o.raised}
     before = {f.flag: f for f in state.flags}
 
@@ -128,6 +134,8 @@ def reevaluate(
     flags = tuple(_active(f, o, before.get(f), as_of) for f, o in sorted(raised.items()))
     if flags != state.flags:
         state = with_flags(state, flags)
+    if memo is not None:
+        memo.keep(state, config)
     return StepResult(
         state, changes, True, cause.event_id, cause.occurred_at, source, recorded_at,
         config.version, term_of,

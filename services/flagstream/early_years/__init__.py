@@ -87,5 +87,6 @@ EY = register_rule(
         early_years,
         lambda s: "EY: raised while the latest early-years check found the child not on track",
         title="Early years",
+        reads=("observations",),
     )
 )

@@ -52,11 +52,22 @@ def default_config(
 
 
 def evaluate(
-    state: ChildState, as_of: date, config: RuleConfig, rules: Mapping[str, Rule] = DEFAULT_RULES
+    state: ChildState,
+    as_of: date,
+    config: RuleConfig,
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
+    known: Mapping[str, Outcome] | None = None,
 ) -> dict[str, Outcome]:
-    """Each enabled flag's outcome for this child, as of a date."""
+    """Each enabled flag's outcome for this child, as of a date; `known` holds outcomes
+    already known to be what their rule would give (domain/memo.py), not run again."""
+    if not known:
+        return {
+            flag: rules[flag].outcome(state, as_of, settings)
+            for flag, settings in config.flags.items()
+            if settings.enabled
+        }
     return {
-        flag: rules[flag].outcome(state, as_of, settings)
+        flag: known[flag] if flag in known else rules[flag].outcome(state, as_of, settings)
         for flag, settings in config.flags.items()
         if settings.enabled
     }

@@ -138,6 +138,6 @@ def describe(s: AttainSettings) -> str:
     )
 
 
-ATTAIN = Rule("ATTAIN", AttainSettings, attain, describe)
+ATTAIN = Rule("ATTAIN", AttainSettings, attain, describe, reads=("results",))
 
 __all__ = ["ASSESSMENTS", "ATTAIN", "AttainSettings", "attain", "describe", "latest_by_strand"]

@@ -170,4 +170,4 @@ def describe(s: AttendSettings) -> str:
     )
 
 
-ATTEND = Rule("ATTEND", AttendSettings, attend, describe)
+ATTEND = Rule("ATTEND", AttendSettings, attend, describe, reads=("register",))

@@ -44,6 +44,10 @@ class Rule:
     sensitive: bool = False
     # How screens spell it (the council's own: "FSM", "Attend"); empty: the name, title-cased.
     title: str = ""
+    # The ChildState fields `evaluate` reads besides the date (its settings aside): an outcome
+    # is reused while they are unchanged (domain/memo.py). Empty: evaluated every time. A
+    # test runs each built-in rule on a state offering only these fields.
+    reads: tuple[str, ...] = ()
 
     def outcome(self, state: ChildState, as_of: date, settings: FlagSettings) -> Outcome:
         """The rule's outcome, kept raised for settings.min_raised_days after the last day it

@@ -32,4 +32,4 @@ def describe(s: FamilySettings) -> str:
     return "Family: raised while a family-support case is open."
 
 
-FAMILY = Rule("FAMILY", FamilySettings, family, describe)
+FAMILY = Rule("FAMILY", FamilySettings, family, describe, reads=("cases",))

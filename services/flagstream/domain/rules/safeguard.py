@@ -42,4 +42,6 @@ def describe(s: SafeguardSettings) -> str:
     )
 
 
-SAFEGUARD = Rule("SAFEGUARD", SafeguardSettings, safeguard, describe, sensitive=True)
+SAFEGUARD = Rule(
+    "SAFEGUARD", SafeguardSettings, safeguard, describe, sensitive=True, reads=("notifications",)
+)

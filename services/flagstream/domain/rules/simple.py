@@ -39,11 +39,19 @@ def sen(state: ChildState, as_of: date, _settings: SenSettings) -> Outcome:
     return Outcome(provision == "K", f"{words[provision]} since {since}")
 
 
-FSM = Rule("FSM", FsmSettings, fsm, lambda s: "FSM: raised while currently eligible", title="FSM")
+FSM = Rule(
+    "FSM",
+    FsmSettings,
+    fsm,
+    lambda s: "FSM: raised while currently eligible",
+    title="FSM",
+    reads=("fsm",),
+)
 SEN = Rule(
     "SEN",
     SenSettings,
     sen,
     lambda s: "SEN: raised for SEN support (K) without an EHC plan",
     title="SEN",
+    reads=("sen",),
 )
