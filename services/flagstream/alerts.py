@@ -35,7 +35,7 @@ from sqlalchemy import (
 from .upsert import _insert, upsert
 
 metadata = MetaData()
-Kind = Literal["safeguarding", "daily_school", "weekly_zone", "late_registers"]
+AlertKind = Literal["safeguarding", "daily_school", "weekly_zone", "late_registers"]
 Status = Literal["pending", "sent", "failed"]
 
 ledger = Table(
@@ -106,7 +106,7 @@ class Message:
 
     message_id: str
     recipient: str
-    kind: Kind
+    kind: AlertKind
     subject: str
     body: str
     link: str

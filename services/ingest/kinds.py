@@ -37,7 +37,7 @@ Build = Callable[[Any, str | None, Key, Stamp], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Kind:
+class RecordKind:
     """One kind of partner record and how ingest handles it."""
 
     name: str  # metric label and scope entry
@@ -51,8 +51,8 @@ class Kind:
     summary: str
 
 
-BESPOKE: tuple[Kind, ...] = (
-    Kind(
+BESPOKE: tuple[RecordKind, ...] = (
+    RecordKind(
         "attendance_mark",
         "/v1/schools/{urn}/register",
         RegisterIn,
@@ -63,7 +63,7 @@ BESPOKE: tuple[Kind, ...] = (
         Router.marks,
         "A school's register marks (a later mark for the same session replaces an earlier one)",
     ),
-    Kind(
+    RecordKind(
         "enrolment",
         "/v1/enrolments",
         EnrolmentsIn,
@@ -74,7 +74,7 @@ BESPOKE: tuple[Kind, ...] = (
         Router.enrolments,
         "Pupil enrolments (joined, or left when left_on is given); names go to the identity store",
     ),
-    Kind(
+    RecordKind(
         "school",
         "/v1/schools",
         SchoolsIn,
@@ -86,7 +86,7 @@ BESPOKE: tuple[Kind, ...] = (
         "School reference data: URN, name, phase, pyramid and zone",
     ),
     *(
-        Kind(name, path, batch, record, "records", source, build, route, summary)
+        RecordKind(name, path, batch, record, "records", source, build, route, summary)
         for name, path, batch, record, source, build, route, summary in (
             (
                 "sen_provision",
@@ -163,14 +163,14 @@ BESPOKE: tuple[Kind, ...] = (
 )
 
 
-def _generic() -> tuple[Kind, ...]:
+def _generic() -> tuple[RecordKind, ...]:
     """The catalogue's generic streams (streams.py), each at /v1/streams/<label>."""
     out = []
     for kind in streams.intake_kinds():
         assert kind.intake is not None
         record = streams.record_model(kind)
         out.append(
-            Kind(
+            RecordKind(
                 kind.label,
                 streams.path(kind),
                 streams.batch_model(kind, record),
@@ -185,7 +185,7 @@ def _generic() -> tuple[Kind, ...]:
     return tuple(out)
 
 
-def every_kind() -> tuple[Kind, ...]:
+def every_kind() -> tuple[RecordKind, ...]:
     """The bespoke kinds and the catalogue's generic streams as the catalogue is now (a tool
     that registers an extension after importing ingest asks here)."""
     return (*BESPOKE, *_generic())

@@ -19,7 +19,7 @@ from flagstream.topics import Topics
 from . import fields as f
 from .avro_bodies import AvroBodyError, PartnerSchema, RegistryLookup, parse_avro_record
 from .intake import Beside, Move, check_records, queue_checked
-from .kinds import BY_NAME, KINDS, Kind
+from .kinds import BY_NAME, KINDS, RecordKind
 from .routing import Router
 from .store import Offsets, Store, stored_offsets
 
@@ -54,7 +54,7 @@ class Summary:
     kinds: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind: (received, accepted)
 
 
-def _source(kind: Kind, record: RawRecord) -> tuple[str, str | None, str | None]:
+def _source(kind: RecordKind, record: RawRecord) -> tuple[str, str | None, str | None]:
     """(ledger source, URN, what is wrong with the `source` header) of a record: the header or
     the kind's default source (also when the header is not a valid source: printable UTF-8
     text of 1-100 characters); for register marks the URN is the Kafka key, and the source
@@ -104,7 +104,7 @@ class Validator:
         with self._store.engine.connect() as conn:
             return stored_offsets(conn)
 
-    def _decode(self, kind: Kind, record: RawRecord) -> dict[str, Any] | f.Invalid:
+    def _decode(self, kind: RecordKind, record: RawRecord) -> dict[str, Any] | f.Invalid:
         if record.value is None:
             return f.Invalid("malformed_avro", None, "the record has no value")
         try:

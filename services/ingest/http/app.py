@@ -16,7 +16,7 @@ from flagstream.metrics import ServiceMetrics
 from ..avro_bodies import PartnerSchema, RegistryLookup
 from ..intake import Intake
 from ..keys import KeyStore
-from ..kinds import BY_NAME, KINDS, Kind
+from ..kinds import BY_NAME, KINDS, RecordKind
 from ..models import Receipt
 from . import bodies
 from .receive import DEFAULT_LIMITS, IdentityWriter, Limits, receiver
@@ -44,7 +44,7 @@ def create_app(
 
     receive = receiver(intake, keys, metrics, limits, schemas, identities, registry)
 
-    def register(kind: Kind) -> None:
+    def register(kind: RecordKind) -> None:
         extra = {"requestBody": _request_body(kind), "security": [{"apiKey": []}]}
         responses: dict[int | str, dict[str, Any]] = {
             code: {"description": text} for code, text in ERRORS.items()
@@ -125,7 +125,7 @@ def create_app(
     return app
 
 
-def _request_body(kind: Kind) -> dict[str, Any]:
+def _request_body(kind: RecordKind) -> dict[str, Any]:
     return {
         "required": True,
         "content": {

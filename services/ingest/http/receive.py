@@ -23,14 +23,14 @@ from ..avro_bodies import PartnerSchema, RegistryLookup
 from ..fields import source_problem
 from ..intake import IdempotencyKeyReused, Intake, Upload, identities_of
 from ..keys import KeyStore, Partner, key_from_headers
-from ..kinds import Kind
+from ..kinds import RecordKind
 from . import bodies
 from .ratelimit import RateLimiter
 from .refusals import UNAUTHENTICATED, Refused, refusal, refusal_source
 
 log = logging.getLogger("flagstream.ingest")
 IdentityWriter = Callable[[list[Identity]], None]
-Receive = Callable[[Kind, Request, str | None], Awaitable[Response]]
+Receive = Callable[[RecordKind, Request, str | None], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +71,11 @@ def receiver(
             raise Refused(429, "rate_limited", message, {"Retry-After": after})
         return partner
 
-    def authorise(partner: Partner, kind: Kind, urns: list[str | None]) -> None:
+    def authorise(partner: Partner, kind: RecordKind, urns: list[str | None]) -> None:
         if not partner.may_send(kind.name, urns):
             raise Refused(403, "out_of_scope", f"this key may not send {kind.name} for that school")
 
-    def parse(kind: Kind, request: Request, body: bytes) -> bodies.Parsed:
+    def parse(kind: RecordKind, request: Request, body: bytes) -> bodies.Parsed:
         media = bodies.media_type(request.headers.get("content-type"))
         if media == bodies.CSV:
             return bodies.parse_csv(body, limits.max_records, request.headers.get("content-type"))
@@ -84,7 +84,7 @@ def receiver(
         return bodies.parse_json(body, kind.records_field, limits.max_records)
 
     def handle(
-        kind: Kind, request: Request, body: bytes, urn: str | None, partner: Partner
+        kind: RecordKind, request: Request, body: bytes, urn: str | None, partner: Partner
     ) -> Response:
         parsed = parse(kind, request, body)
         authorise(partner, kind, [urn] if urn is not None else [_urn_of(r) for r in parsed.records])
@@ -129,7 +129,7 @@ def receiver(
             identities(identities_of(outcome.accepted))
         return JSONResponse(receipt, outcome.status)
 
-    def refuse(kind: Kind, request: Request, urn: str | None, exc: Refused) -> Response:
+    def refuse(kind: RecordKind, request: Request, urn: str | None, exc: Refused) -> Response:
         # Counted per source and day; before authentication the client's own words (source,
         # URN) are not trusted, so those all count under one source.
         source = "unauthenticated"
@@ -141,7 +141,7 @@ def receiver(
             log.exception("could not count a refused request in the ledger")
         return refusal(metrics, exc.status, exc.reason, exc.message, exc.headers)
 
-    async def receive(kind: Kind, request: Request, urn: str | None) -> Response:
+    async def receive(kind: RecordKind, request: Request, urn: str | None) -> Response:
         started = time.perf_counter()
         try:
             partner = await run_in_threadpool(authenticate, request)

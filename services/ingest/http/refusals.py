@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from flagstream.metrics import ServiceMetrics
 
 from ..fields import school_source, source_problem
-from ..kinds import Kind
+from ..kinds import RecordKind
 
 
 class Refused(Exception):
@@ -40,7 +40,7 @@ UNAUTHENTICATED = {
 }
 
 
-def refusal_source(kind: Kind, given: str | None, urn: str | None) -> str:
+def refusal_source(kind: RecordKind, given: str | None, urn: str | None) -> str:
     """The ledger source of a refused request, as an accepted one would be counted."""
     source = given if given and source_problem(given) is None else kind.default_source
     if urn is None:

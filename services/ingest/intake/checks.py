@@ -13,14 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import fields as f
-from ..kinds import Kind
+from ..kinds import RecordKind
 from ..models import Rejection
 from ..store import Transaction
 from .roll import RAW, Held, Move, Sender
 from .roll_check import RollCheck
 
 
-def _model(kind: Kind, raw: Any) -> Any:
+def _model(kind: RecordKind, raw: Any) -> Any:
     if not isinstance(raw, dict) or "__malformed__" in raw:
         why = raw.get("__malformed__") if isinstance(raw, dict) else "not an object"
         raise f.Reject("malformed_record", None, f"record is malformed: {why}")
@@ -53,7 +53,7 @@ class Checked:
 
 def check_records(
     tx: Transaction,
-    kind: Kind,
+    kind: RecordKind,
     records: Sequence[Any],
     urn: str | None,
     key: Callable[[str], str],

@@ -18,7 +18,7 @@ from flagstream.identity import Identity
 from flagstream.restricted import Details
 
 from .. import fields as f
-from ..kinds import Kind
+from ..kinds import RecordKind
 from ..models import PendingRecord, Receipt
 from ..routing import Router
 from ..store import Store, ensure, legacy_scope
@@ -33,7 +33,7 @@ STORE_WAIT_S = 20.0
 class Upload:
     """What arrived: records of one kind from one partner."""
 
-    kind: Kind
+    kind: RecordKind
     records: Sequence[Any]
     source: str
     partner: str

@@ -14,7 +14,7 @@ from flagstream.restricted import Details
 
 from .. import fields as f
 from ..households import HOUSEHOLD_KINDS, NO_CHILD
-from ..kinds import Kind
+from ..kinds import RecordKind
 from ..nhs import nhs_keyed
 from ..routing import DeadLetter, Router
 from ..store import Transaction
@@ -27,7 +27,7 @@ from .roll import Move
 def queue_checked(
     tx: Transaction,
     router: Router,
-    kind: Kind,
+    kind: RecordKind,
     stamp: f.Stamp,
     checked: Checked,
     reference: Callable[[int], str],
