@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from . import audit, huddle_groups, huddle_record, leavers, people, queries
+from . import audit, huddle_groups, huddle_record, leavers, people, queries, staleness
 from .authz import Principal
 from .context import Context, flag_label, forbid
 from .pages import Ctx, Who, _school_or_403
@@ -119,11 +119,15 @@ def huddle(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     )
 
 
-def huddle_csv(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
+def huddle_csv(groups: list[tuple[str, list[dict[str, Any]]]], warning: str | None = None) -> str:
     """The huddle list as CSV, a row per child and group (the group is the first column),
-    every cell neutralised against formula injection."""
+    every cell neutralised against formula injection. A warning (the pages' staleness
+    banner) goes first, in a row of its own, so whoever opens the file reads it before the
+    flags it qualifies."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    if warning:
+        writer.writerow([neutralise(f"WARNING: {warning}")])
     writer.writerow(csv_columns())
     flags = queries.flag_columns()
     for name, r in ((name, r) for name, rows in groups for r in rows):
@@ -149,11 +153,14 @@ def huddle_csv(groups: list[tuple[str, list[dict[str, Any]]]]) -> str:
 def huddle_export(urn: str, request: Request, ctx: Ctx, who: Who) -> Response:
     _school_or_403(ctx, who, urn)
     _, groups = _huddle_list(ctx, who, urn)
+    with ctx.read() as conn:
+        warning = staleness.banner(conn, ctx.clock())
     ctx.record(who, request, "export_csv", urn=urn, rows=_children_in(groups))
+    headers = {"Content-Disposition": f'attachment; filename="huddle-{urn}.csv"'}
+    if warning:
+        headers["X-Flagstream-Data-Warning"] = "stale"  # for a program reading the file
     return Response(
-        huddle_csv(groups),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="huddle-{urn}.csv"'},
+        huddle_csv(groups, warning), media_type="text/csv; charset=utf-8", headers=headers
     )
 
 

@@ -37,10 +37,19 @@ def test_banner_while_rebuilding_or_unchecked_and_not_when_current(tmp_path: Pat
     for path in pages:
         text = client.get(path).text
         assert 'data-stale="true"' in text and "being rebuilt" in text, path
+    exported = client.get("/schools/100001/huddle.csv")
+    first = exported.text.splitlines()[0]
+    assert first.startswith("WARNING: The data is being rebuilt") and "incomplete" in first
+    assert exported.headers["X-Flagstream-Data-Warning"] == "stale"
+    assert exported.text.splitlines()[1].startswith("Group,")
 
     _status(ctx, state="current", since=seed.NOW, detail="", checked_at=seed.NOW)
     for path in pages:
         assert 'data-stale="true"' not in client.get(path).text, path
+    exported = client.get("/schools/100001/huddle.csv")
+    assert (
+        exported.text.startswith("Group,") and "X-Flagstream-Data-Warning" not in exported.headers
+    )
 
     _status(ctx, state="current", since=seed.NOW, detail="",
             checked_at=seed.NOW - timedelta(minutes=5))  # fmt: skip
