@@ -24,7 +24,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 from . import catalogue, mark_batch, schema_files
 from . import codec_older as older
 from . import codec_shapes as shapes
-from .codec_plain import Plain, compact_marks
+from .codec_plain import Plain
 from .domain import events as ev
 from .logical import Convert, Unsupported, converter
 
@@ -33,14 +33,10 @@ HEADER_LEN: Final = 10
 DEFAULT_SCHEMAS_DIR: Final = Path(__file__).resolve().parents[2] / "schemas"
 
 
-# Schemas still read into an event class but no longer written (data on topics before the
-# class moved to another wire form).
-READ_ALSO: Final[dict[str, type[Any]]] = {"AttendanceMarksRecorded": ev.AttendanceMarksRecorded}
-# Their plain records in the form the class is written in now (what read_plain hands out).
-PLAIN_AS_WRITTEN: Final[dict[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
-    "AttendanceMarksRecorded": compact_marks
-}
 # Event classes whose wire form is not their fields one for one: (to record, from record).
+# A change of wire form is a new schema name: messages of the old one are unknown_fingerprint
+# (the register's pre-batch schema, AttendanceMarksRecorded, is no longer read: pre-release
+# data only; a field change within a schema is read by Avro resolution, codec_older.py).
 WIRE_FORMS: Final[dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], Any]]]] = {
     ev.AttendanceMarksRecorded: (mark_batch.to_batch, mark_batch.from_batch),
 }
@@ -101,7 +97,7 @@ class Codec:
         for path in older.older_files(dirs):
             self._load_older(path)
         self._names = dict(events)
-        read = {**{n: c for n, c in READ_ALSO.items() if c in events}, **shapes.by_name(events)}
+        read = shapes.by_name(events)
         self._builders = {name: shapes.builder(cls) for name, cls in read.items()}
         self._recorders = {cls: shapes.recorder(cls) for cls in events}
         for cls, (to_record, from_record) in WIRE_FORMS.items():
@@ -272,8 +268,7 @@ class Codec:
             kind = self._types.get(name)
             if kind is None:
                 raise CodecError("unknown_fingerprint", f"{name} is not an event schema")
-            as_written = PLAIN_AS_WRITTEN.get(name)
-            out.append(Plain(kind, record if as_written is None else as_written(record)))
+            out.append(Plain(kind, record))
         return out
 
     @property

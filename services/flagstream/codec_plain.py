@@ -52,22 +52,3 @@ def plain_of(event: Any) -> Plain:
     if isinstance(event, AttendanceMarksRecorded):  # written in its compact wire form
         return Plain(AttendanceMarksRecorded, _plain_value(mark_batch.to_batch(event)))
     return Plain(type(event), _plain_value(event))
-
-
-def compact_marks(record: Record) -> Record:
-    """A plain record written with the old AttendanceMarksRecorded schema (every mark in
-    full) in the compact batch form."""
-    position: dict[tuple[Any, ...], int] = {}
-    marks = []
-    for m in record["marks"]:
-        at = position.setdefault(tuple(m[k] for k in mark_batch.CONTEXT), len(position))
-        marks.append(
-            {
-                "context": at,
-                "event_id": m["event_id"],
-                "child_key": m["child_key"],
-                "code": m["code"],
-            }
-        )
-    contexts = [dict(zip(mark_batch.CONTEXT, shared, strict=True)) for shared in position]
-    return {"batch_id": record["batch_id"], "contexts": contexts, "marks": marks}

@@ -152,11 +152,10 @@ def messages() -> dict[str, bytes]:
 
 def test_every_schema_file_has_a_message_here() -> None:
     written = set(messages())
-    legacy = {"AttendanceMarksRecorded"}  # read, never written (AttendanceMarkBatch instead)
-    assert written == set(FILES) - legacy
+    assert written == set(FILES)
 
 
-@pytest.mark.parametrize("name", sorted(set(FILES) - {"AttendanceMarksRecorded"}))
+@pytest.mark.parametrize("name", sorted(FILES))
 def test_apache_avro_reads_the_message_and_checks_its_fingerprint(name: str) -> None:
     value = messages()[name]
     schema = apache_schema(name)
