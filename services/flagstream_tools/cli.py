@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flagstream import extensions, logs
-from flagstream_tools.commands import Handler, admin, db, oracle, runs, services
+from flagstream_tools.commands import Handler, admin, db, oracle, runs, services, up
 
 # The first simulated day of `flagstream generate` and `flagstream demo` (commands/runs.py).
 DEMO_START = runs.DEMO_START
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    for commands in (runs, services, admin, oracle, db):
+    for commands in (runs, up, services, admin, oracle, db):
         commands.add_commands(add)
     return parser
 

@@ -143,11 +143,7 @@ class Stack(Supervision):
         # Every ingest table, before ingest and the validator both start.
         self._outboxes = (Store(engine), Store(engine, raw_outbox))
         self._engine = make_engine(self.database_url)
-        # One key that may send every kind: the demo plays every partner.
-        self.api_key = create_key(engine, "demo", "all")
-        self.api_key_file.touch(mode=0o600)
-        self.api_key_file.chmod(0o600)
-        self.api_key_file.write_text(self.api_key + "\n")
+        self.api_key = self._partner_key(engine)
         for name in ("projector", "flagger", "ingest", "validator"):
             self.start_service(name)
         for name, port in (
@@ -163,6 +159,14 @@ class Stack(Supervision):
         if supervise:
             self.start_supervisor()
         return self
+
+    def _partner_key(self, engine: Any) -> str:
+        """A new key for every kind (the demo plays every partner); `flagstream up` keeps one."""
+        key = create_key(engine, "demo", "all")
+        self.api_key_file.touch(mode=0o600)
+        self.api_key_file.chmod(0o600)
+        self.api_key_file.write_text(key + "\n")
+        return key
 
     def create_topics(self, repair: bool = False) -> list[str]:
         """Every topic, raw partner topics included (what `flagstream topics create` does).
