@@ -1,6 +1,7 @@
 """The `flagstream` command's subcommands, one module per audience: running the services
 (services.py), operating a running system (admin.py), generating, demonstrating and
-measuring (runs.py), the databases (db.py) and the batch oracle (oracle.py). Each module's
+measuring (runs.py), the supervised one-machine stack (up.py), the databases (db.py) and
+the batch oracle (oracle.py). Each module's
 `add_commands(add)` registers its subcommands; cli.py builds the parser from them."""
 
 from __future__ import annotations
