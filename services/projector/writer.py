@@ -1,16 +1,13 @@
-"""Applies a batch of consumed events to the read model in the caller's transaction."""
+"""Applies a batch of consumed events to the read model in the caller's transaction; the
+batch is first sorted into rows per table (batch_rows.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from flagstream.codec_plain import Plain, plain_of
-from flagstream.domain import events as ev
 from flagstream.upsert import insert_new, upsert
 from readmodel import changes
 from readmodel.tables import (
@@ -31,145 +28,14 @@ from readmodel.tables import (
 )
 
 from . import bulk, daily, derived, history
-from .huddle_rows import huddle_row, review_outcomes, review_rows
+from .batch_rows import Batch, Consumed, sort_batch
 from .links import apply_links
-from .places import place_row
-from .rows import (
-    Record,
-    change_row,
-    child_row,
-    day,
-    flag_rows,
-    is_sensitive,
-    outcome_row,
-    restricted_rows,
-    roll_row,
-    school_row,
-    source_facts,
-)
+from .rows import Record, child_row, flag_rows, restricted_rows
+
+__all__ = ["Consumed", "KnownSchools", "project", "stored_offsets"]
 
 
-@dataclass(frozen=True, slots=True)
-class Consumed:
-    """One Kafka record: where it came from and what it carried, as a Plain record (the
-    codec's cheap read, Codec.read_plain) or a domain event; None if undecodable."""
-
-    topic: str
-    partition: int
-    offset: int
-    event: Any
-
-
-@dataclass
-class _Batch:
-    """A batch sorted into rows per table; within a batch the latest row per key wins."""
-
-    schools: dict[str, Record] = field(default_factory=dict)
-    snapshots: dict[str, Record] = field(default_factory=dict)  # plain, converted once
-    changes: dict[str, Record] = field(default_factory=dict)
-    restricted_changes: dict[str, Record] = field(default_factory=dict)  # sensitive flags
-    outcomes: dict[str, Record] = field(default_factory=dict)
-    huddles: dict[str, Record] = field(default_factory=dict)
-    huddle_reviews: dict[tuple[str, str], Record] = field(default_factory=dict)
-    rolls: dict[tuple[str, str, date], Record] = field(default_factory=dict)
-    households: dict[tuple[str, str], Record] = field(default_factory=dict)  # families.md
-    links: dict[str, str] = field(default_factory=dict)  # nhs_key -> child_key (links.py)
-    places: dict[str, Record] = field(default_factory=dict)  # child_key -> row (places.py)
-    days: set[date] = field(default_factory=set)
-    # Latest [received, data as of] per (child, school, source) seen in the batch.
-    facts: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
-
-
-def _snapshot(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.snapshots[r["child_key"]] = r
-
-
-def _snapshots(b: _Batch, r: Record, _c: Consumed) -> None:
-    for s in r["snapshots"]:  # in order: the latest per child wins
-        b.snapshots[s["child_key"]] = s
-
-
-def _change(b: _Batch, r: Record, c: Consumed) -> None:
-    into = b.restricted_changes if is_sensitive(r["flag"]) else b.changes
-    into.setdefault(r["event_id"], change_row(r, c.partition, c.offset))
-
-
-def _school(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.schools[r["urn"]] = school_row(r)
-
-
-def _outcome(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.outcomes.setdefault(r["event_id"], outcome_row(r))
-
-
-def _huddle(b: _Batch, r: Record, _c: Consumed) -> None:
-    if r["event_id"] in b.huddles:
-        return  # A repeat of the same event (at-least-once): the first copy stands.
-    b.huddles[r["event_id"]] = huddle_row(r)
-    for row in review_rows(r):
-        b.huddle_reviews[(row["huddle_event_id"], row["child_key"])] = row
-    for row in review_outcomes(r):
-        b.outcomes.setdefault(row["event_id"], row)
-
-
-def _enrolment(b: _Batch, r: Record, c: Consumed) -> None:
-    row = roll_row(r)
-    b.rolls[(row["child_key"], row["urn"], row["joined_on"])] = row
-    _household(b, r, c)
-    if r.get("nhs_key"):
-        b.links.setdefault(r["nhs_key"], r["child_key"])
-
-
-def _household(b: _Batch, r: Record, _c: Consumed) -> None:
-    if r.get("household_key"):  # an enrolment or family case naming a household
-        key = (r["household_key"], r["child_key"])
-        b.households[key] = {"household_key": key[0], "child_key": key[1]}
-
-
-def _day_ended(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.days.add(day(r["day"]))  # from the clock topic or a partition of the attendance topic
-
-
-def _mark_batch(b: _Batch, r: Record, _c: Consumed) -> None:
-    b.days.update(day(d) for d in {c["date"] for c in r["contexts"]})
-
-
-# By event class; an AttendanceMarksRecorded's plain record is its compact batch form.
-_SORT = {
-    ev.ChildFlagsSnapshot: _snapshot,
-    ev.ChildFlagsSnapshots: _snapshots,
-    ev.FlagChanged: _change,
-    ev.SchoolRecorded: _school,
-    ev.OutcomeRecorded: _outcome,
-    ev.HuddleRecorded: _huddle,
-    ev.EnrolmentRecorded: _enrolment,
-    ev.FamilyCaseRecorded: _household,
-    ev.DayEnded: _day_ended,
-    ev.AttendanceMarksRecorded: _mark_batch,
-}
-
-
-def _sort(batch: Sequence[Consumed]) -> _Batch:
-    b = _Batch()
-    for record in batch:
-        if record.event is None:
-            continue
-        p = record.event if isinstance(record.event, Plain) else plain_of(record.event)
-        for child_key, urn, source, received, data_day in source_facts(p.kind, p.record):
-            times = b.facts.get((child_key, urn, source))
-            if times is None:
-                b.facts[(child_key, urn, source)] = [received, data_day]
-            else:
-                times[0], times[1] = max(times[0], received), max(times[1], data_day)
-        sort = _SORT.get(p.kind)
-        if sort is not None:
-            sort(b, p.record, record)
-        if (place := place_row(p.kind, p.record)) is not None:
-            b.places[place["child_key"]] = place
-    return b
-
-
-def _dirty(conn: Connection, b: _Batch, known: set[str]) -> tuple[dict[str, date], set[date]]:
+def _dirty(conn: Connection, b: Batch, known: set[str]) -> tuple[dict[str, date], set[date]]:
     """The earliest day whose daily counts this batch may change, per school, and the school
     days it adds (stored here; daily.extend gives the other known schools their rows)."""
     dirty: dict[str, date] = {}
@@ -228,7 +94,7 @@ def project(
 ) -> dict[str, int]:
     """Write the batch's rows and the next offsets; returns rows written per table. With
     `known`, call known.commit() once the transaction has committed."""
-    b = _sort(batch)
+    b = sort_batch(batch)
     apply_links(conn, b.snapshots, b.links, b.places)  # a linked number is no child of its own
     schools_known = known or KnownSchools()
     child_rows = [child_row(r) for r in b.snapshots.values()]
@@ -294,7 +160,7 @@ def _now() -> datetime:
 
 
 def _touched(
-    conn: Connection, b: _Batch, child_rows: list[Record], before: dict[str, str]
+    conn: Connection, b: Batch, child_rows: list[Record], before: dict[str, str]
 ) -> set[tuple[str, str]]:
     """(child, school) rows on a school's list this batch changed: a moved child's old school
     too, an outcome or spell under the child's current school (for the dashboard's live
@@ -308,7 +174,7 @@ def _touched(
     return touched
 
 
-def _write_flags(conn: Connection, b: _Batch, new_children: set[str]) -> None:
+def _write_flags(conn: Connection, b: Batch, new_children: set[str]) -> None:
     """Each snapshot's child's open flags replaced: the rows of the children already there
     deleted in one statement (a new child has none), then one row per flag raised."""
     if b.snapshots:
@@ -317,7 +183,7 @@ def _write_flags(conn: Connection, b: _Batch, new_children: set[str]) -> None:
         bulk.write(conn, child_flags, rows, "nothing")
 
 
-def _write_restricted(conn: Connection, b: _Batch) -> None:
+def _write_restricted(conn: Connection, b: Batch) -> None:
     """Sensitive flags into their own tables: each snapshot's child's current ones replaced."""
     if b.snapshots:
         conn.execute(
