@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from . import leavers, people, queries
 from .absence_bands import BANDS, Measure, banded
 from .context import forbid
-from .pages import Ctx, Who
+from .page_deps import Ctx, Who
 
 router = APIRouter()
 

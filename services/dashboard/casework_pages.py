@@ -19,7 +19,7 @@ from readmodel.tables import children, schools
 from . import casework, casework_view, people
 from .authz import Principal
 from .context import Context, forbid
-from .pages import Ctx, Who, _child_or_403, _school_or_403
+from .page_deps import Ctx, Who, _child_or_403, _school_or_403
 from .security import csrf_ok
 
 router = APIRouter()

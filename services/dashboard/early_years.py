@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from readmodel.tables import child_places, children
 
 from .context import forbid
-from .pages import Ctx, Who
+from .page_deps import Ctx, Who
 from .people import labels
 
 router = APIRouter()

@@ -25,7 +25,7 @@ from . import evidence_charts as charts
 from . import queries
 from .authz import Principal
 from .context import Context, forbid
-from .pages import Ctx, Who
+from .page_deps import Ctx, Who
 
 router = APIRouter()
 PA_FLAG = "ATTEND"  # the flag drawn against the national persistent-absence figure

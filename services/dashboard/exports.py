@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from . import audit, huddle_groups, huddle_record, leavers, people, queries, staleness
 from .authz import Principal
 from .context import Context, flag_label, forbid
-from .pages import Ctx, Who, _school_or_403
+from .page_deps import Ctx, Who, _school_or_403
 from .security import neutralise
 
 router = APIRouter()

@@ -23,7 +23,7 @@ from . import people
 from .authz import Principal
 from .context import Context, forbid
 from .outcomes import RESPONSES, STATUSES, HuddleForm, SendError
-from .pages import Ctx, Who, _school_or_403
+from .page_deps import Ctx, Who, _school_or_403
 from .security import csrf_ok
 
 router = APIRouter()

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from flagstream import alerts
 
 from .authz import Principal
-from .pages import Ctx, Who
+from .page_deps import Ctx, Who
 from .security import csrf_ok
 
 router = APIRouter()

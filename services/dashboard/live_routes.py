@@ -16,7 +16,7 @@ from .authz import Principal
 from .context import Context, NotSignedIn, forbid
 from .live_hub import CLOSE, LiveHub
 from .live_views import SchoolView, View, ZoneView, zone_rows
-from .pages import Polled, _school_or_403, ctx_of
+from .page_deps import Polled, _school_or_403, ctx_of
 
 router = APIRouter()
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from . import queries
 from .authz import Principal
 from .context import Context
-from .pages import _table_data
+from .school_table import _table_data
 
 # One children-table row as _children_table.html renders it (no nested tables inside).
 _ROW = re.compile(r'<tr data-child="([^"]+)"[^>]*>.*?</tr>', re.S)

@@ -1,49 +1,28 @@
-"""County -> zone -> school -> child screens; every query is scoped by the viewer's role."""
+"""County -> zone -> school -> child screens; every query is scoped by the viewer's role.
+
+What the routes take (context, viewer, a school or child they may see) is page_deps.py; the
+school's child table, shared with the live views, is school_table.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from readmodel import changes
 
 from . import absence_bands, casework_view, charts, leavers, people, queries, siblings
-from .authz import Principal
-from .context import Context, forbid
+from .context import forbid
 from .live_etag import matches, table_etag
 from .outcomes import RESPONSES, STATUSES, OutcomeForm, SendError
+from .page_deps import Ctx, Polled, Who, _child_or_403, _school_or_403
+from .school_table import _table_data
 from .security import csrf_ok
 
 router = APIRouter()
-
-
-def ctx_of(request: Request) -> Context:
-    ctx: Context = request.app.state.ctx
-    return ctx
-
-
-Ctx = Annotated[Context, Depends(ctx_of)]
-
-
-def viewer(request: Request) -> Principal:
-    return ctx_of(request).principal(request)
-
-
-Who = Annotated[Principal, Depends(viewer)]
-
-
-def poller(request: Request) -> Principal:
-    return ctx_of(request).principal(request, active=False)
-
-
-# For the fragments live.js fetches by itself: they do not keep an idle session alive.
-Polled = Annotated[Principal, Depends(poller)]
 
 
 @router.get("/")
@@ -95,65 +74,6 @@ def zone(zone: str, request: Request, ctx: Ctx, who: Who) -> Response:
     )
 
 
-def _school_or_403(ctx: Context, who: Principal, urn: str) -> queries.School:
-    with ctx.read_as(who) as conn:
-        found = queries.school(conn, urn)
-    forbid(found is not None and who.can_see_school(urn, found.zone))
-    assert found is not None
-    return found
-
-
-def _table_data(
-    ctx: Context,
-    who: Principal,
-    urn: str,
-    sort: str,
-    desc: bool,
-    flag: str | None,
-    year: int | None,
-    keys: Collection[str] | None = None,
-) -> dict[str, Any]:
-    sealed = who.sees_sensitive_at(urn)
-    sensitive = queries.SENSITIVE_COLUMNS if sealed else ()
-    flags = queries.flag_columns()
-    if flag not in (*flags, *sensitive):
-        flag = None
-    listed = flag if flag in flags else None
-    with ctx.read_as(who) as conn:
-        rows = queries.school_children(conn, urn, sort, desc, listed, year, keys=keys)
-        rows = leavers.list_as_shown(
-            conn, rows, urn, ctx.leaver_school_days, listed, False, sort, desc
-        )
-        # Sensitive flags only for the DSL of this school; for everyone else the rows are
-        # exactly what they would be had no sensitive record arrived (docs/security.md).
-        restricted = queries.restricted_at_school(conn, urn) if sealed else {}
-    for row in rows:
-        # A child who has left has no current school: no DSL sees their sensitive flags.
-        left = row.get("left_on") is not None
-        row["sensitive"] = {} if left else restricted.get(row["child_key"], {})
-    if flag in sensitive:
-        rows = [r for r in rows if flag in r["sensitive"]]
-    shown = leavers.label(people.labels(ctx, who, [r["child_key"] for r in rows]), rows)
-    params = {
-        "sort": sort,
-        "dir": "desc" if desc else "asc",
-        "flag": flag or "",
-        "year": year or "",
-    }
-    return {
-        "rows": rows,
-        "shown": shown,
-        "sort": sort,
-        "desc": desc,
-        "flag": flag or "",
-        "year": year,
-        "query": urlencode({k: v for k, v in params.items() if v != ""}),
-        "flags": flags,
-        "sensitive_flags": sensitive,
-        "urn": urn,
-    }
-
-
 SortParam = Annotated[str, Query(pattern="^[a-z_]+$")]
 
 
@@ -202,16 +122,6 @@ def school_table(
     page = ctx.render(request, "_children_table.html", who, fragment=True, **table)
     page.headers["ETag"] = tag
     return page  # type: ignore[no-any-return]
-
-
-def _child_or_403(ctx: Context, who: Principal, child_key: str) -> tuple[dict[str, Any], Any]:
-    with ctx.read_as(who) as conn:
-        row = queries.child(conn, child_key)
-        row = leavers.child_as_shown(conn, row, ctx.leaver_school_days) if row else None
-        found = queries.school(conn, row["urn"]) if row else None
-    forbid(found is not None and who.can_see_school(found.urn, found.zone))
-    assert row is not None
-    return row, found
 
 
 @router.get("/children/{child_key}")
