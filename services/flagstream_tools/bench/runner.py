@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +13,10 @@ from typing import Any
 from flagstream.codec import Codec
 from flagstream.settings import Settings
 from flagstream.topics import Topics, create_topics
-from flagstream_tools import generator as gen
 from flagstream_tools.bench import dashboard as dashboard_stage
-from flagstream_tools.bench import e2e, raw, stages
+from flagstream_tools.bench import e2e, inputs, raw, stages
 from flagstream_tools.bench.handler_only import handler_rate
-from flagstream_tools.bench.presets import SIZES, TERM_START, BenchPreset
+from flagstream_tools.bench.presets import SIZES, BenchPreset
 from flagstream_tools.bench.rebuild import rebuild
 from flagstream_tools.bench.report import machine, table, write_json
 from flagstream_tools.bench.resources import (
@@ -29,10 +27,8 @@ from flagstream_tools.bench.resources import (
     drop_database,
 )
 from flagstream_tools.bench.restart import restarts
-from flagstream_tools.bench.workload import Message, Workload, build
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
 from flagstream_tools.processes import ServiceProcess, peak_rss_mb
-from flagstream_tools.progress_bar import Progress
 from ingest.pseudonymise import Pseudonymiser
 from readmodel.db import make_engine
 
@@ -59,32 +55,6 @@ def _broker_peak(broker: EmbeddedBroker) -> float | None:
     return peak_rss_mb(proc.pid) if proc is not None else None
 
 
-def _workload(options: BenchOptions, codec: Codec, key: str) -> Workload:
-    size = SIZES[options.preset]
-    county = gen.make_county(size.county, options.seed)
-    days = size.preload_days + size.e2e_days
-    _say(
-        f"generating {len(county.schools)} schools, {len(county.pupils):,} pupils, {days} school "
-        f"days from {TERM_START} ({size.preload_days} preloaded, {size.e2e_days} end to end)"
-    )
-    # Marks: two a pupil a day, plus about 3% resent (repeated registers, corrections).
-    progress = Progress("  generating and encoding", int(days * len(county.pupils) * 2.06), "marks")
-    work = build(
-        county,
-        gen.timeline(county, TERM_START, days, options.seed),
-        size.preload_days,
-        codec,
-        Topics(),
-        PARTITIONS,
-        Pseudonymiser(key.encode()),
-        on_item=progress.advance,
-    )
-    progress.close()
-    mix = ", ".join(f"{kind} {n:,}" for kind, n in work.kinds.most_common())
-    _say(f"  {work.events:,} events in {len(work.canonical):,} messages: {mix}")
-    return work
-
-
 def run_bench(options: BenchOptions) -> dict[str, Any]:
     """Run every stage; print the table; write and return the figures."""
     began = time.monotonic()
@@ -98,7 +68,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     logs = workdir / "logs"
     f: dict[str, Any] = {"preset": options.preset, "seed": options.seed, "machine": machine()}
     codec, key, topics = Codec(), secrets.token_hex(32), Topics()
-    work = _workload(options, codec, key)
+    work = inputs.workload(options.preset, options.seed, codec, key)
     f["events"] = work.events
     f["event_mix"] = dict(work.kinds)
     profile = workdir / "profile" / "handler.prof" if options.profile else None
@@ -139,7 +109,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         )
 
         _say("[2/8] naive per-event Faust agent (one table update + one send per event)")
-        marks = _single_marks(work, codec, size.naive_events)
+        marks = inputs.single_marks(work, codec, size.naive_events)
         naive, f["naive_faust_peak_rss_mb"] = stages.run_naive(
             broker.bootstrap, marks, workdir, size.timeout_s
         )
@@ -284,18 +254,3 @@ def _project(
         f"projector_records_{db}": sum(ends.values()),
         f"projector_records_per_s_{db}": rate.per_s,
     }
-
-
-def _single_marks(work: Workload, codec: Codec, n: int) -> list[Message]:
-    """One encoded AttendanceMarkRecorded per message, keyed by child, from the workload."""
-    out: list[Message] = []
-    for m in work.canonical:
-        if m.kind != "attendance_mark":
-            continue
-        for mark in codec.decode(m.value).marks:
-            out.append(Message("", 0, mark.child_key.encode(), codec.encode(mark), 1, m.kind))
-            if len(out) >= n:
-                return out
-    if not out:
-        sys.exit("the workload has no marks: pick a bigger preset")
-    return out
