@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import Engine
 
 from flagstream.codec import Codec
-from flagstream_tools.demo.runner import Day, _days, _Sender
+from flagstream_tools.demo.day_sender import Day, DaySender, by_day
 from flagstream_tools.demo.sender import send_reference
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import Item, make_county, timeline, write_timeline
@@ -46,7 +46,7 @@ class Run:
     timeline_file: Path
     engine: Engine
     client: httpx.Client
-    sender: _Sender
+    sender: DaySender
 
     def projected(self) -> dict[tuple[str, int], int]:
         with self.engine.connect() as conn:
@@ -97,9 +97,9 @@ def county_run(workdir: Path, seed: int = 5, database_url: str | None = None) ->
     try:
         engine = make_engine(stack.database_url)
         with httpx.Client(base_url=stack.ingest_url, timeout=60.0) as client:
-            sender = _Sender(stack, client, lambda: None, Codec())
+            sender = DaySender(stack, client, lambda: None, Codec())
             send_reference(client, county)
-            yield Run(stack, list(_days(items)), timeline_file, engine, client, sender)
+            yield Run(stack, list(by_day(items)), timeline_file, engine, client, sender)
     finally:
         stack.stop()
 

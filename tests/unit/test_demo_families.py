@@ -178,10 +178,11 @@ def test_reconcile_counts_a_child_with_no_school_as_not_yet_in_school() -> None:
 
 
 def test_the_demo_sends_half_the_linked_pupils_checks_before_their_enrolments() -> None:
-    from flagstream_tools.demo.runner import _checks_first, _days
+    from flagstream_tools.demo.day_sender import by_day
+    from flagstream_tools.demo.runner import _checks_first
 
     _, _, (county, items, summary) = _run(days=3)
-    days = list(_days(items))
+    days = list(by_day(items))
     first, rest = _checks_first(county, days)
     linked = {p.nhs_number for p in county.pupils if p.nhs_number}
     assert len(first) == (summary.linked_pupils + 1) // 2

@@ -1,4 +1,4 @@
-"""The demo's simulated days never pass today (demo.runner.fit_start, demo.live.stream)."""
+"""The demo's simulated days never pass today (demo.start_day.fit_start, demo.live.stream)."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from flagstream_tools.demo.live import stream
-from flagstream_tools.demo.runner import StartTooLate, fit_start, latest_start
+from flagstream_tools.demo.start_day import StartTooLate, fit_start, latest_start
 from flagstream_tools.generator import school_days
 
 MONDAY = date(2026, 12, 7)

@@ -8,9 +8,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -21,10 +20,12 @@ from flagstream import extensions
 from flagstream.codec import Codec
 from flagstream.settings import Settings
 from flagstream_tools.commands.runs import DEMO_START
+from flagstream_tools.demo.day_sender import Day, DaySender, by_day
 from flagstream_tools.demo.live import start_dashboard, stream
 from flagstream_tools.demo.report import ledger, reconcile, trend
-from flagstream_tools.demo.sender import send_child_events, send_reference, send_registers
+from flagstream_tools.demo.sender import send_child_events, send_reference
 from flagstream_tools.demo.stack import Stack
+from flagstream_tools.demo.start_day import StartTooLate, fit_start, today
 from flagstream_tools.eventlog import from_topics
 from flagstream_tools.generator import (
     County,
@@ -59,88 +60,6 @@ class DemoOptions:
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def today() -> date:
-    """Today by ingest's clock (UTC), after which it refuses records as date_in_future."""
-    return datetime.now(UTC).date()
-
-
-class StartTooLate(ValueError):
-    """A --start the user chose whose school days would pass today."""
-
-
-def latest_start(days: int, on_or_before: date) -> date:
-    """The first of `days` (at least one) school days that end on the last school day on or
-    before the given date."""
-    day = on_or_before - timedelta(days=max(0, on_or_before.weekday() - 4))  # weekend: Friday
-    for _ in range(days - 1):
-        day -= timedelta(days=3 if day.weekday() == 0 else 1)
-    return day
-
-
-def fit_start(start: date, days: int, now: date, given: bool) -> date:
-    """The first simulated day: start, unless its `days` school days would pass `now` -
-    then the latest start that fits, or StartTooLate (saying what to pass) if start was
-    the user's."""
-    if days <= 0 or school_days(start, days)[-1] <= now:
-        return start
-    fits = latest_start(days, now)
-    if given:
-        raise StartTooLate(
-            f"--start {start} with {days} school days runs to {school_days(start, days)[-1]}, "
-            f"after today ({now}), and ingest refuses records dated after today: pass "
-            f"--start {fits} or earlier (or no --start), or fewer --days / --live-days"
-        )
-    return fits
-
-
-Day = tuple[date | None, list[Register], list[Item]]
-
-
-def _days(items: list[Item]) -> Iterator[Day]:
-    """The timeline cut at each DayEnded: (day, registers, other partner records)."""
-    regs: list[Register] = []
-    others: list[Item] = []
-    for item in items:
-        if isinstance(item, DayEnded):
-            yield item.day, regs, others
-            regs, others = [], []
-        elif isinstance(item, Register):
-            regs.append(item)
-        else:
-            others.append(item)
-    if regs or others:
-        yield None, regs, others
-
-
-@dataclass(slots=True)
-class _Sender:
-    """Sends a school day through ingest as partners would, then its day-end tick, and waits
-    until the pipeline has caught up - as a live day would - so each day's flags and trend
-    rows are as of that day."""
-
-    stack: Stack
-    client: httpx.Client
-    caught_up: Callable[[], None]
-    codec: Codec = field(default_factory=Codec)
-    marks: int = 0
-    records: int = 0
-    rejected: int = 0
-
-    def day(self, day: date | None, regs: list[Register], others: list[Item]) -> str:
-        marks = send_registers(self.client, regs) if regs else (0, 0)
-        records = send_child_events(self.client, others) if others else (0, 0)
-        self.marks, self.records = self.marks + marks[0], self.records + records[0]
-        self.rejected += marks[1] + records[1]
-        if day is not None:
-            stack = self.stack
-            stack.keep_tick(day, self.codec)
-        self.caught_up()
-        return (
-            f"{day or 'baseline'}  {marks[0]:,} marks, {records[0]:,} partner records"
-            f"{', day-end tick' if day else ''}"
-        )
 
 
 EARLY_YEARS: Final = "flagstream.early_years"
@@ -248,7 +167,7 @@ def _check(stack: Stack, engine: Engine, as_of_default: date) -> bool:
 
 
 def _live(
-    stack: Stack, county: County, workdir: Path, sender: _Sender, later: list[Day], seconds: float
+    stack: Stack, county: County, workdir: Path, sender: DaySender, later: list[Day], seconds: float
 ) -> None:
     dashboard = start_dashboard(stack, county, workdir)
     _say(
@@ -311,8 +230,8 @@ def run_demo(options: DemoOptions) -> int:
                 return stored_offsets(conn)
 
         client = httpx.Client(base_url=stack.ingest_url, timeout=60.0)
-        sender = _Sender(stack, client, lambda: stack.wait_caught_up(projected, timeout=300.0))
-        first, days = _checks_first(county, list(_days(items)))
+        sender = DaySender(stack, client, lambda: stack.wait_caught_up(projected, timeout=300.0))
+        first, days = _checks_first(county, list(by_day(items)))
         early = send_child_events(client, first)
         sender.records, sender.rejected = early
         accepted, rejected = send_reference(client, county)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,27 +19,19 @@ from typing import Any
 
 from flagstream import kafka_clients
 from flagstream.codec import Codec
-from flagstream.lag import ahead, behind, end_offsets, group_offsets
-from flagstream.topics import FLAGGER_APP_ID, Topics, create_topics, describe, topic_specs
+from flagstream.topics import Topics, create_topics, describe, topic_specs
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
 from flagstream_tools.clock import day_ended
+from flagstream_tools.demo import catch_up
 from flagstream_tools.demo.supervisor import Supervision
 from flagstream_tools.processes import ServiceProcess
 from ingest.db import make_engine
 from ingest.keys import create_key
-from ingest.kinds import every_kind
 from ingest.record import keep_control
 from ingest.store import Store, raw_outbox
-from ingest.store.offsets import stored_offsets as validated_offsets
-from projector.consumer import source_topics
 from readmodel.status import read_status
 
 log = logging.getLogger("flagstream.stack")
-
-
-def _kind_names() -> tuple[str, ...]:
-    """Every kind ingest takes now, for the partners' raw topics."""
-    return tuple(k.name for k in every_kind())
 
 
 class Stack(Supervision):
@@ -173,9 +164,11 @@ class Stack(Supervision):
         With repair - only ever on a new embedded broker, a cache with nothing to lose - a
         topic some client auto-created before this ran is deleted and made again right."""
         bootstrap = self.broker.bootstrap
-        made = create_topics(bootstrap, self.topics, self.partitions, raw_kinds=_kind_names())
+        made = create_topics(
+            bootstrap, self.topics, self.partitions, raw_kinds=catch_up.raw_kinds()
+        )
         if repair:
-            specs = topic_specs(self.topics, self.partitions, _kind_names())
+            specs = topic_specs(self.topics, self.partitions, catch_up.raw_kinds())
             found = describe(bootstrap, [s.name for s in specs])
             wrong = [s.name for s in specs if found[s.name].partitions != s.partitions]
             if wrong:
@@ -186,7 +179,7 @@ class Stack(Supervision):
                 finally:
                     admin.close()
                 made += create_topics(
-                    bootstrap, self.topics, self.partitions, raw_kinds=_kind_names()
+                    bootstrap, self.topics, self.partitions, raw_kinds=catch_up.raw_kinds()
                 )
         return made
 
@@ -256,26 +249,9 @@ class Stack(Supervision):
                 raise RuntimeError(f"{name} exited; last lines of {proc.log_path}:\n{proc.tail()}")
 
     def backlog(self, projected: Callable[[], dict[tuple[str, int], int]]) -> tuple[int, int]:
-        """(records not yet through the flagger, records the projector has not stored).
-        The first counts what is still upstream of it too - messages waiting in ingest's and
-        the validator's outboxes, and raw records the validator has not read - so a pause
-        in publishing does not look like being caught up."""
-        bootstrap = self.broker.bootstrap
-        ends = end_offsets(bootstrap, self.topics.canonical)
-        committed = group_offsets(bootstrap, FLAGGER_APP_ID, ends)
-        if ahead(ends, committed):  # a reset log the flagger has not yet noticed
-            return 1, 1
-        flagger = behind(ends, committed)
-        if self._outboxes is None:
-            raise RuntimeError("the stack is not started")
-        http, kafka = self._outboxes
-        queued = http.pending() + kafka.pending()
-        with kafka.engine.connect() as conn:
-            validated = validated_offsets(conn)
-        raw = [self.topics.raw(kind) for kind in _kind_names()]
-        unvalidated = behind(end_offsets(bootstrap, raw), validated)
-        projector = behind(end_offsets(bootstrap, source_topics(self.topics)), projected())
-        return flagger + queued + unvalidated, projector
+        """(records not yet through the flagger, records the projector has not stored):
+        catch_up.backlog."""
+        return catch_up.backlog(self, projected)
 
     def wait_caught_up(
         self,
@@ -283,29 +259,9 @@ class Stack(Supervision):
         timeout: float = 180.0,
         on_poll: Callable[[int, int], None] | None = None,
     ) -> None:
-        """Block until flagger and projector have consumed everything, twice in a row, and the
-        read model says it is complete. While the broker or a service is down (and being
-        restarted by the supervisor) it keeps waiting."""
-        deadline = time.monotonic() + timeout
-        clean, flagger, projector = 0, -1, -1
-        while clean < 2:
-            self._check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"pipeline not caught up in {timeout:g}s (last seen: {flagger} record(s) "
-                    f"not through the flagger, {projector} not stored by the projector, read "
-                    f"model complete: {self.complete()}); see logs in {self.workdir / 'logs'}"
-                )
-            try:
-                flagger, projector = self.backlog(projected)
-                done = flagger == 0 and projector == 0 and self.complete()
-            except Exception as exc:  # the broker or a database away for a moment
-                log.debug("backlog not known now: %s", exc)
-                flagger, projector, done = -1, -1, False
-            if on_poll:
-                on_poll(flagger, projector)
-            clean = clean + 1 if done else 0
-            time.sleep(1.0)
+        """Block until the pipeline has caught up and the read model is complete:
+        catch_up.wait_caught_up."""
+        catch_up.wait_caught_up(self, projected, timeout, on_poll)
 
     def stop(self) -> None:
         """Stop the supervisor, the services (SIGTERM, bounded), then the broker."""
