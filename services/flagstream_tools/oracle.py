@@ -1,8 +1,9 @@
 """The batch oracle: every child's flags as of a date, from an event log, with plain code.
 
-It shares the rule functions with the flagger but none of its machinery: no Kafka, no
-Faust, no incremental state. Facts are gathered with last-wins dictionaries in log order,
-then the rules run once per child.
+It shares the rule functions and the term calendar with the flagger but none of its
+machinery: no Kafka, no Faust, no incremental state. Facts are gathered with last-wins
+dictionaries in log order, then the rules run once per child and its term to date is
+counted from its marks (oracle_term.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from flagstream.domain.observations import Observation
 from flagstream.domain.register import SessionRegister, register_origin
 from flagstream.domain.rules import DEFAULT_RULES, Outcome, Rule, RuleConfig, evaluate
 from flagstream.domain.state import Case, ChildState, Result
+from flagstream.term_calendar import TermCalendar, england
 
 from .oracle_households import Households, NhsLinks
+from .oracle_term import TermToDate, term_to_date
 
 
 @dataclass(slots=True)
@@ -111,10 +114,11 @@ def _kept(observed: Iterable[Observation]) -> tuple[Observation, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Recomputed:
-    """One child's school (as the log last said) and every rule's outcome."""
+    """One child's school (as the log last said), every rule's outcome and its term to date."""
 
     urn: str
     outcomes: dict[str, Outcome]
+    term: TermToDate | None = None
 
     @property
     def flags(self) -> frozenset[str]:
@@ -127,10 +131,18 @@ def recompute_children(
     as_of: date,
     config: RuleConfig,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
+    calendar: TermCalendar | None = None,
 ) -> dict[str, Recomputed]:
-    """child_key -> school and outcomes, for every child with any event in the log."""
+    """child_key -> school, outcomes and term to date, for every child with any event in the
+    log; the term by `calendar`, the flagger's (default: England's, as the flagger's with no
+    FLAGSTREAM_TERM_CALENDAR)."""
+    term_start = (calendar if calendar is not None else england()).term_start_of(as_of)
     return {
-        key: Recomputed(facts.urn, evaluate(_state(key, facts, as_of), as_of, config, rules))
+        key: Recomputed(
+            facts.urn,
+            evaluate(_state(key, facts, as_of), as_of, config, rules),
+            term_to_date(facts.marks, as_of, term_start),
+        )
         for key, facts in _gather(log, as_of).items()
     }
 

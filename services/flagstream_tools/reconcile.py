@@ -1,4 +1,5 @@
-"""The batch oracle against the projected read model: per-zone counts and per-child differences."""
+"""The batch oracle against the projected read model: per-zone counts and per-child differences
+(flags, and the term to date)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, Table, select
 
 from flagstream.domain.rules import SENSITIVE
 from flagstream_tools.oracle import Recomputed
+from flagstream_tools.oracle_term import TermField, TermToDate, comparable, term_fields_differing
 from ingest.ledger import LedgerRow
 from readmodel.tables import child_flags
 
@@ -28,25 +30,29 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Child:
-    """A child's school and raised flags, from either side."""
+    """A child's school, raised flags and term to date (None: not known on this side, not
+    compared), from either side."""
 
     urn: str
     flags: frozenset[str]
+    term: TermToDate | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """A child whose projected flags are not the oracle's."""
+    """A child whose projected flags or term-to-date figures are not the oracle's (`terms`:
+    the term_* columns that differ; none when only the flags do)."""
 
     child_key: str
     urn: str
     expected: frozenset[str]
     projected: frozenset[str]
+    terms: tuple[TermField, ...] = ()
 
 
 def from_oracle(recomputed: Mapping[str, Recomputed]) -> dict[str, Child]:
     """The oracle's answer in the shape of the read model."""
-    return {key: Child(r.urn, r.flags) for key, r in recomputed.items()}
+    return {key: Child(r.urn, r.flags, r.term) for key, r in recomputed.items()}
 
 
 def from_read_model(
@@ -54,12 +60,27 @@ def from_read_model(
 ) -> dict[str, Child]:
     """Each projected child (a `children` row) with its flags among `flags`: open flags from
     child_flags (one row per flag raised), sensitive flags (kept apart) from `restricted`
-    (child_key, flag rows)."""
+    (child_key, flag rows); its term to date from the row's term_* columns (a row written
+    before migration 0010 reads term_start NULL and 0 sessions, as the database holds it)."""
     kept_apart = [f for f in flags if f in SENSITIVE and restricted is not None]
     open_flags = [f for f in flags if f not in kept_apart]
-    found: dict[str, tuple[str, set[str]]] = {
-        key: (urn, set()) for key, urn in conn.execute(select(children.c.child_key, children.c.urn))
-    }
+    c = children.c
+    found: dict[str, tuple[str, set[str]]] = {}
+    terms: dict[str, TermToDate] = {}
+    if "term_start" in c:
+        rows = select(
+            c.child_key,
+            c.urn,
+            c.term_start,
+            c.term_possible_sessions,
+            c.term_absent_sessions,
+            c.as_of,
+        )
+        for key, urn, start, possible, absent, as_of in conn.execute(rows):
+            found[key] = (urn, set())
+            terms[key] = TermToDate(start, possible, absent, as_of)
+    else:  # a caller's table without the columns: flags only
+        found = {key: (urn, set()) for key, urn in conn.execute(select(c.child_key, c.urn))}
     sources: list[tuple[Table, list[str]]] = [(child_flags, open_flags)]
     if restricted is not None and kept_apart:
         sources.append((restricted, kept_apart))
@@ -70,18 +91,36 @@ def from_read_model(
         for child_key, flag in conn.execute(query):
             if child_key in found:
                 found[child_key][1].add(flag)
-    return {key: Child(urn, frozenset(held)) for key, (urn, held) in found.items()}
+    return {key: Child(urn, frozenset(held), terms.get(key)) for key, (urn, held) in found.items()}
 
 
 def differences(expected: Mapping[str, Child], projected: Mapping[str, Child]) -> list[Difference]:
-    """Children whose flags differ; a child missing on one side has no flags there."""
+    """Children whose flags or term to date differ. A child missing on one side has no flags
+    and no term figures there; term figures are compared where both sides have them and the
+    row is as of the oracle's day or an earlier day of its term (a NULL term_start in the
+    read model is a difference if the oracle has a term), and against a side without them
+    only if the other counted a possible session (oracle_term.term_fields_differing)."""
     none = Child("", frozenset())
     out = []
     for key in sorted(set(expected) | set(projected)):
         e, p = expected.get(key, none), projected.get(key, none)
-        if e.flags != p.flags:
-            out.append(Difference(key, p.urn or e.urn, e.flags, p.flags))
+        terms = term_fields_differing(e.term, p.term)
+        if e.flags != p.flags or terms:
+            out.append(Difference(key, p.urn or e.urn, e.flags, p.flags, terms))
     return out
+
+
+def terms_not_compared(expected: Mapping[str, Child], projected: Mapping[str, Child]) -> int:
+    """Projected children whose term figures are of an earlier term than the oracle's (their
+    last snapshot's), so not compared (oracle_term.comparable)."""
+    return sum(
+        1
+        for key, p in projected.items()
+        if p.term is not None
+        and (e := expected.get(key)) is not None
+        and e.term is not None
+        and not comparable(e.term, p.term)
+    )
 
 
 def by_zone(
@@ -134,16 +173,25 @@ def render_zones(
 def render_differences(diffs: Sequence[Difference], limit: int = 20) -> str:
     """The first few differences in words (child_key is pseudonymous, safe to print)."""
     if not diffs:
-        return "no differences: every projected child's flags equal the oracle's"
+        return "no differences: every projected child's flags and term to date equal the oracle's"
     lines = [f"{len(diffs):,} child(ren) differ:"]
     for d in diffs[:limit]:
-        lines.append(
-            f"  {printable(d.child_key)} at {printable(d.urn or '?')}: "
-            f"oracle {sorted(d.expected) or '-'}, projected {sorted(d.projected) or '-'}"
-        )
+        parts = [
+            f"{t.name} oracle {_value(t.oracle)}, projected {_value(t.projected)}" for t in d.terms
+        ]
+        if d.expected != d.projected or not parts:
+            parts.insert(
+                0, f"oracle {sorted(d.expected) or '-'}, projected {sorted(d.projected) or '-'}"
+            )
+        lines.append(f"  {printable(d.child_key)} at {printable(d.urn or '?')}: {'; '.join(parts)}")
     if len(diffs) > limit:
         lines.append(f"  ... and {len(diffs) - limit:,} more")
     return "\n".join(lines)
+
+
+def _value(value: date | int | None) -> str:
+    """A term figure as printed: a date in ISO form, a count, '-' for none."""
+    return "-" if value is None else value.isoformat() if isinstance(value, date) else f"{value:,}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """`flagstream recompute` and `flagstream reconcile` as an operator runs them, on a live stack
 fed through ingest: zero differences and a balanced ledger, then a tampered read model is
-caught child by child."""
+caught child by child (a flag deleted, a term-to-date figure altered)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from flagstream.codec import Codec
 from flagstream_tools.clock import publish_day_ended
@@ -20,7 +20,7 @@ from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import DayEnded, Register, make_county, timeline, write_timeline
 from projector.writer import stored_offsets
 from readmodel.db import make_engine
-from readmodel.tables import child_flags
+from readmodel.tables import child_flags, children
 
 
 def _flagstream(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -68,8 +68,19 @@ def test_reconcile_finds_nothing_then_exactly_the_tampered_child(tmp_path: Path)
             fsm = child_flags.c.flag == "FSM"
             victim = conn.execute(select(child_flags.c.child_key).where(fsm).limit(1)).scalar_one()
             conn.execute(delete(child_flags).where(child_flags.c.child_key == victim, fsm))
+            # Another child's term to date: one absence more than its marks say.
+            other = children.c.child_key != victim
+            row = conn.execute(
+                select(children.c.child_key, children.c.term_absent_sessions)
+                .where(other, children.c.term_possible_sessions > 0)
+                .limit(1)
+            ).one()
+            short, absent = children.c.child_key == row.child_key, row.term_absent_sessions
+            conn.execute(update(children).where(short).values(term_absent_sessions=absent + 1))
         engine.dispose()
         tampered = _flagstream(env, "reconcile")
     assert tampered.returncode == 1
-    assert "1 child(ren) differ" in tampered.stdout
+    assert "2 child(ren) differ" in tampered.stdout
     assert victim in tampered.stdout
+    line = next(x for x in tampered.stdout.splitlines() if row.child_key in x)
+    assert f"term_absent_sessions oracle {absent:,}, projected {absent + 1:,}" in line

@@ -4,7 +4,8 @@ Random histories are delivered shuffled within each fact's legal order (two mark
 same session keep their order, and a child's enrolments theirs - one topic partition;
 everything else may interleave), with repeats, in random message sizes, then a day-end
 tick. The stream's flags must equal the oracle's, and so must the school of every child
-with an enrolment (joins, moves, leavers; marks from an old school arriving late).
+with an enrolment (joins, moves, leavers; marks from an old school arriving late) and every
+child's term to date in its snapshot (in term, in a holiday, in the next term).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flagstream.domain import events as ev
-from flagstream.domain.flagging import step
+from flagstream.domain.flagging import StepResult, TermOf, step
 from flagstream.domain.rules import RuleConfig, default_config
 from flagstream.domain.rules.attend import AttendSettings
 from flagstream.domain.state import ChildState
+from flagstream.term_calendar import england, term_start_lookup
 from flagstream_tools.oracle import raised, recompute, recompute_children
+from flagstream_tools.oracle_term import TermToDate
 
 T = datetime(2025, 9, 1, tzinfo=UTC)
 START = date(2025, 9, 1)
@@ -114,7 +117,9 @@ def legal_shuffle(events: list[Any], rnd: random.Random) -> list[Any]:
     return out
 
 
-def stream_states(events: list[Any], final_day: date, rnd: random.Random) -> dict[str, ChildState]:
+def stream_results(
+    events: list[Any], final_day: date, rnd: random.Random, term_of: TermOf | None = None
+) -> dict[str, StepResult]:
     states = {c: ChildState(c) for c in CHILDREN}
     i = 0
     while i < len(events):
@@ -124,9 +129,13 @@ def stream_states(events: list[Any], final_day: date, rnd: random.Random) -> dic
         for e in message:
             by_child[e.child_key].append(e)
         for key, evs in by_child.items():
-            states[key] = step(states[key], evs, CONFIG, "f", T).state
+            states[key] = step(states[key], evs, CONFIG, "f", T, term_of=term_of).state
     tick = _e(ev.DayEnded, day=final_day)
-    return {c: step(s, [tick], CONFIG, "f", T).state for c, s in states.items()}
+    return {c: step(s, [tick], CONFIG, "f", T, term_of=term_of) for c, s in states.items()}
+
+
+def stream_states(events: list[Any], final_day: date, rnd: random.Random) -> dict[str, ChildState]:
+    return {c: r.state for c, r in stream_results(events, final_day, rnd).items()}
 
 
 def stream(events: list[Any], final_day: date, rnd: random.Random) -> dict[str, dict[str, str]]:
@@ -149,6 +158,30 @@ def test_stream_equals_oracle(events: list[Any], rnd: random.Random) -> None:
                 assert f.reason == expected[c].outcomes["ATTAIN"].reason, c
         if c in enrolled:  # Unenrolled, the school is the last mark's as delivered.
             assert got[c].urn == expected[c].urn, c
+
+
+ENGLAND = england()
+# After the marks (1 September to 31 October 2025): the autumn term's half-term break, its
+# Christmas holiday, and the spring term (nothing of it marked).
+FINAL_DAY = st.sampled_from([date(2025, 11, 1), date(2025, 12, 24), date(2026, 1, 9)])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history, FINAL_DAY, st.randoms(use_true_random=False))
+def test_stream_term_to_date_equals_oracle(
+    events: list[Any], final_day: date, rnd: random.Random
+) -> None:
+    expected = recompute_children(events, final_day, CONFIG, calendar=ENGLAND)
+    got = stream_results(legal_shuffle(events, rnd), final_day, rnd, term_start_lookup(ENGLAND))
+    nothing = TermToDate(ENGLAND.term_start_of(final_day), 0, 0)
+    for c in CHILDREN:
+        snapshot = got[c].snapshot
+        assert snapshot is not None, c
+        term = expected[c].term if c in expected else nothing
+        found = TermToDate(
+            snapshot.term_start, snapshot.term_possible_sessions, snapshot.term_absent_sessions
+        )
+        assert found == term, c
 
 
 def test_a_history_raising_all_five_flags() -> None:

@@ -50,6 +50,7 @@ def _rules(args: argparse.Namespace, log: EventLog) -> RuleConfig:
 
 
 def _oracle(args: argparse.Namespace) -> tuple[EventLog, RuleConfig, date, dict[str, Any]]:
+    from flagstream.settings import Settings
     from flagstream_tools.oracle import recompute_children
     from flagstream_tools.reconcile import from_oracle
 
@@ -63,7 +64,9 @@ def _oracle(args: argparse.Namespace) -> tuple[EventLog, RuleConfig, date, dict[
         f"read {read}; {log.undecodable:,} undecodable. Rules {rules.version}, as of {as_of}.",
         file=sys.stderr,
     )
-    return log, rules, as_of, from_oracle(recompute_children(log.events, as_of, rules))
+    # The term to date by the flagger's calendar (FLAGSTREAM_TERM_CALENDAR over England's).
+    recomputed = recompute_children(log.events, as_of, rules, calendar=Settings().calendar())
+    return log, rules, as_of, from_oracle(recomputed)
 
 
 def cmd_recompute(args: argparse.Namespace) -> int:
@@ -94,6 +97,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         from_read_model,
         render_differences,
         render_zones,
+        terms_not_compared,
     )
     from readmodel.db import make_engine
     from readmodel.tables import children, restricted_flags
@@ -108,6 +112,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     print(render_zones(*counts, flags))
     diffs = differences(expected, projected)
     print(render_differences(diffs))
+    if skipped := terms_not_compared(expected, projected):
+        print(
+            f"term to date not compared for {skipped:,} child(ren) whose last snapshot is from an "
+            "earlier term (no marks since: not yet in school, or gone)"
+        )
     balanced = True
     if args.log is None:  # The log is the topics: account for every record ingest took.
         balanced = _ledger(log)
@@ -154,7 +163,8 @@ def add_commands(add: Callable[[str, Callable[[argparse.Namespace], int], str], 
         (
             "reconcile",
             cmd_reconcile,
-            "Compare the oracle's flags with the projected read model; exit 1 on differences.",
+            "Compare the oracle's flags and term to date with the projected read model; "
+            "exit 1 on differences.",
         ),
     ):
         p = add(name, handler, help_)
