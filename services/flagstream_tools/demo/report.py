@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from flagstream.domain.rules import RuleConfig
+from flagstream.settings import Settings
 from flagstream_tools.eventlog import EventLog
 from flagstream_tools.oracle import recompute_children
 from flagstream_tools.reconcile import (
@@ -42,7 +43,9 @@ class Reconciled:
 def reconcile(engine: Engine, log: EventLog, rules: RuleConfig, as_of: date) -> Reconciled:
     """Recompute from the log with plain code; compare with the read model child by child."""
     flags = sorted(rules.flags)
-    expected = from_oracle(recompute_children(log.events, as_of, rules))
+    # The services' term calendar (FLAGSTREAM_TERM_CALENDAR), as the flagger's.
+    calendar = Settings().calendar()
+    expected = from_oracle(recompute_children(log.events, as_of, rules, calendar=calendar))
     with engine.connect() as conn:
         projected = from_read_model(conn, children, flags, restricted_flags)
     table = render_zones(
