@@ -42,7 +42,7 @@ Say = Callable[[str], None]
 class Ports:
     """The fixed ports partners and operators find the stack on (the services' defaults)."""
 
-    broker: int = 9092
+    embedded_broker: int = 9092
     ingest: int = 8080
     dashboard: int = 8090
     flagger_metrics: int = 9101
@@ -112,7 +112,9 @@ class UpStack(Stack):
 
     def __init__(self, workdir: Path, database_url: str | None, partitions: int, ports: Ports):
         super().__init__(workdir, database_url, partitions)
-        self.broker = EmbeddedBroker(port=ports.broker, log_path=workdir / "logs" / "broker.log")
+        self.broker = EmbeddedBroker(
+            port=ports.embedded_broker, log_path=workdir / "logs" / "broker.log"
+        )
         self.ingest_port = ports.ingest
         self.flagger_metrics_port = ports.flagger_metrics
         self.projector_metrics_port = ports.projector_metrics

@@ -132,7 +132,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
     stop_on_sigterm()
     ports = Ports(
-        broker=args.broker_port,
+        embedded_broker=args.broker_port,
         ingest=args.ingest_port,
         dashboard=args.dashboard_port,
         flagger_metrics=args.metrics_port,
