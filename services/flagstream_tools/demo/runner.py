@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from flagstream import extensions
 from flagstream.codec import Codec
+from flagstream.private_files import write_env_file
 from flagstream.settings import Settings
 from flagstream_tools.commands.runs import DEMO_START
 from flagstream_tools.demo.day_sender import Day, DaySender, by_day
@@ -92,8 +93,7 @@ def _write_env(path: Path, stack: Stack) -> None:
     )
     env = {**{n: stack.env()[n] for n in names}}
     env |= {n: os.environ[n] for n in ("FLAGSTREAM_EXTENSIONS", "FLAGSTREAM_RULES_FILE")}
-    path.touch(mode=0o600)
-    path.write_text("".join(f"export {n}={v}\n" for n, v in env.items()))
+    write_env_file(path, env)
 
 
 def _generate(options: DemoOptions, workdir: Path) -> tuple[County, list[Item], Path]:

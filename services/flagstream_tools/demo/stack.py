@@ -19,6 +19,7 @@ from typing import Any
 
 from flagstream import kafka_clients
 from flagstream.codec import Codec
+from flagstream.private_files import write_private
 from flagstream.topics import Topics, create_topics, describe, topic_specs
 from flagstream_tools.broker import EmbeddedBroker, free_port, wait_for_port
 from flagstream_tools.clock import day_ended
@@ -65,10 +66,8 @@ class Stack(Supervision):
         path = self.workdir / name
         if path.exists():
             return path.read_text().strip()
-        self.workdir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_hex(32)
-        path.touch(mode=0o600)
-        path.write_text(value + "\n")
+        write_private(path, value + "\n")
         return value
 
     @property
@@ -154,9 +153,7 @@ class Stack(Supervision):
     def _partner_key(self, engine: Any) -> str:
         """A new key for every kind (the demo plays every partner); `flagstream up` keeps one."""
         key = create_key(engine, "demo", "all")
-        self.api_key_file.touch(mode=0o600)
-        self.api_key_file.chmod(0o600)
-        self.api_key_file.write_text(key + "\n")
+        write_private(self.api_key_file, key + "\n")
         return key
 
     def create_topics(self, repair: bool = False) -> list[str]:
