@@ -67,20 +67,12 @@ def from_read_model(
     c = children.c
     found: dict[str, tuple[str, set[str]]] = {}
     terms: dict[str, TermToDate] = {}
-    if "term_start" in c:
-        rows = select(
-            c.child_key,
-            c.urn,
-            c.term_start,
-            c.term_possible_sessions,
-            c.term_absent_sessions,
-            c.as_of,
-        )
-        for key, urn, start, possible, absent, as_of in conn.execute(rows):
-            found[key] = (urn, set())
-            terms[key] = TermToDate(start, possible, absent, as_of)
-    else:  # a caller's table without the columns: flags only
-        found = {key: (urn, set()) for key, urn in conn.execute(select(c.child_key, c.urn))}
+    rows = select(
+        c.child_key, c.urn, c.term_start, c.term_possible_sessions, c.term_absent_sessions, c.as_of
+    )
+    for key, urn, start, possible, absent, as_of in conn.execute(rows):
+        found[key] = (urn, set())
+        terms[key] = TermToDate(start, possible, absent, as_of)
     sources: list[tuple[Table, list[str]]] = [(child_flags, open_flags)]
     if restricted is not None and kept_apart:
         sources.append((restricted, kept_apart))

@@ -60,12 +60,7 @@ def evaluate(
 ) -> dict[str, Outcome]:
     """Each enabled flag's outcome for this child, as of a date; `known` holds outcomes
     already known to be what their rule would give (domain/memo.py), not run again."""
-    if not known:
-        return {
-            flag: rules[flag].outcome(state, as_of, settings)
-            for flag, settings in config.flags.items()
-            if settings.enabled
-        }
+    known = known or {}
     return {
         flag: known[flag] if flag in known else rules[flag].outcome(state, as_of, settings)
         for flag, settings in config.flags.items()
