@@ -23,7 +23,8 @@ from sqlalchemy import Engine, func, select
 from flagstream import replays
 from flagstream.lag import end_offsets
 from flagstream.private_files import write_env_file, write_private
-from flagstream_tools.broker import EmbeddedBroker, wait_for_port
+from flagstream_tools.broker import EmbeddedBroker
+from flagstream_tools.demo.dashboard_process import start_dashboard_process
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.processes import ServiceProcess
 from ingest.db import make_engine as ingest_engine
@@ -135,25 +136,17 @@ class UpStack(Stack):
                            "professional")  # fmt: skip
         finally:
             engine.dispose()
-        env = {
-            **self.env(),
-            "FLAGSTREAM_DASHBOARD_PORT": str(port),
-            "FLAGSTREAM_DASHBOARD_USERS_FILE": str(users),
-            "FLAGSTREAM_DASHBOARD_SECRET": self._kept_secret("dashboard-secret"),  # sign-ins last
-            "FLAGSTREAM_DASHBOARD_INGEST_URL": f"http://dashboard:{key}@127.0.0.1:"
-            f"{self.ingest_port}",
-            "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL": f"sqlite:///{self.workdir / 'audit.db'}",
+        process = start_dashboard_process(
+            self,
+            port,
+            users,
+            self._kept_secret("dashboard-secret"),  # sign-ins outlast a restart
+            f"http://dashboard:{key}@127.0.0.1:{self.ingest_port}",
+            timeout,
             # Plain HTTP on loopback, unless the operator says it is behind a TLS proxy.
-            "FLAGSTREAM_DASHBOARD_SECURE_COOKIES": os.environ.get(
-                "FLAGSTREAM_DASHBOARD_SECURE_COOKIES", "false"
-            ),
-        }
-        process = ServiceProcess(["dashboard"], env, self.workdir / "logs" / "dashboard.log")
-        self.services["dashboard"] = process.start()  # supervised from now on
-        try:
-            wait_for_port("127.0.0.1", port, timeout, "dashboard")
-        except TimeoutError as exc:
-            raise RuntimeError(f"{exc}\n{process.tail()}") from exc
+            os.environ.get("FLAGSTREAM_DASHBOARD_SECURE_COOKIES", "false"),
+            supervised=True,
+        )
         return process
 
 

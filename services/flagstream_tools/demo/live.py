@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dashboard.users import DemoUser
-from flagstream_tools.broker import free_port, wait_for_port
+from flagstream_tools.broker import free_port
+from flagstream_tools.demo.dashboard_process import start_dashboard_process
 from flagstream_tools.demo.mail_catcher import MailCatcher
 from flagstream_tools.demo.stack import Stack
 from flagstream_tools.generator import County
@@ -50,21 +51,9 @@ def start_dashboard(
     users_file = workdir / "dashboard-users.json"
     write_demo_users(users_file, users)  # owner-only, as every users file
     port = free_port()
-    env = {
-        **stack.env(),
-        "FLAGSTREAM_DASHBOARD_PORT": str(port),
-        "FLAGSTREAM_DASHBOARD_USERS_FILE": str(users_file),
-        "FLAGSTREAM_DASHBOARD_SECRET": secrets.token_hex(32),
-        "FLAGSTREAM_DASHBOARD_INGEST_URL": stack.ingest_url,
-        "FLAGSTREAM_DASHBOARD_AUDIT_DATABASE_URL": f"sqlite:///{workdir / 'audit.db'}",
-        "FLAGSTREAM_DASHBOARD_SECURE_COOKIES": "false",  # plain HTTP on loopback
-    }
-    process = ServiceProcess(["dashboard"], env, workdir / "logs" / "dashboard.log").start()
-    try:
-        wait_for_port("127.0.0.1", port, timeout, "dashboard")
-    except TimeoutError as exc:
-        process.stop()
-        raise RuntimeError(f"{exc}\n{process.tail()}") from exc
+    process = start_dashboard_process(
+        stack, port, users_file, secrets.token_hex(32), stack.ingest_url, timeout
+    )
     logins = [(u.role, u.username, u.password, u.scope) for u in users]
     url = f"http://127.0.0.1:{port}"
     # The notifier: to FLAGSTREAM_SMTP_HOST if set, else to a mail catcher writing mail/.
